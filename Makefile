@@ -1,0 +1,43 @@
+# The README and CI use these targets; each sets itself up first.
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup demo test lint typecheck unit bench bench-dev bench-heldout clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+demo: setup
+	$(BIN)/compass demo
+
+lint: setup
+	$(BIN)/ruff check compass_worker compass_bot compass_lab tests benchmarks
+	$(BIN)/ruff format --check compass_worker compass_bot compass_lab tests benchmarks
+
+typecheck: setup
+	$(BIN)/mypy
+
+unit: setup
+	$(BIN)/pytest -q -m "not slow"
+
+test: lint typecheck
+	$(BIN)/pytest -q
+
+bench: setup
+	$(BIN)/compass lab bench --split dev --split heldout --out bench-results
+
+bench-dev: setup
+	$(BIN)/compass lab bench --split dev --out bench-results
+
+bench-heldout: setup
+	$(BIN)/compass lab bench --split heldout --out bench-results
+
+clean:
+	rm -rf $(VENV) bench-results .mypy_cache .ruff_cache .pytest_cache

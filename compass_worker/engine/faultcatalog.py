@@ -1,0 +1,94 @@
+"""The fault catalog: typed view of `faults.toml` — every FAULTS.md id with its signatures as data."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from functools import cached_property
+from importlib import resources
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from compass_worker.errors import ConfigError
+
+Scope = Literal["self", "inbound", "outbound"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class EvidenceRule(_Frozen):
+    signal: str
+    scope: Scope = "self"
+    direction: Literal["up", "down"]
+    weight: float
+    level: float | None = None  # absolute level the peak must reach to count fully
+    level_ratio: float | None = None  # peak / baseline ratio that counts fully
+    refute: Literal["flat", "below"] | None = None
+    refute_level: float | None = None
+    key: bool = False
+    reason: str = ""
+
+
+class LogRule(_Frozen):
+    pattern: str
+    weight: float
+    key: bool = False
+    mentions: bool = False  # the line names the faulty component (callers log it)
+    anywhere: bool = False  # the line may appear in any component's logs
+
+    @cached_property
+    def regex(self) -> re.Pattern[str]:
+        return re.compile(self.pattern)
+
+
+class FaultSpec(_Frozen):
+    id: str
+    kinds: tuple[str, ...]
+    prior: float = Field(gt=0.0, le=1.0)
+    summary: str
+    gap: str
+    explained_by_callees: bool = False  # a callee failing first explains it away (it is then a victim)
+    evidence: tuple[EvidenceRule, ...] = ()
+    logs: tuple[LogRule, ...] = ()
+
+    @property
+    def signals(self) -> frozenset[str]:
+        return frozenset(r.signal for r in self.evidence)
+
+
+class FaultCatalog(_Frozen):
+    faults: dict[str, FaultSpec]
+
+    def get(self, fault_id: str) -> FaultSpec:
+        try:
+            return self.faults[fault_id]
+        except KeyError:
+            raise ConfigError(f"unknown fault id {fault_id!r}") from None
+
+    def for_kind(self, kind: str) -> list[FaultSpec]:
+        return [f for f in self.faults.values() if kind in f.kinds]
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return tuple(self.faults)
+
+
+def load_faults() -> FaultCatalog:
+    text = resources.files("compass_worker.engine").joinpath("faults.toml").read_text("utf-8")
+    try:
+        raw = tomllib.loads(text)
+        faults = {
+            fid: FaultSpec.model_validate({"id": fid, **body}) for fid, body in raw.get("fault", {}).items()
+        }
+    except (tomllib.TOMLDecodeError, ValidationError) as exc:
+        raise ConfigError(f"fault catalog: {exc}".splitlines()[0]) from exc
+    for spec in faults.values():
+        for rule in spec.logs:
+            try:
+                re.compile(rule.pattern)
+            except re.error as exc:
+                raise ConfigError(f"fault catalog: {spec.id}: bad log pattern: {exc}") from exc
+    return FaultCatalog(faults=faults)

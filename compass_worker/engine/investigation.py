@@ -1,0 +1,433 @@
+"""The investigation loop: observe → orient → decide → act → judge → (leads → judge) → verdict.
+
+Every phase emits typed events to a sink; nothing here knows how they are shown. Budgets bound the
+whole run (wall clock, tool calls); when one runs out the verdict is computed from what was gathered
+and says so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+
+from compass_worker.domain.events import (
+    CheckStarted,
+    EvidenceFound,
+    GapFound,
+    HypothesisProposed,
+    HypothesisRefuted,
+    HypothesisSupported,
+    Observed,
+    PhaseStarted,
+    Sink,
+    VerdictReached,
+)
+from compass_worker.domain.models import (
+    Cost,
+    Eliminated,
+    Hypothesis,
+    HypothesisOrigin,
+    HypothesisStatus,
+    Incident,
+    RootCause,
+    Timings,
+    Verdict,
+)
+from compass_worker.engine import logs as logmod
+from compass_worker.engine import metrics as metricmod
+from compass_worker.engine import traces as tracemod
+from compass_worker.engine.faultcatalog import FaultCatalog
+from compass_worker.engine.incident import candidate_tokens
+from compass_worker.engine.judge import JudgeContext, Scored, confidences, health, hhmm, judge
+from compass_worker.engine.observations import Observations
+from compass_worker.engine.source import TelemetrySource
+from compass_worker.signals.catalog import CatalogEntry, SignalCatalog
+from compass_worker.telemetry.grafana.client import GrafanaClient
+
+CONFIDENT = 0.5  # top confidence needed to call a root cause
+RED_SIGNALS = frozenset(
+    {"requests", "error_ratio", "latency", "client_latency", "client_error_ratio", "available"}
+)
+SYMPTOM_SIGNALS: dict[str, tuple[str, ...]] = {
+    "errors": ("error_ratio", "client_error_ratio", "log_errors"),
+    "latency": ("latency", "client_latency"),
+    "availability": ("available", "error_ratio", "requests"),
+    "backlog": ("queue_lag", "latency"),
+    "saturation": ("cpu_utilization", "memory_utilization", "disk_free_ratio"),
+    "throughput": ("requests",),
+}
+
+
+@dataclass(frozen=True)
+class Budget:
+    wall_clock_s: float = 60.0
+    tool_calls: int = 200
+    max_templates: int = 6  # components whose log templates are mined
+
+
+@dataclass(frozen=True)
+class PriorAdjustment:
+    """Memory's say on a cause: a weight added to its score, and the citation shown with it."""
+
+    component: str
+    fault: str
+    weight: float
+    citation: str
+
+
+PriorSource = Callable[[Incident, frozenset[str]], Awaitable[list[PriorAdjustment]]]
+
+
+@dataclass
+class _Run:
+    incident: Incident
+    src: TelemetrySource
+    sink: Sink
+    started: float
+    obs: Observations = field(default_factory=Observations)
+    first_hypothesis_s: float | None = None
+    hypotheses: dict[str, Hypothesis] = field(default_factory=dict)
+    symptom: str | None = None
+    onset: float | None = None
+    prior_bonus: dict[str, float] = field(default_factory=dict)
+
+    def t(self) -> float:
+        return time.monotonic() - self.started
+
+
+class Investigator:
+    def __init__(
+        self,
+        client: GrafanaClient,
+        catalog: SignalCatalog,
+        faults: FaultCatalog,
+        *,
+        budget: Budget | None = None,
+        calls: Callable[[], int] | None = None,
+        memory: PriorSource | None = None,
+    ) -> None:
+        self._client = client
+        self._catalog = catalog
+        self._faults = faults
+        self._budget = budget or Budget()
+        self._calls = calls or (lambda: 0)
+        self._memory = memory
+        self.last_source: TelemetrySource | None = None
+
+    async def run(self, incident: Incident, sink: Sink) -> Verdict:
+        run = _Run(incident, TelemetrySource(self._client, incident), sink, time.monotonic())
+        self.last_source = run.src
+        calls_before = self._calls()
+        try:
+            verdict = await asyncio.wait_for(self._investigate(run), timeout=self._budget.wall_clock_s)
+        except TimeoutError:
+            run.obs.gaps.append(
+                f"wall-clock budget of {self._budget.wall_clock_s:.0f}s reached: verdict from what was gathered"
+            )
+            verdict = await self._verdict(run, self._judge_all(run, self._context(run)))
+        verdict = verdict.model_copy(update={"tool_calls": self._calls() - calls_before})
+        await sink.emit(VerdictReached(t=run.t(), verdict=verdict))
+        return verdict
+
+    # ------------------------------------------------------------------ phases
+
+    async def _investigate(self, run: _Run) -> Verdict:
+        src, obs, sink = run.src, run.obs, run.sink
+        await sink.emit(
+            PhaseStarted(t=run.t(), phase="observe", detail="discovering datasources and metrics")
+        )
+        ds = await src.discover_datasources()
+        if not (src.prometheus or src.loki or src.tempo):
+            reason = getattr(ds, "error", None) or getattr(ds, "reason", "no datasources")
+            obs.gaps.append(f"no telemetry reachable: {reason}")
+            return await self._verdict(run, [])
+        disc = await metricmod.discover(src, self._catalog, obs)
+        entries = [e for e in self._catalog.applicable(disc.metric_names)]
+        disc.components = metricmod.discovered_components(self._catalog, disc)
+        red = [e for e in entries if e.signal in RED_SIGNALS]
+        await asyncio.gather(
+            *(metricmod.fetch_entry(src, self._catalog, e, disc, obs) for e in red),
+            logmod.observe_logs(src, self._catalog, obs),
+        )
+        run.symptom = self._symptom_component(run, disc.components | obs.components())
+        run.onset = self._symptom_onset(run, run.symptom)
+        await self._describe_symptom(run)
+
+        # Orient: hypotheses for every component that could be involved, with catalog priors.
+        await sink.emit(PhaseStarted(t=run.t(), phase="orient", detail="proposing hypotheses"))
+        ctx = self._context(run)
+        await self._propose(run, ctx, self._candidates(run, ctx), HypothesisOrigin.CATALOG)
+
+        # Decide: the checks that could refute each hypothesis → the signal queries they need.
+        await sink.emit(PhaseStarted(t=run.t(), phase="decide", detail="choosing disproof checks"))
+        needed = {r.signal for h in run.hypotheses.values() for r in self._faults.get(h.fault).evidence}
+        todo = [e for e in entries if e.signal in needed and e.signal not in RED_SIGNALS]
+        await self._announce_checks(run, todo)
+
+        # Act: run the checks in parallel (plus versions, placement, traces and log templates).
+        await sink.emit(
+            PhaseStarted(t=run.t(), phase="act", detail=f"{len(todo)} metric checks, logs, traces")
+        )
+        split = ctx.baseline_until or (src.start + 0.4 * (src.end - src.start))
+        await asyncio.gather(
+            *(metricmod.fetch_entry(src, self._catalog, e, disc, obs) for e in todo),
+            metricmod.fetch_versions(src, self._catalog, disc, obs),
+            metricmod.fetch_placement(src, self._catalog, disc, obs),
+            tracemod.observe_traces(src, self._catalog, obs, split),
+        )
+        ctx = self._context(run)  # the graph may have grown (traces)
+        await logmod.mine_templates(src, self._catalog, obs, self._template_targets(run, ctx), split)
+
+        # Judge, then follow new leads (components named by logs / traces) once.
+        await sink.emit(PhaseStarted(t=run.t(), phase="judge", detail="weighing evidence"))
+        new = [
+            c
+            for c in self._candidates(run, ctx)
+            if not any(h.component == c for h in run.hypotheses.values())
+        ]
+        if new:
+            await self._propose(run, ctx, new, HypothesisOrigin.LEAD)
+        await self._apply_memory(run)
+        scored = self._judge_all(run, ctx)
+        await self._report(run, scored)
+        return await self._verdict(run, scored)
+
+    # ------------------------------------------------------------------ helpers
+
+    def _symptom_component(self, run: _Run, known: set[str]) -> str | None:
+        inc = run.incident
+        if inc.service:
+            if inc.service not in known:
+                run.obs.gaps.append(f"no telemetry names a component {inc.service!r}")
+            return inc.service
+        tokens = candidate_tokens(inc.symptom)
+        for tok in tokens:
+            if tok in known:
+                return tok
+        for tok in tokens:
+            parts = [c for c in known if tok in c.split("-")]
+            if len(parts) == 1:
+                return parts[0]
+        return None
+
+    def _symptom_onset(self, run: _Run, symptom: str | None) -> float | None:
+        inc, obs = run.incident, run.obs
+        if symptom is not None:
+            for sig in SYMPTOM_SIGNALS.get(inc.signal or "", ()) + ("error_ratio", "latency", "log_errors"):
+                series = [obs.get(symptom, sig), *obs.outbound(symptom, sig)]
+                onsets = [
+                    a.onset for s in series if s for a in [s.anomaly()] if a and a.anomalous and a.onset
+                ]
+                if onsets:
+                    return min(onsets)
+            _, on = health(obs, symptom, None)
+            if on is not None:
+                return on
+        return inc.since
+
+    def _context(self, run: _Run) -> JudgeContext:
+        src = run.src
+        floor = src.start + 0.3 * (src.end - src.start)
+        baseline_until = max(floor, run.onset - 600.0) if run.onset is not None else None
+        path: frozenset[str] = frozenset()
+        if run.symptom is not None and run.obs.edges:
+            path = frozenset({run.symptom, *run.obs.downstream(run.symptom)})
+        return JudgeContext(run.symptom, run.onset, baseline_until, path, dict(run.prior_bonus))
+
+    def _candidates(self, run: _Run, ctx: JudgeContext) -> list[str]:
+        obs = run.obs
+        comps = obs.components()
+        relevant = set(ctx.path)
+        if ctx.symptom_component:
+            relevant.add(ctx.symptom_component)
+        for c in comps:
+            hs, _ = health(obs, c, ctx.baseline_until)
+            if hs >= 0.2 or obs.kinds.get(c) in ("dns", "host", "volume"):
+                relevant.add(c)
+        for t in obs.traces:
+            relevant.add(t.component)
+        relevant |= self._mentioned(obs, comps)
+        if not relevant:
+            relevant = comps
+        return sorted(relevant)
+
+    @staticmethod
+    def _mentioned(obs: Observations, comps: set[str]) -> set[str]:
+        """Components named in new error templates of other components (leads)."""
+        found: set[str] = set()
+        for owner, tpls in obs.logs.items():
+            for t in tpls:
+                if t.after < 3 or t.increase < 3:
+                    continue
+                text = t.example.lower()
+                found |= {c for c in comps if c != owner and len(c) > 3 and c in text}
+        return found
+
+    async def _propose(
+        self, run: _Run, ctx: JudgeContext, comps: Iterable[str], origin: HypothesisOrigin
+    ) -> None:
+        for comp in comps:
+            kind = run.obs.kinds.get(comp) or ("service" if run.obs.get(comp, "requests") else "external")
+            for spec in self._faults.for_kind(kind):
+                hid = Hypothesis.key(comp, spec.id)
+                if hid in run.hypotheses:
+                    continue
+                h = Hypothesis(
+                    id=hid,
+                    component=comp,
+                    fault=spec.id,
+                    prior=spec.prior,
+                    origin=origin,
+                    rationale=f"{spec.id.replace('_', ' ')} on {comp} ({kind})",
+                )
+                run.hypotheses[hid] = h
+                if run.first_hypothesis_s is None:
+                    run.first_hypothesis_s = run.t()
+                await run.sink.emit(HypothesisProposed(t=run.t(), hypothesis=h))
+
+    async def _announce_checks(self, run: _Run, todo: list[CatalogEntry]) -> None:
+        by_signal: dict[str, CatalogEntry] = {}
+        for e in todo:
+            by_signal.setdefault(e.signal, e)
+        for sig, e in sorted(by_signal.items()):
+            users = [h.id for h in run.hypotheses.values() if sig in self._faults.get(h.fault).signals]
+            if users:
+                text = self._catalog.spec(sig).text
+                await run.sink.emit(
+                    CheckStarted(
+                        t=run.t(),
+                        hypothesis_id=users[0],
+                        description=f"{text} ({len(users)} hypotheses)",
+                        query=e.query,
+                    )
+                )
+
+    def _template_targets(self, run: _Run, ctx: JudgeContext) -> list[str]:
+        obs = run.obs
+        ranked = sorted(obs.components(), key=lambda c: -health(obs, c, ctx.baseline_until)[0])
+        targets: list[str] = []
+        if ctx.symptom_component:
+            targets.append(ctx.symptom_component)
+        for c in [*ctx.path, *ranked]:
+            if c not in targets and (obs.get(c, "log_errors") is not None):
+                targets.append(c)
+            if len(targets) >= self._budget.max_templates:
+                break
+        return targets
+
+    async def _apply_memory(self, run: _Run) -> None:
+        if self._memory is None:
+            return
+        try:
+            adjustments = await self._memory(run.incident, frozenset(run.obs.components()))
+        except Exception as exc:  # memory is advisory: an outage of the store must not stop an investigation
+            run.obs.notes.append(f"memory unavailable: {exc}")
+            return
+        bonus: dict[str, float] = {}
+        for adj in adjustments:
+            hid = Hypothesis.key(adj.component, adj.fault)
+            bonus[hid] = bonus.get(hid, 0.0) + adj.weight
+            if hid not in run.hypotheses and adj.weight > 0:
+                spec = self._faults.faults.get(adj.fault)
+                if spec is not None:
+                    run.hypotheses[hid] = Hypothesis(
+                        id=hid,
+                        component=adj.component,
+                        fault=adj.fault,
+                        prior=spec.prior,
+                        origin=HypothesisOrigin.MEMORY,
+                        rationale=adj.citation,
+                    )
+            run.obs.notes.append(adj.citation)
+        run.prior_bonus = bonus
+
+    def _judge_all(self, run: _Run, ctx: JudgeContext) -> list[Scored]:
+        units = {name: spec.unit for name, spec in self._catalog.signals.items()}
+        return [judge(h, self._faults.get(h.fault), run.obs, ctx, units) for h in run.hypotheses.values()]
+
+    async def _report(self, run: _Run, scored: list[Scored]) -> None:
+        for s in sorted(scored, key=lambda x: -x.hypothesis.score):
+            h = s.hypothesis
+            run.hypotheses[h.id] = h
+            if h.status == HypothesisStatus.REFUTED:
+                await run.sink.emit(
+                    HypothesisRefuted(t=run.t(), hypothesis=h, reason=h.refuted_because or "")
+                )
+            elif h.status == HypothesisStatus.SUPPORTED:
+                for ev in h.evidence:
+                    await run.sink.emit(EvidenceFound(t=run.t(), hypothesis_id=h.id, evidence=ev))
+                await run.sink.emit(HypothesisSupported(t=run.t(), hypothesis=h))
+        for gap in run.obs.gaps:
+            await run.sink.emit(GapFound(t=run.t(), text=gap))
+
+    async def _describe_symptom(self, run: _Run) -> None:
+        if run.symptom is None:
+            run.obs.gaps.append("could not tell which component the symptom is about: say it with --service")
+            text = "symptom component unknown"
+        else:
+            when = f", onset {hhmm(run.onset)} UTC" if run.onset else ", no clear onset"
+            text = f"symptom on {run.symptom}{when}"
+        await run.sink.emit(Observed(t=run.t(), text=text))
+
+    async def _verdict(self, run: _Run, scored: list[Scored]) -> Verdict:
+        live = [
+            s
+            for s in scored
+            if s.tested
+            and s.hypothesis.status != HypothesisStatus.REFUTED
+            and s.hypothesis.status != HypothesisStatus.UNTESTABLE
+            and s.hypothesis.score > 0
+        ]
+        live.sort(key=lambda s: -s.hypothesis.score)
+        confs = confidences([s.hypothesis.score for s in live])
+        root_causes = tuple(
+            RootCause(
+                component=s.hypothesis.component,
+                fault=s.hypothesis.fault,
+                confidence=round(c, 3),
+                summary=s.hypothesis.rationale,
+                evidence=tuple(e for e in s.hypothesis.evidence if e.stance.value == "supports")[:6],
+            )
+            for s, c in list(zip(live, confs, strict=True))[:5]
+        )
+        refuted = sorted(
+            (s.hypothesis for s in scored if s.hypothesis.status == HypothesisStatus.REFUTED),
+            key=lambda h: -h.prior,
+        )
+        eliminated = tuple(
+            Eliminated(component=h.component, fault=h.fault, reason=h.refuted_because or "")
+            for h in refuted[:12]
+        )
+        gaps = list(dict.fromkeys(run.obs.gaps))
+        path = {run.symptom} | (run.obs.downstream(run.symptom) if run.symptom else set())
+        for s in scored:
+            h = s.hypothesis
+            if h.status == HypothesisStatus.UNTESTABLE and h.component in path and len(gaps) < 10:
+                if h.rationale not in gaps:
+                    gaps.append(h.rationale)
+        confident = bool(root_causes) and root_causes[0].confidence >= CONFIDENT
+        return Verdict(
+            verdict="root_cause" if confident else "inconclusive",
+            incident=run.incident,
+            root_causes=root_causes,
+            eliminated=eliminated,
+            gaps=tuple(gaps),
+            observations=tuple(self._observations(run)),
+            timings=Timings(first_hypothesis_s=run.first_hypothesis_s, verdict_s=round(run.t(), 3)),
+            tool_calls=self._calls(),
+            cost=Cost(),
+        )
+
+    @staticmethod
+    def _observations(run: _Run) -> list[str]:
+        rows = []
+        for (c, sig, peer), s in run.obs.series.items():
+            a = s.anomaly()
+            if a and a.anomalous:
+                rows.append(
+                    (a.strength(), f"{c}{'→' + peer if peer else ''} {sig}: {a.baseline:.3g} → {a.peak:.3g}")
+                )
+        rows.sort(key=lambda r: -r[0])
+        return [r[1] for r in rows[:8]]

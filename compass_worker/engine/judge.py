@@ -1,0 +1,337 @@
+"""The judge: scores one hypothesis against the observations, refutes it or not, and says why.
+
+Score (log-odds-like units) = Σ evidence rules of the fault (signal deviation × weight, scaled by how
+far an absolute level was reached, discounted when it started after the symptom)
++ log and trace evidence + localisation (on the symptom's dependency path or not, explained away by
+a callee that failed first) + the prior. A hypothesis is refuted only by an observation that exists
+and contradicts it (FAULTS.md's "what refutes it"), never by missing telemetry: missing telemetry is
+a gap. Confidence is computed across hypotheses by `confidences`, against a fixed "none of these"
+mass so that weak evidence can never look certain.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from compass_worker.domain.models import Evidence, Hypothesis, HypothesisStatus, Stance
+from compass_worker.engine.faultcatalog import EvidenceRule, FaultSpec, LogRule
+from compass_worker.engine.observations import LogTemplate, Observations, SignalSeries
+from compass_worker.engine.onset import Anomaly
+
+LATE_S = 150.0  # a cause may be detected this much after the symptom (scrape + rate-window jitter)
+NULL_SCORE = 2.5  # the "none of these / unknown" alternative in the confidence normalisation
+SUPPORT_MIN = 0.5  # a contribution above this counts as support
+PATH_BONUS = 0.75
+OFF_PATH_PENALTY = 1.0
+LATE_PENALTY = 2.0
+VICTIM_PENALTY = 3.0
+
+
+@dataclass(frozen=True)
+class JudgeContext:
+    symptom_component: str | None
+    symptom_onset: float | None
+    baseline_until: float | None
+    path: frozenset[str]  # symptom component + everything it depends on (empty: graph unknown)
+    prior_bonus: dict[str, float] = field(default_factory=dict)  # hypothesis id -> memory adjustment
+
+
+@dataclass
+class Scored:
+    hypothesis: Hypothesis
+    key_onset: float | None
+    tested: bool
+
+
+def _fmt(value: float, unit: str) -> str:
+    if not math.isfinite(value):
+        return "n/a"
+    if unit == "ratio":
+        return f"{value:.1%}"
+    if unit == "s":
+        return f"{value * 1000:.0f} ms" if value < 10 else f"{value:.1f} s"
+    if unit == "bytes":
+        return f"{value / 2**20:.0f} MiB"
+    return f"{value:.3g}"
+
+
+def _level_factor(rule: EvidenceRule, a: Anomaly) -> float:
+    if rule.level is not None:
+        if rule.direction == "up":
+            if a.peak >= rule.level:
+                return 1.0
+            return (
+                max(0.0, (a.peak - a.baseline) / (rule.level - a.baseline)) ** 2
+                if rule.level > a.baseline
+                else 0.0
+            )
+        if a.peak <= rule.level:
+            return 1.0
+        return (
+            max(0.0, (a.baseline - a.peak) / (a.baseline - rule.level)) ** 2
+            if a.baseline > rule.level
+            else 0.0
+        )
+    if rule.level_ratio is not None and rule.direction == "up":
+        return min(1.0, max(0.0, (a.ratio - 1.0) / (rule.level_ratio - 1.0)))
+    return 1.0
+
+
+def _refuted_by(rule: EvidenceRule, a: Anomaly) -> bool:
+    if rule.refute == "flat":
+        return a.onset is None and a.z_peak < 2.5
+    if rule.refute == "below" and rule.refute_level is not None:
+        return a.peak < rule.refute_level if rule.direction == "up" else a.peak > rule.refute_level
+    return False
+
+
+def _series_for(obs: Observations, comp: str, rule: EvidenceRule) -> list[SignalSeries]:
+    if rule.scope == "self":
+        s = obs.get(comp, rule.signal)
+        return [s] if s else []
+    if rule.scope == "inbound":
+        return obs.inbound(comp, rule.signal)
+    return obs.outbound(comp, rule.signal)
+
+
+def health(obs: Observations, comp: str, baseline_until: float | None) -> tuple[float, float | None]:
+    """How clearly a component's own signals went bad (0..1) and when (earliest strong onset)."""
+    best, onset = 0.0, None
+    for (c, sig, peer), s in obs.series.items():
+        if c != comp or peer is not None or sig in ("requests", "version_change"):
+            continue
+        a = s.anomaly(None, baseline_until)
+        if a is None or not a.anomalous:
+            continue
+        st = a.strength()
+        if st > best:
+            best = st
+        if st >= 0.3 and a.onset is not None:
+            onset = a.onset if onset is None else min(onset, a.onset)
+    return best, onset
+
+
+def _log_matches(obs: Observations, comp: str, rule: LogRule) -> list[LogTemplate]:
+    pools: list[LogTemplate] = []
+    if rule.anywhere:
+        for tpls in obs.logs.values():
+            pools.extend(tpls)
+    else:
+        pools.extend(obs.logs.get(comp, []))
+        if rule.mentions:
+            rx = re.compile(rf"(?<![\w-]){re.escape(comp)}(?![\w-])", re.I)
+            for other, tpls in obs.logs.items():
+                if other != comp:
+                    pools.extend(t for t in tpls if rx.search(t.example) or rx.search(t.pattern))
+    return [t for t in pools if rule.regex.search(t.example) or rule.regex.search(t.pattern)]
+
+
+def judge(
+    h: Hypothesis, spec: FaultSpec, obs: Observations, ctx: JudgeContext, units: dict[str, str]
+) -> Scored:
+    comp = h.component
+    evidence: list[Evidence] = []
+    score = 0.0
+    tested = False
+    key_support = 0.0
+    key_onset: float | None = None
+    refute_reason: str | None = None
+    facts: dict[str, str] = {"component": comp}
+
+    for rule in spec.evidence:
+        if rule.signal.startswith("trace_"):
+            kind = rule.signal.removeprefix("trace_")
+            found = [t for t in obs.traces if t.component == comp and t.kind == kind]
+            if not found:
+                continue
+            tested = True
+            f = max(found, key=lambda t: t.value)
+            st = f.value if kind == "error_origin" else min(1.0, math.log2(max(f.value, 1.0)) / 3.0)
+            contrib = rule.weight * st
+            score += contrib
+            if abs(contrib) >= 0.2:
+                evidence.append(
+                    Evidence(
+                        source="tempo",
+                        query=f.query,
+                        observation=f.detail,
+                        link=f.link,
+                        value=f.value,
+                        stance=Stance.SUPPORTS if contrib > 0 else Stance.REFUTES,
+                        weight=round(contrib, 3),
+                    )
+                )
+            continue
+        candidates = _series_for(obs, comp, rule)
+        best: tuple[float, SignalSeries, Anomaly] | None = None
+        for s in candidates:
+            a = s.anomaly(rule.direction, ctx.baseline_until)
+            if a is None:
+                continue
+            st = a.strength() * _level_factor(rule, a)
+            if best is None or st > best[0]:
+                best = (st, s, a)
+        if best is None:
+            continue
+        tested = True
+        st, s, a = best
+        late = ctx.symptom_onset is not None and a.onset is not None and a.onset > ctx.symptom_onset + LATE_S
+        eff = st * (0.25 if late else 1.0)
+        contrib = rule.weight * eff
+        score += contrib
+        unit = units.get(rule.signal, s.unit)
+        where = f"{s.component}→{s.peer}" if s.peer else s.component
+        facts[f"{rule.signal}_peak"] = _fmt(a.peak, unit)
+        if rule.signal == "requests":
+            facts["requests_peak_ratio"] = f"{a.ratio:.1f}×"
+        if rule.key and eff > key_support:
+            key_support = eff
+            key_onset = a.onset
+        if _refuted_by(rule, a) and refute_reason is None:
+            refute_reason = (rule.reason or f"{rule.signal} stayed normal").format(
+                peak=a.peak, peak_days=a.peak / 86400.0, component=comp
+            )
+            evidence.append(
+                Evidence(
+                    source="prometheus",
+                    query=s.query,
+                    link=s.link,
+                    value=a.peak,
+                    observation=f"{where}: {units.get(rule.signal, rule.signal)} peak {_fmt(a.peak, unit)}"
+                    f" vs baseline {_fmt(a.baseline, unit)} — {refute_reason}",
+                    stance=Stance.REFUTES,
+                    weight=0.0,
+                )
+            )
+        elif abs(contrib) >= 0.2:
+            onset_txt = f", from {hhmm(a.onset)}" if a.onset else ""
+            evidence.append(
+                Evidence(
+                    source="prometheus",
+                    query=s.query,
+                    link=s.link,
+                    value=a.peak,
+                    observation=f"{where}: {rule.signal} {_fmt(a.baseline, unit)} → {_fmt(a.peak, unit)}"
+                    f" (robust z {a.z_peak:.1f}{onset_txt}{', after the symptom' if late else ''})",
+                    stance=Stance.SUPPORTS if contrib > 0 else Stance.REFUTES,
+                    weight=round(contrib, 3),
+                )
+            )
+
+    for lrule in spec.logs:
+        matches = [t for t in _log_matches(obs, comp, lrule) if t.after >= 3 and t.increase >= 3.0]
+        if obs.logs:
+            tested = True
+        if not matches:
+            continue
+        t = max(matches, key=lambda m: m.increase)
+        st = min(1.0, math.log2(t.increase) / 4.0)
+        contrib = lrule.weight * st
+        score += contrib
+        if lrule.key and st > key_support:
+            key_support = st
+            key_onset = t.first_after
+        evidence.append(
+            Evidence(
+                source="loki",
+                query=t.query,
+                link=t.link,
+                value=float(t.after),
+                observation=f"{t.component} logs: “{t.example[:160]}” ×{t.after} after the onset"
+                f" vs ~{t.before} before",
+                stance=Stance.SUPPORTS,
+                weight=round(contrib, 3),
+            )
+        )
+
+    if not tested:
+        return Scored(
+            h.model_copy(
+                update={
+                    "status": HypothesisStatus.UNTESTABLE,
+                    "score": 0.0,
+                    "rationale": spec.gap.format(component=comp),
+                }
+            ),
+            None,
+            False,
+        )
+
+    # Localisation: causes sit on the symptom's dependency path and precede it.
+    if ctx.path:
+        hosted = obs.hosts.get(comp, set())
+        on_path = comp in ctx.path or comp == ctx.symptom_component or bool(hosted & ctx.path)
+        # DNS serves everyone: it is never "off" a dependency path.
+        score += PATH_BONUS if on_path else (0.0 if h.fault == "dns_failure" else -OFF_PATH_PENALTY)
+    if ctx.symptom_onset is not None and key_onset is not None and key_onset > ctx.symptom_onset + LATE_S:
+        score -= LATE_PENALTY
+    if spec.explained_by_callees and key_onset is not None:
+        for callee in obs.callees(comp):
+            hs, hon = health(obs, callee, ctx.baseline_until)
+            if hs >= 0.3 and hon is not None and hon <= key_onset + 30.0:
+                score -= VICTIM_PENALTY * hs
+                evidence.append(
+                    Evidence(
+                        source="engine",
+                        query="dependency graph",
+                        stance=Stance.REFUTES,
+                        observation=f"{callee}, which {comp} calls, went bad first "
+                        f"({hhmm(hon)}): {comp} looks like a victim",
+                        weight=-VICTIM_PENALTY * hs,
+                    )
+                )
+                break
+    score += math.log(max(h.prior, 1e-3) / 0.06) * 0.5 + ctx.prior_bonus.get(h.id, 0.0)
+
+    if refute_reason is not None and key_support < SUPPORT_MIN:
+        return Scored(
+            h.model_copy(
+                update={
+                    "status": HypothesisStatus.REFUTED,
+                    "score": score,
+                    "evidence": tuple(evidence),
+                    "refuted_because": refute_reason,
+                }
+            ),
+            key_onset,
+            True,
+        )
+    status = (
+        HypothesisStatus.SUPPORTED if key_support >= SUPPORT_MIN and score > 0 else HypothesisStatus.TESTING
+    )
+    vc = obs.versions.get(comp)
+    facts["version_change"] = f"{', '.join(vc.old)} → {vc.new} at {hhmm(vc.at)}" if vc else "new version"
+    rationale = spec.summary.format_map(_Facts(facts))
+    return Scored(
+        h.model_copy(
+            update={"status": status, "score": score, "evidence": tuple(evidence), "rationale": rationale}
+        ),
+        key_onset,
+        True,
+    )
+
+
+class _Facts(dict[str, str]):
+    """Summary placeholders with no measured value read as "…" instead of failing."""
+
+    def __missing__(self, key: str) -> str:
+        return "…"
+
+
+def confidences(scores: list[float]) -> list[float]:
+    """Softmax over the candidates plus a fixed "none of these" alternative."""
+    if not scores:
+        return []
+    m = max([*scores, NULL_SCORE])
+    exps = [math.exp(s - m) for s in scores]
+    denom = sum(exps) + math.exp(NULL_SCORE - m)
+    return [e / denom for e in exps]
+
+
+def hhmm(ts: float | None) -> str:
+    if ts is None:
+        return "?"
+    return datetime.fromtimestamp(ts, tz=UTC).strftime("%H:%M")

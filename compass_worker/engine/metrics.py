@@ -1,0 +1,333 @@
+"""Metric discovery and signal fetching: from "what metric names exist" to per-component series.
+
+1. List metric names (all pages) and keep the catalog entries whose metrics exist.
+2. One `count by (__name__, <identity labels>)` query tells which identity label each metric carries
+   and which components exist — before any signal is fetched.
+3. Each chosen entry becomes one PromQL range query grouped by that label: one call covers every
+   component. Results are normalised to component names and kept with their query and link.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from compass_worker.engine.observations import Observations, SignalSeries, VersionChange
+from compass_worker.engine.source import TelemetrySource
+from compass_worker.signals.catalog import CatalogEntry, SignalCatalog, VersionSpec
+from compass_worker.signals.naming import is_ip, normalise
+from compass_worker.telemetry.grafana.models import PromSeries
+from compass_worker.telemetry.grafana.results import Data, Failed
+
+_AGG_SUM = frozenset({"requests", "client_throttled", "dns_errors", "restarts", "pool_pending", "queue_lag"})
+_AGG_MEAN = frozenset({"available"})
+_AGG_MIN = frozenset({"disk_free_ratio", "cert_expiry_seconds", "cache_hit_ratio"})
+
+
+@dataclass
+class Discovery:
+    metric_names: frozenset[str] = frozenset()
+    labels: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # metric -> labels
+    values: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # label -> values
+    components: set[str] = field(default_factory=set)
+
+
+def _fill(template: str, by: str, peer: str, rate: str) -> str:
+    # Plain replacement: PromQL's own braces make str.format unusable.
+    return template.replace("{by}", by).replace("{peer}", peer).replace("{rate}", rate)
+
+
+def _alternation(names: Iterable[str]) -> str:
+    return "|".join(re.escape(n).replace("\\_", "_") for n in sorted(names))
+
+
+async def discover(src: TelemetrySource, catalog: SignalCatalog, obs: Observations) -> Discovery:
+    disc = Discovery()
+    if not src.prometheus:
+        obs.gaps.append("no Prometheus-compatible datasource: metrics cannot be checked")
+        return disc
+    uid = src.prometheus[0].uid
+    res = await src.client.metric_names(uid, None, src.start, src.end)
+    src.record(uid, "discovery", "list_prometheus_metric_names", src.start, src.end, 0, res)
+    if not isinstance(res, Data):
+        obs.gaps.append(f"metric names could not be listed ({_why(res)})")
+        return disc
+    disc.metric_names = frozenset(res.value)
+    entries = catalog.applicable(disc.metric_names)
+    wanted_metrics: set[str] = set()
+    labels: set[str] = set()
+    for e in entries:
+        wanted_metrics.update(e.requires)
+        labels.update(e.component_labels)
+        labels.update(e.peer_labels)
+        if e.label_required:
+            labels.add(e.label_required)
+    for vspec in catalog.versions:
+        for m in _version_metrics(vspec, disc.metric_names):
+            wanted_metrics.add(m)
+            labels.update(vspec.component_labels)
+            labels.update(vspec.version_labels)
+    for p in catalog.placements:
+        if p.metric in disc.metric_names:
+            wanted_metrics.add(p.metric)
+            labels.update({p.component_from, p.host_label})
+    if not wanted_metrics:
+        obs.gaps.append("none of the metric names here match a known convention (signal catalog)")
+        return disc
+    by = ", ".join(["__name__", *sorted(labels)])
+    expr = f'count by ({by}) ({{__name__=~"{_alternation(wanted_metrics)}"}})'
+    presence = await src.prom_range(expr, step_s=max(60, int((src.end - src.start) / 12)))
+    if not isinstance(presence, Data):
+        obs.gaps.append(f"label discovery failed ({_why(presence)})")
+        return disc
+    for s in presence.value.series:
+        name = s.labels.get("__name__", "")
+        for k, v in s.labels.items():
+            if k == "__name__" or not v:
+                continue
+            disc.labels[name].add(k)
+            disc.values[k].add(v)
+    return disc
+
+
+def _version_metrics(v: VersionSpec, names: frozenset[str]) -> list[str]:
+    if v.metric:
+        return [v.metric] if v.metric in names else []
+    if v.metric_regex:
+        rx = re.compile(v.metric_regex)
+        return sorted(n for n in names if rx.fullmatch(n))
+    return []
+
+
+def choose_labels(entry: CatalogEntry, disc: Discovery) -> tuple[str, str] | None:
+    """(by, peer) for an entry, from the labels its first metric actually carries; None if unusable."""
+    present = disc.labels.get(entry.requires[0], set())
+    if entry.label_required and entry.label_required not in present:
+        return None
+    comp = [lbl for lbl in entry.component_labels if lbl in present]
+    if not comp:
+        return None
+    by = ", ".join(comp[:2]) if entry.prefer_instance_host else comp[0]
+    if not entry.edge:
+        return by, ""
+    peer = next((lbl for lbl in entry.peer_labels if lbl in present), None)
+    if peer is None:
+        return None
+    return by, peer
+
+
+def component_of(labels: dict[str, str], order: Iterable[str], known: set[str]) -> str | None:
+    """First identity label that names a component; prefers values that are known component names."""
+    candidates: list[str] = []
+    for lbl in order:
+        raw = labels.get(lbl)
+        if not raw:
+            continue
+        name = normalise(raw, label=lbl)
+        if not name or is_ip(name):
+            continue
+        if name in known:
+            return name
+        candidates.append(name)
+    return candidates[0] if candidates else None
+
+
+def _aggregate(signal: str, rows: list[PromSeries]) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    if len(rows) == 1:
+        return rows[0].timestamps, rows[0].values
+    ts = sorted({t for r in rows for t in r.timestamps})
+    index = {t: i for i, t in enumerate(ts)}
+    mat = np.full((len(rows), len(ts)), np.nan)
+    for i, r in enumerate(rows):
+        for t, v in zip(r.timestamps, r.values, strict=False):
+            mat[i, index[t]] = v
+    with np.errstate(all="ignore"):
+        if signal in _AGG_SUM:
+            out = np.nansum(mat, axis=0)
+        elif signal in _AGG_MEAN:
+            out = np.nanmean(mat, axis=0)
+        elif signal in _AGG_MIN:
+            out = np.nanmin(mat, axis=0)
+        else:
+            out = np.nanmax(mat, axis=0)
+    return tuple(ts), tuple(float(v) for v in out)
+
+
+async def fetch_entry(
+    src: TelemetrySource,
+    catalog: SignalCatalog,
+    entry: CatalogEntry,
+    disc: Discovery,
+    obs: Observations,
+) -> None:
+    chosen = choose_labels(entry, disc)
+    if chosen is None:
+        return
+    by, peer = chosen
+    expr = _fill(entry.query, by, peer, src.rate_window)
+    res = await src.prom_range(expr)
+    if isinstance(res, Failed):
+        obs.notes.append(f"query failed for {entry.signal} ({entry.family}): {res.error}")
+        return
+    if not isinstance(res, Data):
+        return
+    spec = catalog.spec(entry.signal)
+    order = [lbl.strip() for lbl in by.split(",")]
+    groups: dict[tuple[str, str | None], list[PromSeries]] = defaultdict(list)
+    for s in res.value.series:
+        comp = component_of(s.labels, order, disc.components)
+        if comp is None:
+            continue
+        peer_name = None
+        if peer:
+            raw = s.labels.get(peer, "")
+            peer_name = normalise(raw, label=peer) if raw else None
+            if not peer_name or peer_name == comp:
+                continue
+        groups[(comp, peer_name)].append(s)
+    for (comp, peer_name), rows in groups.items():
+        ts, vals = _aggregate(entry.signal, rows)
+        if not any(math.isfinite(v) for v in vals):
+            continue
+        obs.add(
+            SignalSeries(
+                component=comp,
+                signal=entry.signal,
+                peer=peer_name,
+                timestamps=ts,
+                values=vals,
+                query=expr,
+                link=res.value.explore_url,
+                family=entry.family,
+                unit=spec.unit,
+                bad=spec.bad,
+            )
+        )
+        if entry.kind not in ("any", "service") or comp not in obs.kinds:
+            if entry.kind != "any":
+                obs.kinds[comp] = _stronger(obs.kinds.get(comp), entry.kind)
+        if peer_name:
+            obs.edges.setdefault((comp, peer_name), "metrics")
+            if entry.peer_kind:
+                obs.kinds[peer_name] = _stronger(obs.kinds.get(peer_name), entry.peer_kind)
+
+
+_KIND_RANK = {
+    "service": 0,
+    "external": 1,
+    "volume": 2,
+    "host": 3,
+    "dns": 4,
+    "queue": 5,
+    "cache": 6,
+    "database": 7,
+}
+
+
+def _stronger(current: str | None, new: str) -> str:
+    """Infra kinds beat "service": a postgres exporter says more about a component than an `up` series."""
+    if current is None:
+        return new
+    return new if _KIND_RANK.get(new, 0) > _KIND_RANK.get(current, 0) else current
+
+
+async def fetch_versions(
+    src: TelemetrySource, catalog: SignalCatalog, disc: Discovery, obs: Observations
+) -> None:
+    jobs = []
+    for spec in catalog.versions:
+        for metric in _version_metrics(spec, disc.metric_names):
+            present = disc.labels.get(metric, set())
+            comp = next((lbl for lbl in spec.component_labels if lbl in present), None)
+            ver = next((lbl for lbl in spec.version_labels if lbl in present), None)
+            if comp and ver:
+                jobs.append(_versions_of(src, metric, comp, ver, disc, obs))
+    await asyncio.gather(*jobs)
+
+
+async def _versions_of(
+    src: TelemetrySource, metric: str, comp_label: str, ver_label: str, disc: Discovery, obs: Observations
+) -> None:
+    expr = f"count by ({comp_label}, {ver_label}) ({metric})"
+    res = await src.prom_range(expr)
+    if not isinstance(res, Data):
+        return
+    spans: dict[str, dict[str, tuple[float, float]]] = defaultdict(dict)
+    for s in res.value.series:
+        comp = component_of(s.labels, [comp_label], disc.components)
+        version = s.labels.get(ver_label, "")
+        seen = [t for t, v in zip(s.timestamps, s.values, strict=False) if math.isfinite(v) and v > 0]
+        if comp is None or not version or not seen:
+            continue
+        prev = spans[comp].get(version)
+        first, last = min(seen), max(seen)
+        spans[comp][version] = (min(first, prev[0]), max(last, prev[1])) if prev else (first, last)
+    margin = 0.1 * (src.end - src.start)
+    for comp, versions in spans.items():
+        ts = [t for t in res.value.series[0].timestamps] if res.value.series else []
+        change: VersionChange | None = None
+        for version, (first, _last) in sorted(versions.items(), key=lambda kv: kv[1][0]):
+            if first > src.start + margin:
+                older = tuple(v for v, (f, _) in versions.items() if f < first and v != version)
+                if older:
+                    change = VersionChange(comp, older, version, first, expr, res.value.explore_url)
+                    break
+        flag = [0.0] * len(ts)
+        if change is not None:
+            obs.versions[comp] = change
+            flag = [1.0 if t >= change.at else 0.0 for t in ts]
+        if ts:
+            obs.add(
+                SignalSeries(
+                    comp,
+                    "version_change",
+                    None,
+                    tuple(ts),
+                    tuple(flag),
+                    expr,
+                    res.value.explore_url,
+                    "info metric",
+                    "flag",
+                    "up",
+                )
+            )
+
+
+async def fetch_placement(
+    src: TelemetrySource, catalog: SignalCatalog, disc: Discovery, obs: Observations
+) -> None:
+    for p in catalog.placements:
+        if p.metric not in disc.metric_names:
+            continue
+        expr = f"count by ({p.component_from}, {p.host_label}) ({p.metric})"
+        res = await src.prom_range(expr, step_s=max(60, int((src.end - src.start) / 12)))
+        if not isinstance(res, Data):
+            continue
+        for s in res.value.series:
+            comp = component_of(s.labels, [p.component_from], disc.components)
+            host_raw = s.labels.get(p.host_label)
+            if comp and host_raw:
+                obs.hosts[normalise(host_raw, label=p.host_label)].add(comp)
+
+
+def discovered_components(catalog: SignalCatalog, disc: Discovery) -> set[str]:
+    names: set[str] = set()
+    labels = {lbl for e in catalog.entries for lbl in (*e.component_labels, *e.peer_labels)}
+    for lbl in labels:
+        for v in disc.values.get(lbl, ()):
+            n = normalise(v, label=lbl)
+            if n and not is_ip(n):
+                names.add(n)
+    return names
+
+
+def _why(res: object) -> str:
+    if isinstance(res, Failed):
+        return res.error
+    return "no data"

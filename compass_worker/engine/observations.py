@@ -1,0 +1,157 @@
+"""What the engine has seen so far: per-component signal series, log templates, trace findings.
+
+Everything here is plain data gathered by the act phase and read by the judge. Each series keeps the
+exact query that produced it and its Explore link, so that any claim built on it can cite both.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from compass_worker.engine.onset import Anomaly, Direction, analyse
+
+# Floors for the robust scale per unit, so that a flat baseline does not turn noise into "20 sigma".
+_ABS_FLOOR: dict[str, float] = {
+    "ratio": 0.004,
+    "s": 0.004,
+    "req/s": 0.05,
+    "cores": 0.01,
+    "bytes": 1e6,
+    "count": 0.3,
+    "flag": 0.3,
+    "requests": 0.5,
+    "per s": 0.02,
+    "locks": 1.0,
+    "messages": 5.0,
+    "lines/min": 1.0,
+}
+
+
+@dataclass
+class SignalSeries:
+    component: str
+    signal: str
+    peer: str | None
+    timestamps: tuple[float, ...]
+    values: tuple[float, ...]
+    query: str
+    link: str | None
+    family: str
+    unit: str
+    bad: Direction
+    _cache: dict[tuple[str, float | None], Anomaly | None] = field(default_factory=dict, repr=False)
+
+    def anomaly(
+        self, direction: Direction | None = None, baseline_until: float | None = None
+    ) -> Anomaly | None:
+        d = direction or self.bad
+        key = (d, baseline_until)
+        if key not in self._cache:
+            self._cache[key] = analyse(
+                self.timestamps,
+                self.values,
+                d,
+                baseline_until=baseline_until,
+                abs_floor=_ABS_FLOOR.get(self.unit, 1e-6),
+            )
+        return self._cache[key]
+
+
+@dataclass(frozen=True)
+class VersionChange:
+    component: str
+    old: tuple[str, ...]
+    new: str
+    at: float  # first time the new version was seen
+    query: str
+    link: str | None
+
+
+@dataclass(frozen=True)
+class LogTemplate:
+    component: str
+    pattern: str
+    before: int  # occurrences in the baseline part of the window (rate-normalised to the post part)
+    after: int
+    example: str
+    query: str
+    first_after: float | None = None  # unix seconds of its first post-baseline occurrence
+    link: str | None = None
+
+    @property
+    def increase(self) -> float:
+        """How much more frequent after the baseline: ≥ 3 means clearly new or growing."""
+        return (self.after + 1.0) / (self.before + 1.0)
+
+
+@dataclass(frozen=True)
+class TraceFinding:
+    component: str
+    kind: str  # "error_origin" | "self_time"
+    value: float  # count of traces / ratio of self time against baseline
+    detail: str
+    query: str
+    link: str | None = None
+
+
+@dataclass
+class Observations:
+    series: dict[tuple[str, str, str | None], SignalSeries] = field(default_factory=dict)
+    kinds: dict[str, str] = field(default_factory=dict)  # component -> kind
+    versions: dict[str, VersionChange] = field(default_factory=dict)
+    hosts: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # host -> components
+    logs: dict[str, list[LogTemplate]] = field(default_factory=lambda: defaultdict(list))
+    log_component_label: str | None = None
+    traces: list[TraceFinding] = field(default_factory=list)
+    edges: dict[tuple[str, str], str] = field(default_factory=dict)  # (caller, callee) -> source
+    gaps: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, s: SignalSeries) -> None:
+        key = (s.component, s.signal, s.peer)
+        prev = self.series.get(key)
+        if prev is None or len(s.values) > len(prev.values):
+            self.series[key] = s
+
+    def get(self, component: str, signal: str) -> SignalSeries | None:
+        return self.series.get((component, signal, None))
+
+    def inbound(self, component: str, signal: str) -> list[SignalSeries]:
+        return [
+            s for (c, sig, p), s in self.series.items() if p == component and sig == signal and c != component
+        ]
+
+    def outbound(self, component: str, signal: str) -> list[SignalSeries]:
+        return [
+            s for (c, sig, p), s in self.series.items() if c == component and sig == signal and p is not None
+        ]
+
+    def components(self) -> set[str]:
+        names = {c for c, _, _ in self.series} | {p for _, _, p in self.series if p}
+        names |= set(self.kinds) | set(self.logs) | {t.component for t in self.traces}
+        for a, b in self.edges:
+            names |= {a, b}
+        return {n for n in names if n}
+
+    def callees(self, component: str) -> set[str]:
+        return {b for (a, b) in self.edges if a == component}
+
+    def callers(self, component: str) -> set[str]:
+        return {a for (a, b) in self.edges if b == component}
+
+    def downstream(self, component: str) -> set[str]:
+        """Everything `component` depends on, transitively."""
+        seen: set[str] = set()
+        todo = [component]
+        while todo:
+            c = todo.pop()
+            for d in self.callees(c):
+                if d not in seen:
+                    seen.add(d)
+                    todo.append(d)
+        return seen
+
+    def graph_source(self) -> str:
+        sources = sorted(set(self.edges.values()))
+        return " + ".join(sources) if sources else "none"

@@ -1,0 +1,94 @@
+"""Running one investigation end to end: MCP config → sessions → allowlisted Grafana client → engine.
+
+Shared by `compass investigate`, `compass demo`, the lab benchmark and the ARQ worker, so that all of
+them investigate the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from compass_worker.domain.events import Sink
+from compass_worker.domain.models import Incident, Verdict
+from compass_worker.engine.faultcatalog import FaultCatalog, load_faults
+from compass_worker.engine.investigation import Budget, Investigator, PriorSource
+from compass_worker.engine.source import QueryRecord
+from compass_worker.errors import ServerUnavailable
+from compass_worker.settings import Settings
+from compass_worker.signals.catalog import SignalCatalog, load_catalog
+from compass_worker.telemetry.allowlist import DEFAULT_READ_ONLY_TOOLS, AllowlistToolset
+from compass_worker.telemetry.config import McpConfig
+from compass_worker.telemetry.grafana.client import GrafanaClient
+from compass_worker.telemetry.session import McpToolset, open_toolsets
+
+GRAFANA_MARKER_TOOLS = frozenset({"query_prometheus", "list_datasources"})
+
+
+@dataclass
+class Catalogs:
+    signals: SignalCatalog
+    faults: FaultCatalog
+
+    @classmethod
+    def load(cls, settings: Settings) -> Catalogs:
+        return cls(load_catalog(settings.signal_catalog), load_faults())
+
+
+@dataclass
+class RunResult:
+    verdict: Verdict
+    queries: list[QueryRecord] = field(default_factory=list)
+    unavailable: Mapping[str, str] = field(default_factory=dict)
+
+
+async def grafana_server(pool: McpToolset) -> str | None:
+    """The configured server that speaks mcp-grafana's tools (the first one, if several)."""
+    tools = await pool.list_tools()
+    by_server: dict[str, set[str]] = {}
+    for t in tools:
+        by_server.setdefault(t.server, set()).add(t.name)
+    for server in pool.servers:
+        if GRAFANA_MARKER_TOOLS <= by_server.get(server, set()):
+            return server
+    return None
+
+
+async def investigate(
+    incident: Incident,
+    config: McpConfig,
+    settings: Settings,
+    sink: Sink,
+    *,
+    catalogs: Catalogs | None = None,
+    memory: PriorSource | None = None,
+) -> RunResult:
+    """Raises ServerUnavailable (with the reasons) when no telemetry server could be reached at all."""
+    cats = catalogs or Catalogs.load(settings)
+    async with open_toolsets(
+        config,
+        call_timeout_s=settings.tool_timeout_s,
+        max_concurrency=settings.max_concurrency,
+        log_dir=settings.mcp_log_dir,
+    ) as pool:
+        if not pool.servers or len(pool.unavailable) == len(config.names):
+            reasons = "; ".join(f"{k}: {v}" for k, v in pool.unavailable.items()) or "no servers configured"
+            raise ServerUnavailable(f"no MCP server reachable ({reasons})")
+        server = await grafana_server(pool)
+        if server is None:
+            raise ServerUnavailable("no configured MCP server offers Grafana's query tools (query_prometheus)")
+        client = GrafanaClient(AllowlistToolset(pool, DEFAULT_READ_ONLY_TOOLS), server=server)
+        engine = Investigator(
+            client,
+            cats.signals,
+            cats.faults,
+            budget=Budget(wall_clock_s=settings.wall_clock_s, tool_calls=settings.tool_call_budget),
+            calls=lambda: pool.calls,
+            memory=memory,
+        )
+        verdict = await engine.run(incident, sink)
+        extra_gaps = tuple(f"MCP server {k} unavailable: {v}" for k, v in pool.unavailable.items())
+        if extra_gaps:
+            verdict = verdict.model_copy(update={"gaps": (*extra_gaps, *verdict.gaps)})
+        records = engine.last_source.records if engine.last_source else []
+        return RunResult(verdict, records, dict(pool.unavailable))

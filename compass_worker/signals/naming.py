@@ -1,0 +1,85 @@
+"""Normalising component names as telemetry spells them.
+
+The same database shows up as `instance="payments-db:9187"` (its exporter), `server_address=
+"payments-db.shop.svc.cluster.local"` (its clients), and `pod="payments-db-0"`. A verdict must name
+it once, the way the telemetry names it, so identity values go through `normalise` and aliases are
+merged by `ComponentResolver`. Only widely used conventions are applied: URL parts, ports, cluster
+DNS suffixes, Kubernetes pod and StatefulSet/PVC suffixes.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterable
+
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+_CLUSTER_SUFFIX = re.compile(r"\.(svc(\.cluster\.local)?|cluster\.local|local|internal)$")
+# <deployment>-<replicaset hash>-<pod id>, as Kubernetes names Deployment pods.
+_DEPLOYMENT_POD = re.compile(r"^(?P<base>[a-z0-9-]+?)-[a-z0-9]{5,10}-[a-z0-9]{5}$")
+_ORDINAL = re.compile(r"^(?P<base>[a-z0-9-]+?)-\d{1,3}$")
+_PVC_TEMPLATE = re.compile(r"^(data|storage|pvc|datadir|volume)-(?P<base>.+)$")
+
+
+def is_ip(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def host_of(value: str) -> str:
+    """`https://psp-api.example.com:443/health` -> `psp-api.example.com`; `db:5432` -> `db`."""
+    v = _SCHEME.sub("", value.strip())
+    v = v.split("/", 1)[0]
+    if v.startswith("["):  # [::1]:8080
+        return v[1:].split("]", 1)[0]
+    if v.count(":") == 1:
+        v = v.split(":", 1)[0]
+    return v
+
+
+def normalise(value: str, *, label: str = "") -> str:
+    """Canonical component name for an identity label value."""
+    v = host_of(value).lower()
+    if not v or is_ip(v):
+        return v
+    if _CLUSTER_SUFFIX.search(v):
+        # payments-db.shop.svc.cluster.local -> payments-db: the namespace is not part of the name
+        v = _CLUSTER_SUFFIX.sub("", v).split(".", 1)[0]
+    if label == "persistentvolumeclaim":
+        m = _PVC_TEMPLATE.match(v)
+        v = m.group("base") if m else v
+        m = _ORDINAL.match(v)
+        v = m.group("base") if m else v
+    elif label == "pod":
+        m = _DEPLOYMENT_POD.match(v) or _ORDINAL.match(v)
+        v = m.group("base") if m else v
+    return v
+
+
+class ComponentResolver:
+    """Merges aliases of one component into the name most telemetry uses.
+
+    `api.psp.example.com` seen from clients and `psp-api` seen elsewhere are not merged (no evidence);
+    `payments-db` and `payments-db.shop.svc.cluster.local` are (same first DNS label).
+    """
+
+    def __init__(self) -> None:
+        self._known: set[str] = set()
+
+    def add(self, names: Iterable[str]) -> None:
+        self._known.update(n for n in names if n)
+
+    def resolve(self, name: str) -> str:
+        if name in self._known or "." not in name:
+            return name
+        first = name.split(".", 1)[0]
+        if first in self._known:
+            return first
+        return name
+
+    @property
+    def known(self) -> frozenset[str]:
+        return frozenset(self._known)

@@ -49,7 +49,7 @@ async def grafana_server(pool: McpToolset) -> str | None:
     for t in tools:
         by_server.setdefault(t.server, set()).add(t.name)
     for server in pool.servers:
-        if GRAFANA_MARKER_TOOLS <= by_server.get(server, set()):
+        if by_server.get(server, set()) >= GRAFANA_MARKER_TOOLS:
             return server
     return None
 
@@ -76,7 +76,9 @@ async def investigate(
             raise ServerUnavailable(f"no MCP server reachable ({reasons})")
         server = await grafana_server(pool)
         if server is None:
-            raise ServerUnavailable("no configured MCP server offers Grafana's query tools (query_prometheus)")
+            raise ServerUnavailable(
+                "no configured MCP server offers Grafana's query tools (query_prometheus)"
+            )
         client = GrafanaClient(AllowlistToolset(pool, DEFAULT_READ_ONLY_TOOLS), server=server)
         engine = Investigator(
             client,

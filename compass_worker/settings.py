@@ -17,7 +17,9 @@ from compass_worker.errors import ConfigError
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="COMPASS_", extra="ignore", frozen=True)
 
-    mcp_config: str | None = Field(default=None, description="path of the MCP servers config (mcpServers JSON)")
+    mcp_config: str | None = Field(
+        default=None, description="path of the MCP servers config (mcpServers JSON)"
+    )
     tool_timeout_s: float = Field(default=20.0, gt=0, description="per tool-call timeout")
     max_concurrency: int = Field(default=8, ge=1, le=64, description="tool calls in flight per investigation")
     wall_clock_s: float = Field(default=60.0, gt=0, description="per-investigation wall-clock budget")

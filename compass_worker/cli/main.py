@@ -1,9 +1,9 @@
 """`compass` — the command line. Every failure a user can cause ends in one line and an exit code:
 
-    0  done (a verdict, root cause or inconclusive)
-    2  bad input: options, config file, time, unknown scenario
-    3  no telemetry reachable (every MCP server failed), with the reasons
-    1  an unexpected internal error (one line; details in the log file it names)
+0  done (a verdict, root cause or inconclusive)
+2  bad input: options, config file, time, unknown scenario
+3  no telemetry reachable (every MCP server failed), with the reasons
+1  an unexpected internal error (one line; details in the log file it names)
 """
 
 from __future__ import annotations

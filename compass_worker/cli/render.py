@@ -52,7 +52,9 @@ def verdict_json(v: Verdict) -> dict[str, object]:
             }
             for rc in v.root_causes
         ],
-        "eliminated": [{"component": e.component, "fault": e.fault, "reason": e.reason} for e in v.eliminated],
+        "eliminated": [
+            {"component": e.component, "fault": e.fault, "reason": e.reason} for e in v.eliminated
+        ],
         "gaps": list(v.gaps),
         "observations": list(v.observations),
         "timings": {"first_hypothesis_s": v.timings.first_hypothesis_s, "verdict_s": v.timings.verdict_s},
@@ -75,7 +77,9 @@ def verdict_panel(v: Verdict) -> RenderableType:
     parts: list[RenderableType] = []
     if v.verdict == "root_cause":
         top = v.root_causes[0]
-        parts.append(Text(f"ROOT CAUSE  {top.component} · {top.fault}  ({top.confidence:.0%})", style="bold green"))
+        parts.append(
+            Text(f"ROOT CAUSE  {top.component} · {top.fault}  ({top.confidence:.0%})", style="bold green")
+        )
         parts.append(Text(top.summary))
         for e in top.evidence:
             parts.append(Text(f"  • [{e.source}] {e.observation}"))
@@ -136,7 +140,9 @@ class LiveSink:
             sym, style = _STATUS_STYLE[h.status]
             t.add_row(Text(sym, style=style), h.component, h.fault, f"{h.score:.1f}")
         live = sum(1 for h in self._hyps.values() if h.status != HypothesisStatus.REFUTED)
-        header = Text(f"phase: {self._phase} · {len(self._hyps)} hypotheses ({live} alive)", style="bold cyan")
+        header = Text(
+            f"phase: {self._phase} · {len(self._hyps)} hypotheses ({live} alive)", style="bold cyan"
+        )
         return Group(header, t, *(Text(line, style="dim") for line in self._lines[-6:]))
 
     async def emit(self, event: Event) -> None:

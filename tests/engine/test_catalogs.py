@@ -10,9 +10,22 @@ from compass_worker.signals.catalog import load_catalog
 from compass_worker.signals.naming import ComponentResolver, host_of, normalise
 
 FAULT_IDS = {
-    "cpu_saturation", "memory_leak", "db_connection_pool_exhaustion", "db_slow_queries", "bad_deploy",
-    "config_change", "dependency_latency", "dependency_outage", "network_packet_loss", "dns_failure",
-    "disk_full", "certificate_expiry", "rate_limited", "traffic_surge", "cache_failure", "queue_backlog",
+    "cpu_saturation",
+    "memory_leak",
+    "db_connection_pool_exhaustion",
+    "db_slow_queries",
+    "bad_deploy",
+    "config_change",
+    "dependency_latency",
+    "dependency_outage",
+    "network_packet_loss",
+    "dns_failure",
+    "disk_full",
+    "certificate_expiry",
+    "rate_limited",
+    "traffic_surge",
+    "cache_failure",
+    "queue_backlog",
 }
 
 
@@ -25,16 +38,22 @@ def test_every_fault_of_faults_md_is_in_the_catalog_with_signatures() -> None:
         assert any(r.key for r in spec.evidence) or any(r.key for r in spec.logs), spec.id
         assert spec.signals <= signals, (spec.id, spec.signals - signals)
         # every fault has at least one observation that can refute it
-        assert any(r.refute for r in spec.evidence) or spec.id in {
-            "dependency_latency", "cache_failure", "config_change", "memory_leak"} or spec.logs, spec.id
+        assert (
+            any(r.refute for r in spec.evidence)
+            or spec.id in {"dependency_latency", "cache_failure", "config_change", "memory_leak"}
+            or spec.logs
+        ), spec.id
 
 
 def test_catalog_selects_entries_by_present_metrics() -> None:
     cat = load_catalog()
-    otel = cat.applicable({"http_server_request_duration_seconds_count", "http_server_request_duration_seconds_bucket"})
+    otel = cat.applicable(
+        {"http_server_request_duration_seconds_count", "http_server_request_duration_seconds_bucket"}
+    )
     assert {e.signal for e in otel} == {"requests", "error_ratio", "latency"}
-    prom = cat.applicable({"http_requests_total", "kube_pod_container_resource_limits",
-                           "container_cpu_usage_seconds_total"})
+    prom = cat.applicable(
+        {"http_requests_total", "kube_pod_container_resource_limits", "container_cpu_usage_seconds_total"}
+    )
     assert {e.family for e in prom if e.signal == "cpu_utilization"} == {"cadvisor+ksm"}
     assert not cat.applicable({"some_inhouse_metric"})
 

@@ -17,7 +17,9 @@ from compass_worker.errors import ConfigError
 NOW = datetime(2026, 11, 2, 14, 20, tzinfo=UTC).timestamp()
 
 
-@pytest.mark.parametrize(("text", "seconds"), [("60m", 3600), ("2h", 7200), ("1h30m", 5400), ("90s", 90), ("600", 600)])
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("60m", 3600), ("2h", 7200), ("1h30m", 5400), ("90s", 90), ("600", 600)]
+)
 def test_durations(text: str, seconds: int) -> None:
     assert parse_duration(text) == seconds
 

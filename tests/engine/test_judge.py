@@ -15,12 +15,24 @@ FAULTS = load_faults()
 UNITS = {k: v.unit for k, v in load_catalog().signals.items()}
 
 
-def series(comp: str, signal: str, base: float, after: float, start: int, *, peer: str | None = None,
-           unit: str = "s", bad: str = "up", noise: float = 0.02) -> SignalSeries:
+def series(
+    comp: str,
+    signal: str,
+    base: float,
+    after: float,
+    start: int,
+    *,
+    peer: str | None = None,
+    unit: str = "s",
+    bad: str = "up",
+    noise: float = 0.02,
+) -> SignalSeries:
     rng = np.random.default_rng(abs(hash((comp, signal))) % 2**32)
     v = base * (1 + rng.normal(0, noise, N))
     v[start:] = after * (1 + rng.normal(0, noise, N - start))
-    return SignalSeries(comp, signal, peer, TS, tuple(float(x) for x in v), f"q_{signal}", None, "test", unit, bad)  # type: ignore[arg-type]
+    return SignalSeries(
+        comp, signal, peer, TS, tuple(float(x) for x in v), f"q_{signal}", None, "test", unit, bad
+    )  # type: ignore[arg-type]
 
 
 def scenario() -> Observations:

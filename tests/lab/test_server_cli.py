@@ -1,0 +1,24 @@
+"""`compass lab` subcommands that need no scenario catalogue (list/serve are covered once it exists)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from compass_lab.cli import main
+
+
+def test_mcp_config_prints_a_working_config(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["lab", "mcp-config", "--port", "3123"]) == 0
+    cfg = json.loads(capsys.readouterr().out)
+    grafana = cfg["mcpServers"]["grafana"]
+    assert grafana["env"]["GRAFANA_URL"] == "http://127.0.0.1:3123"
+    assert grafana["command"].endswith("mcp-grafana")
+
+
+def test_bad_port_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["lab", "mcp-config", "--port", "70000"])
+    assert info.value.code == 2
+    assert "port out of range: 70000" in capsys.readouterr().err

@@ -69,7 +69,7 @@ def _build(scenario_id: str) -> TelemetrySet:
 
 
 def _default_id() -> str:
-    return "shop-dev-000-db_slow_queries"
+    return "shop-dev-065-db_slow_queries"
 
 
 DEFAULT_SCENARIO_ID = _default_id()

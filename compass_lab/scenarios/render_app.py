@@ -49,8 +49,6 @@ def served_rate(comp: Comp) -> FloatArray:
 
 def status_mix(comp: Comp, n: int) -> dict[str, FloatArray]:
     mix = {c: r for c, r in comp.err.items() if c != "write"}
-    if comp.node.tech == "gateway":
-        mix["404"] = np.full(n, 0.012)
     ok = np.clip(1.0 - sum(mix.values(), zeros(n)), 0.0, 1.0)
     return {"200": ok, **mix}
 

@@ -332,7 +332,8 @@ class _Logs:
             slow = self.slow_rate(comp, 1.0)
             for ts in self.times(slow + 1.0 / 900.0, 0, last):
                 i = min(int((ts - bp.start) / STEP_S), self.n - 1)
-                dur = max(1000.0, comp.mean[i] * 1000 * float(self.rng.lognormal(1.5, 0.5)))
+                dur = max(1000.0 + float(self.rng.exponential(600.0)),
+                          comp.mean[i] * 1000 * float(self.rng.lognormal(1.5, 0.5)))
                 pid = int(self.rng.integers(1000, 60000))
                 self.emit(comp, ts, "warn", f"{self.pgts(ts)} [{pid}] LOG:  duration: {dur:.3f} ms  statement: "
                           f"SELECT * FROM {comp.node.database}_ledger WHERE account_id = {int(self.rng.integers(1, 10**6))}"
@@ -355,7 +356,7 @@ class _Logs:
             slow = self.slow_rate(comp, 1.0)
             for ts in self.times(slow + 1.0 / 900.0, 0, last):
                 i = min(int((ts - bp.start) / STEP_S), self.n - 1)
-                qt = max(1.0, comp.mean[i] * float(self.rng.lognormal(1.5, 0.5)))
+                qt = max(1.0 + float(self.rng.exponential(0.6)), comp.mean[i] * float(self.rng.lognormal(1.5, 0.5)))
                 self.emit(comp, ts, "warn", f"# Query_time: {qt:.6f}  Lock_time: {self.rng.uniform(0, qt / 2):.6f} "
                           f"Rows_sent: {int(self.rng.integers(1, 50))}  Rows_examined: {int(self.rng.integers(10**4, 10**6))}")
             if is_truth and bp.fault == "disk_full":

@@ -15,7 +15,7 @@ from compass_lab.model import FloatArray, Series
 from compass_lab.scenarios.blueprint import STEP_S
 from compass_lab.scenarios.signals import lognormal_cdf
 
-SERVER_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+SERVER_BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 CLIENT_BUCKETS = (0.005, 0.025, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 

@@ -214,7 +214,8 @@ class Sim:
             consume[i] = got
             lag[i] = backlog
         jitter = noise(np.random.default_rng([self.bp.seed, 31]), n, 0.2)
-        comp.sig["lag"] = lag * jitter + 5.0 * jitter
+        in_flight = produce * 1.8 * noise(np.random.default_rng([self.bp.seed, 32]), n, 0.35)  # batches in flight
+        comp.sig["lag"] = lag * jitter + in_flight
         comp.sig["consume"] = consume
         comp.sig["produce"] = produce
 
@@ -234,6 +235,7 @@ class Sim:
             mean = own.copy()
             tail = quantile(own, own_sigma, 0.99)  # approximate p99, built from the parts of a request
             ok = ones(n)
+            first_hop = sysm.calls_of(name)[0].callee if sysm.calls_of(name) else ""
             for edge in sysm.calls_of(name):
                 link = self.links[(name, edge.callee)]
                 if edge.protocol == "consume":
@@ -252,10 +254,11 @@ class Sim:
                 p_fail = p_fail * edge.critical
                 ok = ok * (1.0 - p_fail)
                 code = "500"
-                if node.tech == "gateway":
+                if node.tech == "gateway":  # proxies answer 502/503/504 depending on how the upstream failed
                     kinds = {k: float(v.max()) for k, v in link.conn_err.items()}
                     top = max(kinds, key=lambda k: kinds[k]) if kinds and max(kinds.values()) > 0.01 else ""
                     code = GATEWAY_CODE_OF_KIND.get(top, "502")
+                    code = "502" if code not in ("503", "504") or edge.callee != first_hop else code
                 err[code] = err.get(code, zeros(n)) + p_fail
             if comp.pool_timeouts.any():
                 err["500"] = err.get("500", zeros(n)) + comp.pool_timeouts / np.maximum(comp.rate, 1e-9)

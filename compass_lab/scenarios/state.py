@@ -158,7 +158,7 @@ class Link:
 class HostState:
     name: str
     n: int
-    cpus: int = 4
+    cpus: int = 8
     neighbour_cores: FloatArray = field(init=False)  # CPU burnt by pods outside the system
     retrans_extra: FloatArray = field(init=False)  # added retransmit ratio
     fs_fill: FloatArray = field(init=False)  # 0..1 of the free root filesystem consumed

@@ -228,7 +228,7 @@ RIDEHAIL = System(
     hosts=_RIDE_HOSTS,
     nodes=(
         Node("api-gateway", "gateway", 8080, 2, 0.002, 0.45, 0.002, 0.05, 0.5, 110e6, 512e6,
-             _r(("POST", "/v2/rides", 0.25), ("GET", "/v2/quotes", 0.45), ("GET", "/v2/drivers/nearby", 0.3)),
+             _r(("POST", "/v2/rides", 0.25), ("GET", "/v2/*", 0.75)),
              "go", (_G1, _G2)),
         Node("dispatch", "api", 8080, 3, 0.02, 0.5, 0.008, 0.06, 1.0, 420e6, 1024e6,
              _r(("POST", "/dispatch/requests", 0.6), ("GET", "/dispatch/requests/{id}", 0.4)), "java",

@@ -29,6 +29,7 @@ class EvidenceRule(_Frozen):
     refute: Literal["flat", "below"] | None = None
     refute_level: float | None = None
     key: bool = False
+    absolute: bool = False  # reaching `level` is decisive on its own (e.g. a certificate past expiry)
     reason: str = ""
 
 
@@ -51,6 +52,7 @@ class FaultSpec(_Frozen):
     summary: str
     gap: str
     explained_by_callees: bool = False  # a callee failing first explains it away (it is then a victim)
+    generic: bool = False  # a catch-all: a supported specific fault on the same component explains it away
     evidence: tuple[EvidenceRule, ...] = ()
     logs: tuple[LogRule, ...] = ()
 

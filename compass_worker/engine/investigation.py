@@ -47,6 +47,7 @@ from compass_worker.signals.catalog import CatalogEntry, SignalCatalog
 from compass_worker.telemetry.grafana.client import GrafanaClient
 
 CONFIDENT = 0.5  # top confidence needed to call a root cause
+GENERIC_PENALTY = 4.0
 RED_SIGNALS = frozenset(
     {"requests", "error_ratio", "latency", "client_latency", "client_error_ratio", "available"}
 )
@@ -95,6 +96,25 @@ class _Run:
 
     def t(self) -> float:
         return time.monotonic() - self.started
+
+
+def explain_away_generic(scored: list[Scored], faults: FaultCatalog) -> list[Scored]:
+    """A catch-all ("it got slow") yields to a specific supported fault on the same component."""
+    best_specific: dict[str, float] = {}
+    for s in scored:
+        h = s.hypothesis
+        if h.status == HypothesisStatus.SUPPORTED and not faults.get(h.fault).generic:
+            best_specific[h.component] = max(best_specific.get(h.component, 0.0), s.key_support)
+    out = []
+    for s in scored:
+        h = s.hypothesis
+        support = best_specific.get(h.component, 0.0)
+        if faults.get(h.fault).generic and support > 0:
+            penalty = GENERIC_PENALTY * support
+            h = h.model_copy(update={"score": h.score - penalty})
+            s = Scored(h, s.key_onset, s.tested, s.key_support)
+        out.append(s)
+    return out
 
 
 class Investigator:
@@ -269,7 +289,7 @@ class Investigator:
         self, run: _Run, ctx: JudgeContext, comps: Iterable[str], origin: HypothesisOrigin
     ) -> None:
         for comp in comps:
-            kind = run.obs.kinds.get(comp) or ("service" if run.obs.get(comp, "requests") else "external")
+            kind = run.obs.kind_of(comp)
             for spec in self._faults.for_kind(kind):
                 hid = Hypothesis.key(comp, spec.id)
                 if hid in run.hypotheses:
@@ -345,7 +365,8 @@ class Investigator:
 
     def _judge_all(self, run: _Run, ctx: JudgeContext) -> list[Scored]:
         units = {name: spec.unit for name, spec in self._catalog.signals.items()}
-        return [judge(h, self._faults.get(h.fault), run.obs, ctx, units) for h in run.hypotheses.values()]
+        scored = [judge(h, self._faults.get(h.fault), run.obs, ctx, units) for h in run.hypotheses.values()]
+        return explain_away_generic(scored, self._faults)
 
     async def _report(self, run: _Run, scored: list[Scored]) -> None:
         for s in sorted(scored, key=lambda x: -x.hypothesis.score):

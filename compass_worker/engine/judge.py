@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from compass_worker.domain.models import Evidence, Hypothesis, HypothesisStatus, Stance
@@ -25,7 +25,8 @@ LATE_S = 150.0  # a cause may be detected this much after the symptom (scrape + 
 NULL_SCORE = 2.5  # the "none of these / unknown" alternative in the confidence normalisation
 SUPPORT_MIN = 0.5  # a contribution above this counts as support
 PATH_BONUS = 0.75
-OFF_PATH_PENALTY = 1.0
+OFF_PATH_PENALTY = 1.5
+UPSTREAM_PENALTY = 3.0  # a caller of the symptom's component: its anomalies are effects, not causes
 LATE_PENALTY = 2.0
 VICTIM_PENALTY = 3.0
 
@@ -44,6 +45,7 @@ class Scored:
     hypothesis: Hypothesis
     key_onset: float | None
     tested: bool
+    key_support: float = 0.0
 
 
 def _fmt(value: float, unit: str) -> str:
@@ -78,6 +80,18 @@ def _level_factor(rule: EvidenceRule, a: Anomaly) -> float:
     if rule.level_ratio is not None and rule.direction == "up":
         return min(1.0, max(0.0, (a.ratio - 1.0) / (rule.level_ratio - 1.0)))
     return 1.0
+
+
+def _level_crossing(s: SignalSeries, rule: EvidenceRule, after: float | None) -> float | None:
+    """When the series first reached the rule's absolute level after `after` (None if it never did)."""
+    if rule.level is None:
+        return None
+    for t, v in zip(s.timestamps, s.values, strict=False):
+        if after is not None and t < after or not math.isfinite(v):
+            continue
+        if (v >= rule.level) if rule.direction == "up" else (v <= rule.level):
+            return t
+    return None
 
 
 def _refuted_by(rule: EvidenceRule, a: Anomaly) -> bool:
@@ -172,6 +186,11 @@ def judge(
             if a is None:
                 continue
             st = a.strength() * _level_factor(rule, a)
+            if rule.absolute:
+                crossed = _level_crossing(s, rule, ctx.baseline_until)
+                if crossed is not None:
+                    st = 1.0
+                    a = replace(a, onset=a.onset if a.onset is not None and a.onset <= crossed else crossed)
             if best is None or st > best[0]:
                 best = (st, s, a)
         if best is None:
@@ -265,7 +284,11 @@ def judge(
         hosted = obs.hosts.get(comp, set())
         on_path = comp in ctx.path or comp == ctx.symptom_component or bool(hosted & ctx.path)
         # DNS serves everyone: it is never "off" a dependency path.
-        score += PATH_BONUS if on_path else (0.0 if h.fault == "dns_failure" else -OFF_PATH_PENALTY)
+        if on_path:
+            score += PATH_BONUS
+        elif h.fault != "dns_failure":
+            upstream = ctx.symptom_component is not None and ctx.symptom_component in obs.downstream(comp)
+            score -= UPSTREAM_PENALTY if upstream else OFF_PATH_PENALTY
     if ctx.symptom_onset is not None and key_onset is not None and key_onset > ctx.symptom_onset + LATE_S:
         score -= LATE_PENALTY
     if spec.explained_by_callees and key_onset is not None:
@@ -284,6 +307,23 @@ def judge(
                     )
                 )
                 break
+    if key_onset is not None and obs.kind_of(comp) != "host":
+        for host, residents in obs.hosts.items():
+            if comp not in residents or host == comp:
+                continue
+            hs, hon = health(obs, host, ctx.baseline_until)
+            if hs >= 0.5 and hon is not None and hon < key_onset - 15.0:
+                score -= VICTIM_PENALTY * hs
+                evidence.append(
+                    Evidence(
+                        source="engine",
+                        query="placement (kube_pod_info)",
+                        stance=Stance.REFUTES,
+                        observation=f"{comp} runs on {host}, which went bad first ({hhmm(hon)})",
+                        weight=-VICTIM_PENALTY * hs,
+                    )
+                )
+                break
     score += math.log(max(h.prior, 1e-3) / 0.06) * 0.5 + ctx.prior_bonus.get(h.id, 0.0)
 
     if refute_reason is not None and key_support < SUPPORT_MIN:
@@ -298,6 +338,7 @@ def judge(
             ),
             key_onset,
             True,
+            key_support,
         )
     status = (
         HypothesisStatus.SUPPORTED if key_support >= SUPPORT_MIN and score > 0 else HypothesisStatus.TESTING
@@ -311,6 +352,7 @@ def judge(
         ),
         key_onset,
         True,
+        key_support,
     )
 
 

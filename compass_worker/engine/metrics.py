@@ -209,13 +209,12 @@ async def fetch_entry(
                 bad=spec.bad,
             )
         )
-        if entry.kind not in ("any", "service") or comp not in obs.kinds:
-            if entry.kind != "any":
-                obs.kinds[comp] = _stronger(obs.kinds.get(comp), entry.kind)
+        if entry.kind != "any":
+            obs.kinds[comp] = _stronger(obs.kinds.get(comp), entry.kind)
         if peer_name:
             obs.edges.setdefault((comp, peer_name), "metrics")
             if entry.peer_kind:
-                obs.kinds[peer_name] = _stronger(obs.kinds.get(peer_name), entry.peer_kind)
+                obs.peer_kinds[peer_name] = _stronger(obs.peer_kinds.get(peer_name), entry.peer_kind)
 
 
 _KIND_RANK = {
@@ -269,8 +268,8 @@ async def _versions_of(
         first, last = min(seen), max(seen)
         spans[comp][version] = (min(first, prev[0]), max(last, prev[1])) if prev else (first, last)
     margin = 0.1 * (src.end - src.start)
+    grid = tuple(sorted({t for s in res.value.series for t in s.timestamps}))
     for comp, versions in spans.items():
-        ts = [t for t in res.value.series[0].timestamps] if res.value.series else []
         change: VersionChange | None = None
         for version, (first, _last) in sorted(versions.items(), key=lambda kv: kv[1][0]):
             if first > src.start + margin:
@@ -278,25 +277,14 @@ async def _versions_of(
                 if older:
                     change = VersionChange(comp, older, version, first, expr, res.value.explore_url)
                     break
-        flag = [0.0] * len(ts)
         if change is not None:
             obs.versions[comp] = change
-            flag = [1.0 if t >= change.at else 0.0 for t in ts]
-        if ts:
-            obs.add(
-                SignalSeries(
-                    comp,
-                    "version_change",
-                    None,
-                    tuple(ts),
-                    tuple(flag),
-                    expr,
-                    res.value.explore_url,
-                    "info metric",
-                    "flag",
-                    "up",
-                )
+        flag = tuple(1.0 if change is not None and t >= change.at else 0.0 for t in grid)
+        obs.add(
+            SignalSeries(
+                comp, "version_change", None, grid, flag, expr, res.value.explore_url, "info metric", "flag", "up"
             )
+        )
 
 
 async def fetch_placement(

@@ -18,8 +18,8 @@ _ABS_FLOOR: dict[str, float] = {
     "req/s": 0.05,
     "cores": 0.01,
     "bytes": 1e6,
-    "count": 0.3,
-    "flag": 0.3,
+    "count": 0.25,
+    "flag": 0.1,
     "requests": 0.5,
     "per s": 0.02,
     "locks": 1.0,
@@ -98,7 +98,8 @@ class TraceFinding:
 @dataclass
 class Observations:
     series: dict[tuple[str, str, str | None], SignalSeries] = field(default_factory=dict)
-    kinds: dict[str, str] = field(default_factory=dict)  # component -> kind
+    kinds: dict[str, str] = field(default_factory=dict)  # component -> kind, from its own telemetry
+    peer_kinds: dict[str, str] = field(default_factory=dict)  # kind as its callers describe it
     versions: dict[str, VersionChange] = field(default_factory=dict)
     hosts: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # host -> components
     logs: dict[str, list[LogTemplate]] = field(default_factory=lambda: defaultdict(list))
@@ -133,6 +134,14 @@ class Observations:
         for a, b in self.edges:
             names |= {a, b}
         return {n for n in names if n}
+
+    def kind_of(self, component: str) -> str:
+        """Own telemetry first; then what callers say (a db client's peer); else service or external."""
+        if component in self.kinds:
+            return self.kinds[component]
+        if component in self.peer_kinds:
+            return self.peer_kinds[component]
+        return "service" if self.get(component, "requests") or component in self.logs else "external"
 
     def callees(self, component: str) -> set[str]:
         return {b for (a, b) in self.edges if a == component}

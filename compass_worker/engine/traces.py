@@ -121,10 +121,12 @@ async def observe_traces(
         obs.gaps.append("no trace datasource (Tempo): no trace correlation — degraded mode")
         return
     uid = src.tempo[0].uid
-    errors, recent, base = await asyncio.gather(
+    base_end = max(src.start + 60, split_at - 120)
+    errors, recent, base, base_errors = await asyncio.gather(
         _search(src, uid, ERROR_QUERY, split_at, src.end, 40),
         _search(src, uid, ALL_QUERY, split_at, src.end, 60),
-        _search(src, uid, ALL_QUERY, src.start, max(src.start + 60, split_at - 120), 40),
+        _search(src, uid, ALL_QUERY, src.start, base_end, 40),
+        _search(src, uid, ERROR_QUERY, src.start, base_end, 40),
     )
     if not (errors or recent or base):
         obs.gaps.append("no traces found in the window: no trace correlation — degraded mode")
@@ -136,8 +138,12 @@ async def observe_traces(
     ids_err = [t.trace_id for t in err_pick]
     ids_slow = [t.trace_id for t in slow if t.trace_id not in ids_err]
     ids_base = [t.trace_id for t in base_pick]
-    t_err, t_slow, t_base = await asyncio.gather(
-        _fetch(src, uid, ids_err), _fetch(src, uid, ids_slow), _fetch(src, uid, ids_base)
+    ids_base_err = [t.trace_id for t in _distinct_roots(base_errors, 2)]
+    t_err, t_slow, t_base, t_base_err = await asyncio.gather(
+        _fetch(src, uid, ids_err),
+        _fetch(src, uid, ids_slow),
+        _fetch(src, uid, ids_base),
+        _fetch(src, uid, ids_base_err),
     )
     for tr in (*t_err, *t_slow, *t_base):
         for e in _edges(tr, catalog):
@@ -148,7 +154,11 @@ async def observe_traces(
         for tr in t_err:
             for o in _error_origins(tr, catalog):
                 counts[o] += 1
+        # Errors that already originated there before the onset are the baseline, not news.
+        chronic = {o for tr in t_base_err for o in _error_origins(tr, catalog)}
         for comp, n in counts.items():
+            if comp in chronic:
+                continue
             obs.traces.append(
                 TraceFinding(
                     comp,
@@ -165,7 +175,9 @@ async def observe_traces(
         post_self = _mean_self(post, catalog)
         base_self = _mean_self(t_base, catalog)
         for comp, after in post_self.items():
-            before = base_self.get(comp, 0.0)
+            if comp not in base_self:
+                continue  # not on the baseline traces' paths: no like-for-like comparison
+            before = base_self[comp]
             ratio = (after + 0.002) / (before + 0.002)
             if after - before > 0.05 and ratio > 1.5:
                 obs.traces.append(

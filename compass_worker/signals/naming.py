@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable
 
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
-_CLUSTER_SUFFIX = re.compile(r"\.(svc(\.cluster\.local)?|cluster\.local|local|internal)$")
+_CLUSTER_SUFFIX = re.compile(r"\.svc(\.cluster\.local)?$")
 # <deployment>-<replicaset hash>-<pod id>, as Kubernetes names Deployment pods.
 _DEPLOYMENT_POD = re.compile(r"^(?P<base>[a-z0-9-]+?)-[a-z0-9]{5,10}-[a-z0-9]{5}$")
 _ORDINAL = re.compile(r"^(?P<base>[a-z0-9-]+?)-\d{1,3}$")
@@ -42,18 +42,21 @@ def host_of(value: str) -> str:
 
 def normalise(value: str, *, label: str = "") -> str:
     """Canonical component name for an identity label value."""
-    v = host_of(value).lower()
+    raw = value.strip()
+    if label == "job" and "/" in raw and "://" not in raw:
+        raw = raw.rsplit("/", 1)[1]  # Promtail/Alloy convention: job="<namespace>/<app>"
+    v = host_of(raw).lower()
     if not v or is_ip(v):
         return v
     if _CLUSTER_SUFFIX.search(v):
-        # payments-db.shop.svc.cluster.local -> payments-db: the namespace is not part of the name
+        # payments-db.shop.svc.cluster.local -> payments-db: a Kubernetes Service's DNS name
         v = _CLUSTER_SUFFIX.sub("", v).split(".", 1)[0]
     if label == "persistentvolumeclaim":
         m = _PVC_TEMPLATE.match(v)
         v = m.group("base") if m else v
         m = _ORDINAL.match(v)
         v = m.group("base") if m else v
-    elif label == "pod":
+    elif label in ("pod", "instance"):
         m = _DEPLOYMENT_POD.match(v) or _ORDINAL.match(v)
         v = m.group("base") if m else v
     return v

@@ -1,0 +1,60 @@
+"""Developer aid: run the engine on one lab scenario and dump what it observed and how it judged."""
+
+import asyncio
+import sys
+
+from compass_lab.harness import incident_for, lab_server, scenario_mcp_config
+from compass_lab.scenarios import all_scenarios
+from compass_worker.domain.events import NullSink
+from compass_worker.engine.investigation import Investigator
+from compass_worker.runner import Catalogs, grafana_server
+from compass_worker.settings import Settings
+from compass_worker.telemetry.allowlist import AllowlistToolset
+from compass_worker.telemetry.grafana.client import GrafanaClient
+from compass_worker.telemetry.session import open_toolsets
+
+
+async def main(sid: str) -> None:
+    s = {x.id: x for x in all_scenarios()}[sid]
+    print(s.title, "|", s.symptom, "| truth", s.truth_component, s.truth_fault, "| onset", s.onset, "at", s.at)
+    print("red herrings:", s.red_herrings, "| logs", s.has_logs, "traces", s.has_traces, "conv", s.conventions)
+    cats = Catalogs.load(Settings())
+    with lab_server([s], s.id) as lab:
+        async with open_toolsets(scenario_mcp_config(lab.url, s)) as pool:
+            server = await grafana_server(pool)
+            inv = Investigator(GrafanaClient(AllowlistToolset(pool), server=server), cats.signals, cats.faults)
+            captured = {}
+            orig = inv._verdict
+
+            async def spy(run, scored):  # type: ignore[no-untyped-def]
+                captured["run"], captured["scored"] = run, scored
+                return await orig(run, scored)
+
+            inv._verdict = spy  # type: ignore[method-assign]
+            v = await inv.run(incident_for(s), NullSink())
+    run, scored = captured["run"], captured["scored"]
+    obs = run.obs
+    print("symptom", run.symptom, "onset", run.onset, "(truth onset", s.onset, ")")
+    print("kinds", dict(sorted(obs.kinds.items())))
+    print("edges", sorted(obs.edges))
+    print("versions", obs.versions)
+    print("hosts", dict(obs.hosts))
+    print("gaps", obs.gaps, "notes", obs.notes[:5])
+    print("--- anomalous series")
+    for (c, sig, p), ser in sorted(obs.series.items(), key=lambda kv: kv[0][:2]):
+        a = ser.anomaly()
+        if a and (a.anomalous or "-v" in sys.argv):
+            on = f"{(a.onset - s.onset) if a.onset and s.onset else a.onset}"
+            print(f"  {c:28} {sig:22} {p or '':20} base={a.baseline:.4g} peak={a.peak:.4g} z={a.z_peak:.1f} onset_rel={on}")
+    print("--- traces", [(t.component, t.kind, round(t.value, 2)) for t in obs.traces])
+    print("--- logs", {c: [(t.pattern[:70], t.before, t.after) for t in ts if t.increase >= 3][:4] for c, ts in obs.logs.items()})
+    print("--- top hypotheses")
+    for sc in sorted(scored, key=lambda x: -x.hypothesis.score)[:12]:
+        h = sc.hypothesis
+        print(f"  {h.score:6.2f} {h.status.value:10} {h.id}  {h.refuted_because or ''}")
+        for e in h.evidence[:5]:
+            print(f"           {e.stance.value:8} {e.weight:5.2f} {e.observation[:140]}")
+    print("verdict", v.verdict, [(r.component, r.fault, r.confidence) for r in v.root_causes[:3]])
+
+
+asyncio.run(main(sys.argv[1]))

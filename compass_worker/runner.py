@@ -15,6 +15,7 @@ from compass_worker.engine.faultcatalog import FaultCatalog, load_faults
 from compass_worker.engine.investigation import Budget, Investigator, PriorSource
 from compass_worker.engine.source import QueryRecord
 from compass_worker.errors import ServerUnavailable
+from compass_worker.reasoners.protocol import Reasoner
 from compass_worker.settings import Settings
 from compass_worker.signals.catalog import SignalCatalog, load_catalog
 from compass_worker.telemetry.allowlist import DEFAULT_READ_ONLY_TOOLS, AllowlistToolset
@@ -62,6 +63,7 @@ async def investigate(
     *,
     catalogs: Catalogs | None = None,
     memory: PriorSource | None = None,
+    reasoner: Reasoner | None = None,
 ) -> RunResult:
     """Raises ServerUnavailable (with the reasons) when no telemetry server could be reached at all."""
     cats = catalogs or Catalogs.load(settings)
@@ -87,6 +89,7 @@ async def investigate(
             budget=Budget(wall_clock_s=settings.wall_clock_s, tool_calls=settings.tool_call_budget),
             calls=lambda: pool.calls,
             memory=memory,
+            reasoner=reasoner,
         )
         verdict = await engine.run(incident, sink)
         extra_gaps = tuple(f"MCP server {k} unavailable: {v}" for k, v in pool.unavailable.items())

@@ -131,6 +131,8 @@ class Verdict(_Frozen):
     eliminated: tuple[Eliminated, ...] = ()
     gaps: tuple[str, ...] = ()
     observations: tuple[str, ...] = ()  # what was seen, shown when nothing survived
+    narrative: str | None = None  # a reasoner's human summary (never the source of the verdict)
+    notices: tuple[str, ...] = ()  # e.g. "AI unavailable — presenting the gathered data"
     timings: Timings = Timings()
     tool_calls: int = 0
     cost: Cost = Cost()

@@ -26,6 +26,7 @@ from compass_worker.domain.events import (
 )
 from compass_worker.domain.models import (
     Cost,
+    Evidence,
     Eliminated,
     Hypothesis,
     HypothesisOrigin,
@@ -42,7 +43,9 @@ from compass_worker.engine.faultcatalog import FaultCatalog
 from compass_worker.engine.incident import candidate_tokens
 from compass_worker.engine.judge import JudgeContext, Scored, confidences, health, hhmm, judge
 from compass_worker.engine.observations import Observations
+from compass_worker.engine.reasoning import accept_hypotheses, context_view, run_checks
 from compass_worker.engine.source import TelemetrySource
+from compass_worker.reasoners.protocol import Reasoner, ReasoningContext
 from compass_worker.signals.catalog import CatalogEntry, SignalCatalog
 from compass_worker.telemetry.grafana.client import GrafanaClient
 
@@ -93,6 +96,8 @@ class _Run:
     symptom: str | None = None
     onset: float | None = None
     prior_bonus: dict[str, float] = field(default_factory=dict)
+    extra_evidence: dict[str, list[Evidence]] = field(default_factory=dict)  # from reasoner-proposed checks
+    notices: list[str] = field(default_factory=list)
 
     def t(self) -> float:
         return time.monotonic() - self.started
@@ -127,6 +132,7 @@ class Investigator:
         budget: Budget | None = None,
         calls: Callable[[], int] | None = None,
         memory: PriorSource | None = None,
+        reasoner: Reasoner | None = None,
     ) -> None:
         self._client = client
         self._catalog = catalog
@@ -134,6 +140,7 @@ class Investigator:
         self._budget = budget or Budget()
         self._calls = calls or (lambda: 0)
         self._memory = memory
+        self._reasoner = reasoner
         self.last_source: TelemetrySource | None = None
 
     async def run(self, incident: Incident, sink: Sink) -> Verdict:
@@ -179,6 +186,7 @@ class Investigator:
         await sink.emit(PhaseStarted(t=run.t(), phase="orient", detail="proposing hypotheses"))
         ctx = self._context(run)
         await self._propose(run, ctx, self._candidates(run, ctx), HypothesisOrigin.CATALOG)
+        await self._reasoner_hypotheses(run)
 
         # Decide: the checks that could refute each hypothesis → the signal queries they need.
         await sink.emit(PhaseStarted(t=run.t(), phase="decide", detail="choosing disproof checks"))
@@ -199,6 +207,7 @@ class Investigator:
         )
         ctx = self._context(run)  # the graph may have grown (traces)
         await logmod.mine_templates(src, self._catalog, obs, self._template_targets(run, ctx), split)
+        await self._reasoner_checks(run)
 
         # Judge, then follow new leads (components named by logs / traces) once.
         await sink.emit(PhaseStarted(t=run.t(), phase="judge", detail="weighing evidence"))
@@ -337,6 +346,43 @@ class Investigator:
                 break
         return targets
 
+    def _view(self, run: _Run) -> ReasoningContext:
+        return context_view(run.incident.symptom, run.symptom, run.onset, run.src, run.obs, run.hypotheses,
+                            self._faults)
+
+    async def _reasoner_hypotheses(self, run: _Run) -> None:
+        if self._reasoner is None:
+            return
+        try:
+            proposals = await self._reasoner.propose_hypotheses(self._view(run))
+        except Exception as exc:  # a reasoner failing must never stop the investigation
+            run.notices.append(f"AI unavailable — presenting the gathered data ({type(exc).__name__})")
+            return
+        accepted, notes = accept_hypotheses(proposals, run.obs, self._faults)
+        run.obs.notes.extend(notes)
+        for comp, fault in accepted:
+            hid = Hypothesis.key(comp, fault)
+            if hid not in run.hypotheses:
+                h = Hypothesis(id=hid, component=comp, fault=fault, prior=self._faults.get(fault).prior,
+                               origin=HypothesisOrigin.LLM, rationale="proposed by the AI reasoner")
+                run.hypotheses[hid] = h
+                await run.sink.emit(HypothesisProposed(t=run.t(), hypothesis=h))
+
+    async def _reasoner_checks(self, run: _Run) -> None:
+        if self._reasoner is None:
+            return
+        try:
+            checks = await self._reasoner.propose_checks(self._view(run))
+        except Exception as exc:  # see above
+            run.notices.append(f"AI unavailable — presenting the gathered data ({type(exc).__name__})")
+            return
+        checks = [c for c in checks if c.hypothesis_id in run.hypotheses]
+        for c in checks:
+            await run.sink.emit(CheckStarted(t=run.t(), hypothesis_id=c.hypothesis_id,
+                                             description=f"AI-proposed: {c.purpose}", query=c.query))
+        for hid, evs in (await run_checks(run.src, checks)).items():
+            run.extra_evidence.setdefault(hid, []).extend(evs)
+
     async def _apply_memory(self, run: _Run) -> None:
         if self._memory is None:
             return
@@ -409,7 +455,10 @@ class Investigator:
                 fault=s.hypothesis.fault,
                 confidence=round(c, 3),
                 summary=s.hypothesis.rationale,
-                evidence=tuple(e for e in s.hypothesis.evidence if e.stance.value == "supports")[:6],
+                evidence=(
+                    *[e for e in s.hypothesis.evidence if e.stance.value == "supports"][:6],
+                    *run.extra_evidence.get(s.hypothesis.id, [])[:3],
+                ),
             )
             for s, c in list(zip(live, confs, strict=True))[:5]
         )
@@ -429,7 +478,7 @@ class Investigator:
                 if h.rationale not in gaps:
                     gaps.append(h.rationale)
         confident = bool(root_causes) and root_causes[0].confidence >= CONFIDENT
-        return Verdict(
+        verdict = Verdict(
             verdict="root_cause" if confident else "inconclusive",
             incident=run.incident,
             root_causes=root_causes,
@@ -439,7 +488,21 @@ class Investigator:
             timings=Timings(first_hypothesis_s=run.first_hypothesis_s, verdict_s=round(run.t(), 3)),
             tool_calls=self._calls(),
             cost=Cost(),
+            notices=tuple(run.notices),
         )
+        return await self._summarize(run, verdict)
+
+    async def _summarize(self, run: _Run, verdict: Verdict) -> Verdict:
+        if self._reasoner is None:
+            return verdict
+        narrative = None
+        try:
+            narrative = await self._reasoner.summarize(self._view(run), verdict)
+        except Exception as exc:  # see above
+            run.notices.append(f"AI unavailable — presenting the gathered data ({type(exc).__name__})")
+        report = self._reasoner.report()
+        notices = tuple(dict.fromkeys([*run.notices, *report.notices]))
+        return verdict.model_copy(update={"narrative": narrative, "cost": report.cost, "notices": notices})
 
     @staticmethod
     def _observations(run: _Run) -> list[str]:

@@ -1,0 +1,101 @@
+"""The seam between the engine and any reasoner (an LLM or none).
+
+The engine hands a reasoner a condensed, redaction-ready view of what it observed and asks for
+(a) extra hypotheses, (b) extra disproof checks, (c) a human summary. Whatever comes back is a
+*proposal*: the engine validates it (known fault id, known component, allowlisted tool, parsed
+query, bounded time range), runs checks itself, and scores everything from evidence. A reasoner can
+never set a confidence or a verdict.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from compass_worker.domain.models import Cost, Verdict
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class AnomalyView(_Frozen):
+    component: str
+    signal: str
+    peer: str | None = None
+    baseline: float
+    peak: float
+    z: float
+    onset: float | None  # unix seconds
+
+
+class LogView(_Frozen):
+    component: str
+    template: str
+    before: int
+    after: int
+
+
+class TraceView(_Frozen):
+    component: str
+    kind: str
+    detail: str
+
+
+class HypothesisView(_Frozen):
+    id: str
+    component: str
+    fault: str
+    status: str
+    score: float
+
+
+class ReasoningContext(_Frozen):
+    """Everything a reasoner may see. Tool output appears here only as condensed data."""
+
+    symptom: str
+    symptom_component: str | None
+    symptom_onset: float | None
+    window_start: float
+    window_end: float
+    components: dict[str, str]  # name -> kind
+    edges: list[tuple[str, str]]
+    anomalies: list[AnomalyView]
+    logs: list[LogView]
+    traces: list[TraceView]
+    hypotheses: list[HypothesisView]
+    fault_ids: list[str]
+    gaps: list[str]
+
+
+class ProposedHypothesis(_Frozen):
+    component: str
+    fault: str  # a FAULTS.md id, or "other"
+    description: str = ""
+    rationale: str = ""
+
+
+class ProposedCheck(_Frozen):
+    hypothesis_id: str
+    purpose: str
+    language: Literal["promql", "logql", "traceql"]
+    query: str
+    lookback_s: int = Field(default=3600, ge=60, le=86400)
+
+
+class ReasonerReport(_Frozen):
+    """What a reasoner spent, and what the thread/terminal should be told about it."""
+
+    cost: Cost = Cost()
+    notices: tuple[str, ...] = ()  # e.g. "AI unavailable — presenting the gathered data"
+
+
+class Reasoner(Protocol):
+    async def propose_hypotheses(self, ctx: ReasoningContext) -> list[ProposedHypothesis]: ...
+
+    async def propose_checks(self, ctx: ReasoningContext) -> list[ProposedCheck]: ...
+
+    async def summarize(self, ctx: ReasoningContext, verdict: Verdict) -> str | None: ...
+
+    def report(self) -> ReasonerReport: ...

@@ -47,7 +47,8 @@ async def main(sid: str) -> None:
             on = f"{(a.onset - s.onset) if a.onset and s.onset else a.onset}"
             print(f"  {c:28} {sig:22} {p or '':20} base={a.baseline:.4g} peak={a.peak:.4g} z={a.z_peak:.1f} onset_rel={on}")
     print("--- traces", [(t.component, t.kind, round(t.value, 2)) for t in obs.traces])
-    print("--- logs", {c: [(t.pattern[:70], t.before, t.after) for t in ts if t.increase >= 3][:4] for c, ts in obs.logs.items()})
+    print("--- log rules checked", len(obs.log_rules_checked), "mentions", obs.mentions)
+    print("--- failed queries", [(r.query[:80], r.error[:120]) for r in inv.last_source.records if r.outcome == "failed"][:5])
     print("--- top hypotheses")
     for sc in sorted(scored, key=lambda x: -x.hypothesis.score)[:12]:
         h = sc.hypothesis

@@ -30,6 +30,7 @@ class EvidenceRule(_Frozen):
     refute_level: float | None = None
     key: bool = False
     absolute: bool = False  # reaching `level` is decisive on its own (e.g. a certificate past expiry)
+    decisive: bool = False  # its refutation stands even when other evidence supports the fault
     reason: str = ""
 
 
@@ -53,6 +54,11 @@ class FaultSpec(_Frozen):
     gap: str
     explained_by_callees: bool = False  # a callee failing first explains it away (it is then a victim)
     generic: bool = False  # a catch-all: a supported specific fault on the same component explains it away
+    # A cause must hurt: one of these signals of the component itself must go bad after the key onset,
+    # else the change was harmless (a deploy nobody noticed, a CPU blip with no latency impact).
+    corroborate: tuple[str, ...] = ()
+    corroborate_reason: str = ""
+    corroborate_within_s: float | None = None  # the effect must start this soon after the cause
     evidence: tuple[EvidenceRule, ...] = ()
     logs: tuple[LogRule, ...] = ()
 

@@ -8,6 +8,7 @@ and says so.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -26,8 +27,8 @@ from compass_worker.domain.events import (
 )
 from compass_worker.domain.models import (
     Cost,
-    Evidence,
     Eliminated,
+    Evidence,
     Hypothesis,
     HypothesisOrigin,
     HypothesisStatus,
@@ -173,6 +174,7 @@ class Investigator:
         disc = await metricmod.discover(src, self._catalog, obs)
         entries = [e for e in self._catalog.applicable(disc.metric_names)]
         disc.components = metricmod.discovered_components(self._catalog, disc)
+        metricmod.assign_kinds(self._catalog, disc, obs)
         red = [e for e in entries if e.signal in RED_SIGNALS]
         await asyncio.gather(
             *(metricmod.fetch_entry(src, self._catalog, e, disc, obs) for e in red),
@@ -206,7 +208,7 @@ class Investigator:
             tracemod.observe_traces(src, self._catalog, obs, split),
         )
         ctx = self._context(run)  # the graph may have grown (traces)
-        await logmod.mine_templates(src, self._catalog, obs, self._template_targets(run, ctx), split)
+        await self._check_logs(run, split)
         await self._reasoner_checks(run)
 
         # Judge, then follow new leads (components named by logs / traces) once.
@@ -284,15 +286,8 @@ class Investigator:
 
     @staticmethod
     def _mentioned(obs: Observations, comps: set[str]) -> set[str]:
-        """Components named in new error templates of other components (leads)."""
-        found: set[str] = set()
-        for owner, tpls in obs.logs.items():
-            for t in tpls:
-                if t.after < 3 or t.increase < 3:
-                    continue
-                text = t.example.lower()
-                found |= {c for c in comps if c != owner and len(c) > 3 and c in text}
-        return found
+        """Components named in the new log lines of other components (leads)."""
+        return {c for counts in obs.mentions.values() for c, n in counts.items() if n >= 3 and c in comps}
 
     async def _propose(
         self, run: _Run, ctx: JudgeContext, comps: Iterable[str], origin: HypothesisOrigin
@@ -333,18 +328,41 @@ class Investigator:
                     )
                 )
 
-    def _template_targets(self, run: _Run, ctx: JudgeContext) -> list[str]:
+    async def _check_logs(self, run: _Run, split: float) -> None:
+        """Decide + act for log evidence: each hypothesised fault's log rules become one query each;
+        where lines that name other components appeared, a sample tells which (new leads)."""
         obs = run.obs
-        ranked = sorted(obs.components(), key=lambda c: -health(obs, c, ctx.baseline_until)[0])
-        targets: list[str] = []
-        if ctx.symptom_component:
-            targets.append(ctx.symptom_component)
-        for c in [*ctx.path, *ranked]:
-            if c not in targets and (obs.get(c, "log_errors") is not None):
-                targets.append(c)
-            if len(targets) >= self._budget.max_templates:
-                break
-        return targets
+        faults = {h.fault for h in run.hypotheses.values()}
+        rules = [(f, i, r.pattern) for f in sorted(faults) for i, r in enumerate(self._faults.get(f).logs)]
+        await logmod.check_log_rules(run.src, obs, rules)
+        obs.log_rules_checked.update(logmod.rule_signal(f, i) for f, i, _ in rules)
+        hot: list[tuple[float, str, str, list[str]]] = []
+        for f, i, pattern in rules:
+            sig = logmod.rule_signal(f, i)
+            owners = []
+            best = 0.0
+            for (c, sg, _), series in obs.series.items():
+                a = series.anomaly("up", None) if sg == sig else None
+                if a is not None and a.anomalous:
+                    owners.append(c)
+                    best = max(best, a.strength())
+            if owners:
+                hot.append((best, sig, pattern, owners))
+        hot.sort(reverse=True)
+        samples = await asyncio.gather(
+            *(logmod.sample_mentions(run.src, obs, pattern, owners, split) for _, _, pattern, owners in hot[:5])
+        )
+        known = {c for c in obs.components() if len(c) > 3}
+        for (_, sig, _, owners), lines in zip(hot[:5], samples, strict=True):
+            if lines:
+                obs.examples[sig] = lines[0]
+            counts: dict[str, int] = {}
+            for line in lines:
+                low = line.lower()
+                for c in known:
+                    if c not in owners and re.search(rf"(?<![\w.-]){re.escape(c)}(?![\w-])", low):
+                        counts[c] = counts.get(c, 0) + 1
+            obs.mentions[sig] = counts
 
     def _view(self, run: _Run) -> ReasoningContext:
         return context_view(run.incident.symptom, run.symptom, run.onset, run.src, run.obs, run.hypotheses,

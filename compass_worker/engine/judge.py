@@ -12,13 +12,13 @@ mass so that weak evidence can never look certain.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from compass_worker.domain.models import Evidence, Hypothesis, HypothesisStatus, Stance
 from compass_worker.engine.faultcatalog import EvidenceRule, FaultSpec, LogRule
-from compass_worker.engine.observations import LogTemplate, Observations, SignalSeries
+from compass_worker.engine.logs import rule_signal
+from compass_worker.engine.observations import Observations, SignalSeries
 from compass_worker.engine.onset import Anomaly
 
 LATE_S = 150.0  # a cause may be detected this much after the symptom (scrape + rate-window jitter)
@@ -87,7 +87,7 @@ def _level_crossing(s: SignalSeries, rule: EvidenceRule, after: float | None) ->
     if rule.level is None:
         return None
     for t, v in zip(s.timestamps, s.values, strict=False):
-        if after is not None and t < after or not math.isfinite(v):
+        if (after is not None and t < after) or not math.isfinite(v):
             continue
         if (v >= rule.level) if rule.direction == "up" else (v <= rule.level):
             return t
@@ -111,6 +111,34 @@ def _series_for(obs: Observations, comp: str, rule: EvidenceRule) -> list[Signal
     return obs.outbound(comp, rule.signal)
 
 
+def _hurt(
+    obs: Observations,
+    comp: str,
+    signals: tuple[str, ...],
+    key_onset: float | None,
+    baseline_until: float | None,
+    within_s: float | None = None,
+) -> bool | None:
+    """Did the component (or, for a host, what runs on it) go bad after the cause? None: cannot tell."""
+    targets = [comp, *sorted(obs.hosts.get(comp, set()))] if obs.kind_of(comp) == "host" else [comp]
+    seen = False
+    for target in targets:
+        for sig in signals:
+            for s in [obs.get(target, sig), *obs.outbound(target, sig)]:
+                if s is None:
+                    continue
+                seen = True
+                a = s.anomaly(None, baseline_until)
+                if a is None or not a.anomalous or a.strength() < 0.3:
+                    continue
+                if key_onset is None or a.onset is None:
+                    return True
+                late_ok = within_s is None or a.onset <= key_onset + within_s
+                if a.onset >= key_onset - 120.0 and late_ok:
+                    return True
+    return False if seen else None
+
+
 def health(obs: Observations, comp: str, baseline_until: float | None) -> tuple[float, float | None]:
     """How clearly a component's own signals went bad (0..1) and when (earliest strong onset)."""
     best, onset = 0.0, None
@@ -128,19 +156,15 @@ def health(obs: Observations, comp: str, baseline_until: float | None) -> tuple[
     return best, onset
 
 
-def _log_matches(obs: Observations, comp: str, rule: LogRule) -> list[LogTemplate]:
-    pools: list[LogTemplate] = []
+def _log_series(obs: Observations, comp: str, fault: str, index: int, rule: LogRule) -> list[SignalSeries]:
+    sig = rule_signal(fault, index)
     if rule.anywhere:
-        for tpls in obs.logs.values():
-            pools.extend(tpls)
-    else:
-        pools.extend(obs.logs.get(comp, []))
-        if rule.mentions:
-            rx = re.compile(rf"(?<![\w-]){re.escape(comp)}(?![\w-])", re.I)
-            for other, tpls in obs.logs.items():
-                if other != comp:
-                    pools.extend(t for t in tpls if rx.search(t.example) or rx.search(t.pattern))
-    return [t for t in pools if rule.regex.search(t.example) or rule.regex.search(t.pattern)]
+        return [s for (_, sg, _), s in obs.series.items() if sg == sig]
+    own = obs.get(comp, sig)
+    found = [own] if own else []
+    if rule.mentions and comp in obs.mentions.get(sig, {}):
+        found += [s for (c, sg, _), s in obs.series.items() if sg == sig and c != comp]
+    return found
 
 
 def judge(
@@ -153,6 +177,7 @@ def judge(
     key_support = 0.0
     key_onset: float | None = None
     refute_reason: str | None = None
+    decisive_reason: str | None = None
     facts: dict[str, str] = {"component": comp}
 
     for rule in spec.evidence:
@@ -209,6 +234,10 @@ def judge(
         if rule.key and eff > key_support:
             key_support = eff
             key_onset = a.onset
+        if _refuted_by(rule, a) and rule.decisive and decisive_reason is None:
+            decisive_reason = (rule.reason or f"{rule.signal} stayed normal").format(
+                peak=a.peak, peak_days=a.peak / 86400.0, component=comp
+            )
         if _refuted_by(rule, a) and refute_reason is None:
             refute_reason = (rule.reason or f"{rule.signal} stayed normal").format(
                 peak=a.peak, peak_days=a.peak / 86400.0, component=comp
@@ -240,31 +269,45 @@ def judge(
                 )
             )
 
-    for lrule in spec.logs:
-        matches = [t for t in _log_matches(obs, comp, lrule) if t.after >= 3 and t.increase >= 3.0]
-        if obs.logs:
+    for index, lrule in enumerate(spec.logs):
+        sig = rule_signal(spec.id, index)
+        if sig in obs.log_rules_checked and (comp in obs.log_values or lrule.anywhere or lrule.mentions):
             tested = True
-        if not matches:
+        best_log: tuple[float, SignalSeries, Anomaly] | None = None
+        for s in _log_series(obs, comp, spec.id, index, lrule):
+            a = s.anomaly("up", ctx.baseline_until)
+            if a is not None and a.anomalous and (best_log is None or a.strength() > best_log[0]):
+                best_log = (a.strength(), s, a)
+        if best_log is None:
             continue
-        t = max(matches, key=lambda m: m.increase)
-        st = min(1.0, math.log2(t.increase) / 4.0)
+        st, s, a = best_log
         contrib = lrule.weight * st
         score += contrib
         if lrule.key and st > key_support:
-            key_support = st
-            key_onset = t.first_after
+            key_support, key_onset = st, a.onset
+        example = obs.examples.get(sig, "")
+        named = f" naming {comp}" if s.component != comp else ""
         evidence.append(
             Evidence(
                 source="loki",
-                query=t.query,
-                link=t.link,
-                value=float(t.after),
-                observation=f"{t.component} logs: “{t.example[:160]}” ×{t.after} after the onset"
-                f" vs ~{t.before} before",
+                query=s.query,
+                link=s.link,
+                value=a.peak,
+                observation=f"{s.component} logs{named}: {a.peak:.0f} lines/min matching /{lrule.pattern}/ "
+                f"from {hhmm(a.onset)} (baseline {a.baseline:.0f})" + (f" — e.g. “{example[:160]}”" if example else ""),
                 stance=Stance.SUPPORTS,
                 weight=round(contrib, 3),
             )
         )
+
+    if spec.corroborate and key_support >= SUPPORT_MIN and refute_reason is None:
+        hurt = _hurt(obs, comp, spec.corroborate, key_onset, ctx.baseline_until, spec.corroborate_within_s)
+        if hurt is False:
+            refute_reason = spec.corroborate_reason.format(component=comp)
+            key_support = 0.0
+            evidence.append(
+                Evidence(source="engine", query="corroboration", stance=Stance.REFUTES, observation=refute_reason)
+            )
 
     if not tested:
         return Scored(
@@ -326,6 +369,8 @@ def judge(
                 break
     score += math.log(max(h.prior, 1e-3) / 0.06) * 0.5 + ctx.prior_bonus.get(h.id, 0.0)
 
+    if decisive_reason is not None:
+        refute_reason, key_support = decisive_reason, 0.0
     if refute_reason is not None and key_support < SUPPORT_MIN:
         return Scored(
             h.model_copy(

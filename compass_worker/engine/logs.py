@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections import Counter
 
-from compass_worker.engine.observations import LogTemplate, Observations, SignalSeries
+from compass_worker.engine.observations import Observations, SignalSeries
 from compass_worker.engine.source import TelemetrySource
 from compass_worker.signals.catalog import SignalCatalog
 from compass_worker.signals.naming import normalise
@@ -38,8 +37,17 @@ def template_of(line: str) -> str:
     return re.sub(r"(?:<_>[\s,]*){2,}", "<_> ", t).strip()
 
 
-def _selector(label: str, component: str) -> str:
-    return '{%s="%s"}' % (label, component.replace('"', '\\"'))
+def _selector(label: str, raw_values: set[str]) -> str:
+    """A stream selector for a component by the raw label values its streams carry."""
+    values = sorted(raw_values)
+    if len(values) == 1:
+        return f'{{{label}="{_esc(values[0])}"}}'
+    alternation = "|".join(re.escape(v) for v in values)
+    return f'{{{label}=~"{_esc(alternation)}"}}'
+
+
+def _esc(v: str) -> str:
+    return v.replace("\\", "\\\\").replace('"', '\\"')
 
 
 async def observe_logs(src: TelemetrySource, catalog: SignalCatalog, obs: Observations) -> None:
@@ -58,18 +66,24 @@ async def observe_logs(src: TelemetrySource, catalog: SignalCatalog, obs: Observ
         obs.gaps.append("logs carry no component label (service_name/app/job...): log evidence unavailable")
         return
     obs.log_component_label = label
+    raw = await src.client.loki_label_values(uid, label, src.start, src.end)
+    src.record(uid, "discovery", f"list_loki_label_values {label}", src.start, src.end, 0, raw)
+    if isinstance(raw, Data):
+        for v in raw.value:
+            obs.log_values[normalise(v, label=label)].add(v)
     logql = f'sum by ({label}) (count_over_time({{{label}=~".+"}} |~ "{catalog.logs.error_filter}" [1m]))'
     series = await src.logql_range(logql, step_s=60)
     if not isinstance(series, Data):
         return
     link = src.explore_link(uid, logql)
     for s in series.value.series:
-        raw = s.labels.get(label)
-        if not raw:
+        value = s.labels.get(label)
+        if not value:
             continue
+        obs.log_values[normalise(value, label=label)].add(value)
         obs.add(
             SignalSeries(
-                normalise(raw, label=label),
+                normalise(value, label=label),
                 "log_errors",
                 None,
                 s.timestamps,
@@ -83,76 +97,48 @@ async def observe_logs(src: TelemetrySource, catalog: SignalCatalog, obs: Observ
         )
 
 
-async def mine_templates(
-    src: TelemetrySource, catalog: SignalCatalog, obs: Observations, components: list[str], split_at: float
+def rule_signal(fault: str, index: int) -> str:
+    return f"log:{fault}:{index}"
+
+
+async def check_log_rules(
+    src: TelemetrySource, obs: Observations, rules: list[tuple[str, int, str]]
 ) -> None:
-    """Templates of each component's logs, split into before/after `split_at` (concurrently)."""
+    """One LogQL metric query per catalog log rule, grouped by component: when did lines like these
+    start, and where? `rules` holds (fault id, rule index, regex). Results become signals named
+    `log:<fault>:<index>` so the judge weighs them like any series (onset, robust z)."""
     label = obs.log_component_label
     if not src.loki or label is None:
         return
-    await asyncio.gather(*(_templates_for(src, catalog, obs, label, c, split_at) for c in components))
-
-
-async def _templates_for(
-    src: TelemetrySource, catalog: SignalCatalog, obs: Observations, label: str, comp: str, split_at: float
-) -> None:
     uid = src.loki[0].uid
-    selector = _selector(label, comp)
-    before_s = max(60.0, split_at - src.start)
-    after_s = max(60.0, src.end - split_at)
-    scale = after_s / before_s
-    res = await src.client.loki_patterns(uid, selector, src.start, src.end)
-    src.record(uid, "logql", selector, src.start, src.end, 0, res)
-    templates: list[LogTemplate] = []
-    if isinstance(res, Data) and res.value:
-        for p in res.value:
-            if not p.samples:
-                continue
-            before = sum(c for t, c in p.samples if t < split_at)
-            after = sum(c for t, c in p.samples if t >= split_at)
-            first = min((t for t, c in p.samples if t >= split_at and c > 0), default=None)
-            templates.append(
-                LogTemplate(
-                    comp,
-                    p.pattern,
-                    round(before * scale),
-                    after,
-                    p.pattern,
-                    selector,
-                    first,
-                    src.explore_link(uid, selector),
-                )
-            )
-    else:
-        # No pattern support: template a sample of error lines ourselves.
-        logql = f'{selector} |~ "{catalog.logs.error_filter}"'
-        lines = await src.client.loki_logs(uid, logql, src.start, src.end, limit=500)
-        src.record(uid, "logql", logql, src.start, src.end, 0, lines)
-        if isinstance(lines, Data):
-            before_c: Counter[str] = Counter()
-            after_c: Counter[str] = Counter()
-            example: dict[str, str] = {}
-            first_seen: dict[str, float] = {}
-            for e in lines.value:
-                tpl = template_of(e.line)
-                ts = e.timestamp_ns / 1e9
-                example.setdefault(tpl, e.line)
-                if ts < split_at:
-                    before_c[tpl] += 1
-                else:
-                    after_c[tpl] += 1
-                    first_seen[tpl] = min(first_seen.get(tpl, ts), ts)
-            for tpl in set(before_c) | set(after_c):
-                templates.append(
-                    LogTemplate(
-                        comp,
-                        tpl,
-                        round(before_c[tpl] * scale),
-                        after_c[tpl],
-                        example[tpl],
-                        logql,
-                        first_seen.get(tpl),
-                        src.explore_link(uid, logql),
-                    )
-                )
-    obs.logs[comp] = templates
+
+    async def one(fault: str, index: int, regex: str) -> None:
+        logql = f'sum by ({label}) (count_over_time({{{label}=~".+"}} |~ `{regex}` [1m]))'
+        res = await src.logql_range(logql, step_s=60)
+        if not isinstance(res, Data):
+            return
+        link = src.explore_link(uid, logql)
+        for s in res.value.series:
+            value = s.labels.get(label)
+            if value:
+                comp = normalise(value, label=label)
+                obs.add(SignalSeries(comp, rule_signal(fault, index), None, s.timestamps, s.values, logql, link,
+                                     "loki", "lines/min", "up"))
+
+    await asyncio.gather(*(one(f, i, rx) for f, i, rx in rules))
+
+
+async def sample_mentions(
+    src: TelemetrySource, obs: Observations, regex: str, owners: list[str], since: float, limit: int = 100
+) -> list[str]:
+    """Lines matching `regex` from `owners` after `since` — to see which components they name."""
+    label = obs.log_component_label
+    if not src.loki or label is None:
+        return []
+    raw = set().union(*(obs.log_values.get(c, set()) for c in owners)) if owners else set()
+    if not raw:
+        return []
+    logql = f"{_selector(label, raw)} |~ `{regex}`"
+    res = await src.client.loki_logs(src.loki[0].uid, logql, since, src.end, limit=limit)
+    src.record(src.loki[0].uid, "logql", logql, since, src.end, 0, res)
+    return [e.line for e in res.value] if isinstance(res, Data) else []

@@ -35,6 +35,10 @@ class Discovery:
     metric_names: frozenset[str] = frozenset()
     labels: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # metric -> labels
     values: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # label -> values
+    # metric -> label -> values: which components each metric describes, known before any signal query
+    metric_values: dict[str, dict[str, set[str]]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(set))
+    )
     components: set[str] = field(default_factory=set)
 
 
@@ -65,6 +69,8 @@ async def discover(src: TelemetrySource, catalog: SignalCatalog, obs: Observatio
     for e in entries:
         wanted_metrics.update(e.requires)
         labels.update(e.component_labels)
+        if e.caller_label:
+            labels.add(e.caller_label)
         labels.update(e.peer_labels)
         if e.label_required:
             labels.add(e.label_required)
@@ -93,6 +99,7 @@ async def discover(src: TelemetrySource, catalog: SignalCatalog, obs: Observatio
                 continue
             disc.labels[name].add(k)
             disc.values[k].add(v)
+            disc.metric_values[name][k].add(v)
     return disc
 
 
@@ -184,6 +191,10 @@ async def fetch_entry(
         comp = component_of(s.labels, order, disc.components)
         if comp is None:
             continue
+        if entry.caller_label and s.labels.get(entry.caller_label):
+            caller = normalise(s.labels[entry.caller_label], label=entry.caller_label)
+            if caller and caller != comp:
+                obs.edges.setdefault((caller, comp), "metrics")
         peer_name = None
         if peer:
             raw = s.labels.get(peer, "")
@@ -207,6 +218,7 @@ async def fetch_entry(
                 family=entry.family,
                 unit=spec.unit,
                 bad=spec.bad,
+                floor=spec.floor,
             )
         )
         if entry.kind != "any":
@@ -302,6 +314,22 @@ async def fetch_placement(
             host_raw = s.labels.get(p.host_label)
             if comp and host_raw:
                 obs.hosts[normalise(host_raw, label=p.host_label)].add(comp)
+
+
+def assign_kinds(catalog: SignalCatalog, disc: Discovery, obs: Observations) -> None:
+    """Kinds from discovery alone (a postgres exporter names a database), so that hypotheses fit
+    their component before any signal has been fetched."""
+    for entry in catalog.applicable(disc.metric_names):
+        if entry.kind in ("any", "service"):
+            continue
+        chosen = choose_labels(entry, disc)
+        if chosen is None:
+            continue
+        label = chosen[0].split(",")[0].strip()
+        for raw in disc.metric_values.get(entry.requires[0], {}).get(label, set()):
+            name = normalise(raw, label=label)
+            if name and not is_ip(name):
+                obs.kinds[name] = _stronger(obs.kinds.get(name), entry.kind)
 
 
 def discovered_components(catalog: SignalCatalog, disc: Discovery) -> set[str]:

@@ -40,6 +40,7 @@ class SignalSeries:
     family: str
     unit: str
     bad: Direction
+    floor: float | None = None
     _cache: dict[tuple[str, float | None], Anomaly | None] = field(default_factory=dict, repr=False)
 
     def anomaly(
@@ -53,7 +54,7 @@ class SignalSeries:
                 self.values,
                 d,
                 baseline_until=baseline_until,
-                abs_floor=_ABS_FLOOR.get(self.unit, 1e-6),
+                abs_floor=self.floor if self.floor is not None else _ABS_FLOOR.get(self.unit, 1e-6),
             )
         return self._cache[key]
 
@@ -66,23 +67,6 @@ class VersionChange:
     at: float  # first time the new version was seen
     query: str
     link: str | None
-
-
-@dataclass(frozen=True)
-class LogTemplate:
-    component: str
-    pattern: str
-    before: int  # occurrences in the baseline part of the window (rate-normalised to the post part)
-    after: int
-    example: str
-    query: str
-    first_after: float | None = None  # unix seconds of its first post-baseline occurrence
-    link: str | None = None
-
-    @property
-    def increase(self) -> float:
-        """How much more frequent after the baseline: ≥ 3 means clearly new or growing."""
-        return (self.after + 1.0) / (self.before + 1.0)
 
 
 @dataclass(frozen=True)
@@ -102,8 +86,11 @@ class Observations:
     peer_kinds: dict[str, str] = field(default_factory=dict)  # kind as its callers describe it
     versions: dict[str, VersionChange] = field(default_factory=dict)
     hosts: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # host -> components
-    logs: dict[str, list[LogTemplate]] = field(default_factory=lambda: defaultdict(list))
+    log_rules_checked: set[str] = field(default_factory=set)  # log-rule signals whose query ran
+    mentions: dict[str, dict[str, int]] = field(default_factory=dict)  # rule signal -> named component -> lines
+    examples: dict[str, str] = field(default_factory=dict)  # rule signal -> one matching line
     log_component_label: str | None = None
+    log_values: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # component -> raw values
     traces: list[TraceFinding] = field(default_factory=list)
     edges: dict[tuple[str, str], str] = field(default_factory=dict)  # (caller, callee) -> source
     gaps: list[str] = field(default_factory=list)
@@ -130,7 +117,7 @@ class Observations:
 
     def components(self) -> set[str]:
         names = {c for c, _, _ in self.series} | {p for _, _, p in self.series if p}
-        names |= set(self.kinds) | set(self.logs) | {t.component for t in self.traces}
+        names |= set(self.kinds) | set(self.log_values) | {t.component for t in self.traces}
         for a, b in self.edges:
             names |= {a, b}
         return {n for n in names if n}
@@ -141,7 +128,7 @@ class Observations:
             return self.kinds[component]
         if component in self.peer_kinds:
             return self.peer_kinds[component]
-        return "service" if self.get(component, "requests") or component in self.logs else "external"
+        return "service" if self.get(component, "requests") or component in self.log_values else "external"
 
     def callees(self, component: str) -> set[str]:
         return {b for (a, b) in self.edges if a == component}

@@ -48,8 +48,13 @@ def context_view(
             anomalies.append(AnomalyView(component=c, signal=sig, peer=peer, baseline=a.baseline, peak=a.peak,
                                          z=round(min(a.z_peak, 1e6), 1), onset=a.onset))
     anomalies.sort(key=lambda v: -v.z)
-    logs = [LogView(component=t.component, template=t.pattern[:200], before=t.before, after=t.after)
-            for tpls in obs.logs.values() for t in tpls if t.after >= 3 and t.increase >= 3]
+    logs: list[LogView] = []
+    for (c, sig, _), s in obs.series.items():
+        if sig.startswith("log:"):
+            a = s.anomaly("up", None)
+            if a is not None and a.anomalous:
+                example = obs.examples.get(sig, s.query)
+                logs.append(LogView(component=c, template=example[:200], before=round(a.baseline), after=round(a.peak)))
     hyps = sorted(hypotheses.values(), key=lambda h: -h.score)[:20]
     return ReasoningContext(
         symptom=symptom,

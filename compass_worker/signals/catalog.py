@@ -28,6 +28,7 @@ class SignalSpec(_Frozen):
     bad: Direction
     unit: str
     text: str
+    floor: float | None = None  # smallest scale for its robust z (overrides the unit's default)
 
 
 class CatalogEntry(_Frozen):
@@ -45,6 +46,7 @@ class CatalogEntry(_Frozen):
     label_required: str | None = None
     prefer_instance_host: bool = False
     peer_kind: ComponentKind | None = None
+    caller_label: str | None = None  # a label naming who depends on the component (a consumer group)
 
     def applies(self, metric_names: frozenset[str]) -> bool:
         return all(m in metric_names for m in self.requires) and not any(

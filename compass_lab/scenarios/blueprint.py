@@ -63,14 +63,14 @@ class Blueprint:
 
     @property
     def n(self) -> int:
-        return int(round((BEFORE_S + AFTER_S) / STEP_S)) + 1
+        return round((BEFORE_S + AFTER_S) / STEP_S) + 1
 
     def ts(self) -> FloatArray:
         out: FloatArray = self.start + STEP_S * np.arange(self.n, dtype=np.float64)
         return out
 
     def index_of(self, t: float) -> int:
-        return int(round((t - self.start) / STEP_S))
+        return round((t - self.start) / STEP_S)
 
     @property
     def onset_idx(self) -> int:

@@ -41,5 +41,11 @@ def apply(sim: Sim, d: Distractor, rng: np.random.Generator) -> None:
         sim.events.append(Event("chatty", d.component, 0))
     elif d.kind == "config_reload":
         flag = BENIGN_FLAGS[int(rng.integers(0, len(BENIGN_FLAGS)))]
-        sim.events.append(Event("config_reload", d.component, d.idx, (("flag", flag), ("old", "false"),
-                                                                      ("new", "true"), ("harmful", "no"))))
+        sim.events.append(
+            Event(
+                "config_reload",
+                d.component,
+                d.idx,
+                (("flag", flag), ("old", "false"), ("new", "true"), ("harmful", "no")),
+            )
+        )

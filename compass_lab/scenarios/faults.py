@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from compass_lab.scenarios.blueprint import Blueprint
-from compass_lab.scenarios.signals import ramp
+from compass_lab.scenarios.signals import diurnal, ramp
 from compass_lab.scenarios.simulate import Sim
 from compass_lab.scenarios.state import Comp, Event, Pod, k8s_suffix
 from compass_lab.scenarios.topology import System, expected_rates
@@ -42,8 +42,16 @@ MIN_LEAD_MIN = {"memory_leak": 12, "disk_full": 9, "queue_backlog": 8, "traffic_
 
 TLS_SERVICES = {"shop": ("payments", "checkout"), "ridehail": ("dispatch", "drivers")}
 INTERNAL_QUOTA = {"shop": ("catalog", "cart"), "ridehail": ("geo", "pricing")}
-FLAGS = ("checkout.new-tax-engine", "payments.retry-v2", "search.semantic-ranking", "pricing.surge-model-b",
-         "dispatch.batch-matching", "geo.h3-resolution-9", "cart.merge-guest-carts", "notify.template-v3")
+FLAGS = (
+    "checkout.new-tax-engine",
+    "payments.retry-v2",
+    "search.semantic-ranking",
+    "pricing.surge-model-b",
+    "dispatch.batch-matching",
+    "geo.h3-resolution-9",
+    "cart.merge-guest-carts",
+    "notify.template-v3",
+)
 
 
 @dataclass(frozen=True)
@@ -60,7 +68,11 @@ def candidates(system: System, fault: str) -> tuple[Candidate, ...]:
     dbs = [n.name for n in system.nodes if n.kind == "database"]
     externals = [n.name for n in system.nodes if n.kind == "external"]
     queues = [n.name for n in system.nodes if n.kind == "queue"]
-    caches = [n.name for n in system.nodes if n.tech == "redis" and any(e.fallback_of == n.name for e in system.edges)]
+    caches = [
+        n.name
+        for n in system.nodes
+        if n.tech == "redis" and any(e.fallback_of == n.name for e in system.edges)
+    ]
     workers = [n.name for n in system.services() if n.tech == "worker"]
     out: list[Candidate] = []
     if fault == "cpu_saturation":
@@ -73,7 +85,12 @@ def candidates(system: System, fault: str) -> tuple[Candidate, ...]:
     elif fault == "db_slow_queries":
         out = [Candidate(d, v) for d in dbs for v in ("lock_contention", "missing_index")]
     elif fault == "bad_deploy":
-        out = [Candidate(s, v) for s in services for v in ("errors", "latency") if not (s in workers and v == "latency")]
+        out = [
+            Candidate(s, v)
+            for s in services
+            for v in ("errors", "latency")
+            if not (s in workers and v == "latency")
+        ]
     elif fault == "config_change":
         out = [Candidate(s, v) for s in services for v in ("errors", "latency") if s not in workers]
     elif fault == "dependency_latency":
@@ -152,7 +169,9 @@ def rollout(sim: Sim, name: str, idx: int, rng: np.random.Generator) -> tuple[st
         start = idx + 2 * k
         ip = f"10.{int(rng.integers(1, 4))}.{int(rng.integers(0, 255))}.{int(rng.integers(2, 254))}"
         image = sim.image(comp.node, new)
-        comp.pods.append(Pod(f"{name}-{rs_hash}-{k8s_suffix(rng, 5)}", pod.host, ip, new, image, start, sim.n))
+        comp.pods.append(
+            Pod(f"{name}-{rs_hash}-{k8s_suffix(rng, 5)}", pod.host, ip, new, image, start, sim.n)
+        )
         pod.end = min(pod.end, start + 2)
     sim.events.append(Event("deploy", name, idx, (("from", old), ("to", new))))
     return old, new
@@ -165,6 +184,11 @@ def new_share(sim: Sim, name: str, version: str) -> np.ndarray:
     new = np.sum([r for r, p in zip(ready, comp.pods, strict=True) if p.version == version], axis=0)
     out: np.ndarray = new / total
     return out
+
+
+def _diurnal_at_onset(sim: Sim, bp: Blueprint) -> float:
+    """Traffic level at onset relative to the daily mean (the entry rate follows the same curve)."""
+    return float(diurnal(np.array([bp.onset or bp.at]), 0.35, 18.0)[0] * sim.entry_mult[bp.onset_idx])
 
 
 def pods_on(comp: Comp, host: str) -> float:
@@ -235,8 +259,11 @@ def _config_change(sim: Sim, bp: Blueprint, rng: np.random.Generator) -> None:
     comp = sim.comps[name]
     io = bp.onset_idx
     flag = FLAGS[int(rng.integers(0, len(FLAGS)))]
-    sim.events.append(Event("config_reload", name, io, (("flag", flag), ("old", "false"), ("new", "true"),
-                                                        ("harmful", "yes"))))
+    sim.events.append(
+        Event(
+            "config_reload", name, io, (("flag", flag), ("old", "false"), ("new", "true"), ("harmful", "yes"))
+        )
+    )
     r = ramp(sim.n, io + 1, 2)
     if bp.variant == "latency":
         comp.own_add = comp.own_add + r * (0.08 + 0.6 * bp.magnitude)
@@ -338,7 +365,7 @@ def _certificate_expiry(sim: Sim, bp: Blueprint, rng: np.random.Generator) -> No
 def _rate_limited(sim: Sim, bp: Blueprint, rng: np.random.Generator) -> None:
     name = str(bp.component)
     comp = sim.comps[name]
-    base = expected_rates(sim.system)[name]
+    base = expected_rates(sim.system)[name] * _diurnal_at_onset(sim, bp)
     quota = base * (0.85 - 0.45 * bp.magnitude)
     r = ramp(sim.n, bp.onset_idx, 2)
     comp.quota = np.where(r > 0, quota, np.inf)
@@ -346,7 +373,8 @@ def _rate_limited(sim: Sim, bp: Blueprint, rng: np.random.Generator) -> None:
 
 def _traffic_surge(sim: Sim, bp: Blueprint, rng: np.random.Generator) -> None:
     name = str(bp.component)
-    rates = expected_rates(sim.system)
+    level = _diurnal_at_onset(sim, bp)
+    rates = {k: v * level for k, v in expected_rates(sim.system).items()}
     extra = _headroom_rps(sim.system, name, rates) * (1.1 + 0.6 * bp.magnitude)
     r = ramp(sim.n, bp.onset_idx, int(rng.integers(4, 9)))
     path = surge_path(sim.system, name)
@@ -412,5 +440,3 @@ def affected_services(sim: Sim, bp: Blueprint) -> list[str]:
         return sorted({c for (c, _), link in sim.links.items() if "dns" in link.conn_err})
     host = str(bp.component)
     return [c.node.name for c in sim.comps.values() if c.node.is_service and pods_on(c, host)]
-
-

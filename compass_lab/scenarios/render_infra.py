@@ -80,8 +80,9 @@ class InfraRenderer:
             cpu = comp.cpu * np.where(ready, 1.0, 0.05)
             out.counter("container_cpu_usage_seconds_total", cad, cpu * STEP_S, alive, resets, integer=False)
             out.counter("container_cpu_cfs_periods_total", cad, np.full(n, 10.0 * STEP_S), alive, resets)
-            out.counter("container_cpu_cfs_throttled_periods_total", cad, 10.0 * STEP_S * comp.throttle, alive,
-                        resets)
+            out.counter(
+                "container_cpu_cfs_throttled_periods_total", cad, 10.0 * STEP_S * comp.throttle, alive, resets
+            )
             mem = comp.mem.get(pod.name, np.full(n, node.mem_base))
             out.gauge("container_memory_working_set_bytes", cad, np.round(mem), alive)
             out.gauge("container_spec_memory_limit_bytes", cad, node.mem_limit, alive)
@@ -89,16 +90,35 @@ class InfraRenderer:
             owner = ("StatefulSet", node.name) if stateful else ("ReplicaSet", pod.name.rsplit("-", 1)[0])
             if node.tech == "coredns":
                 owner = ("ReplicaSet", pod.name.rsplit("-", 1)[0])
-            out.gauge("kube_pod_info", {**ksm, "namespace": ns, "pod": pod.name, "node": pod.host,
-                                        "pod_ip": pod.ip, "created_by_kind": owner[0],
-                                        "created_by_name": owner[1]}, 1.0, alive)
-            out.gauge("kube_pod_container_info", {**ksm, **ident, "image": pod.image,
-                                                  "image_spec": pod.image}, 1.0, alive)
-            out.gauge("kube_pod_status_ready", {**ksm, "namespace": ns, "pod": pod.name, "condition": "true"},
-                      ready.astype(np.float64), alive)
+            out.gauge(
+                "kube_pod_info",
+                {
+                    **ksm,
+                    "namespace": ns,
+                    "pod": pod.name,
+                    "node": pod.host,
+                    "pod_ip": pod.ip,
+                    "created_by_kind": owner[0],
+                    "created_by_name": owner[1],
+                },
+                1.0,
+                alive,
+            )
+            out.gauge(
+                "kube_pod_container_info",
+                {**ksm, **ident, "image": pod.image, "image_spec": pod.image},
+                1.0,
+                alive,
+            )
+            out.gauge(
+                "kube_pod_status_ready",
+                {**ksm, "namespace": ns, "pod": pod.name, "condition": "true"},
+                ready.astype(np.float64),
+                alive,
+            )
             restarts = np.zeros(n)
             for r, _ in pod.restarts:
-                restarts[min(r, n - 1):] += 1
+                restarts[min(r, n - 1) :] += 1
             out.gauge("kube_pod_container_status_restarts_total", {**ksm, **ident}, restarts, alive)
             for reason in sorted({why for _, why in pod.restarts}):
                 first = min(r for r, why in pod.restarts if why == reason)
@@ -107,21 +127,39 @@ class InfraRenderer:
                 for r, why in sorted(pod.restarts):
                     if r >= first:
                         last_reason[r:] = why == reason
-                out.gauge("kube_pod_container_status_last_terminated_reason",
-                          {**ksm, **ident, "reason": reason}, 1.0, alive & last_reason)
+                out.gauge(
+                    "kube_pod_container_status_last_terminated_reason",
+                    {**ksm, **ident, "reason": reason},
+                    1.0,
+                    alive & last_reason,
+                )
             if any(why == "Error" for _, why in pod.restarts) and pod.down:
                 waiting = ~ready & alive
-                out.gauge("kube_pod_container_status_waiting_reason", {**ksm, **ident, "reason": "CrashLoopBackOff"},
-                          waiting.astype(np.float64), alive & (np.cumsum(waiting) > 0))
+                out.gauge(
+                    "kube_pod_container_status_waiting_reason",
+                    {**ksm, **ident, "reason": "CrashLoopBackOff"},
+                    waiting.astype(np.float64),
+                    alive & (np.cumsum(waiting) > 0),
+                )
             lim = {**ksm, **ident}
-            out.gauge("kube_pod_container_resource_limits", {**lim, "resource": "cpu", "unit": "core"},
-                      node.cpu_limit, alive)
-            out.gauge("kube_pod_container_resource_limits", {**lim, "resource": "memory", "unit": "byte"},
-                      node.mem_limit, alive)
+            out.gauge(
+                "kube_pod_container_resource_limits",
+                {**lim, "resource": "cpu", "unit": "core"},
+                node.cpu_limit,
+                alive,
+            )
+            out.gauge(
+                "kube_pod_container_resource_limits",
+                {**lim, "resource": "memory", "unit": "byte"},
+                node.mem_limit,
+                alive,
+            )
         if node.is_service or node.tech == "coredns":
             ready_count = np.sum([p.ready(n) for p in comp.pods], axis=0).astype(np.float64)
             dep = {"job": "kube-state-metrics", "namespace": ns, "deployment": node.name}
-            out.gauge("kube_deployment_status_replicas_available", dep, np.minimum(ready_count, node.replicas))
+            out.gauge(
+                "kube_deployment_status_replicas_available", dep, np.minimum(ready_count, node.replicas)
+            )
             out.gauge("kube_deployment_spec_replicas", dep, float(node.replicas))
 
     def volume(self, comp: Comp) -> None:
@@ -144,10 +182,20 @@ class InfraRenderer:
             for cpu in range(host.cpus):
                 b = np.clip(busy * self.noise(0.04), 0.0, 1.0)
                 for mode, frac in (("user", 0.72), ("system", 0.22), ("iowait", 0.03), ("softirq", 0.03)):
-                    out.counter("node_cpu_seconds_total", {**inst, "cpu": str(cpu), "mode": mode},
-                                b * frac * STEP_S, integer=False, offset=3.1e5 * frac)
-                out.counter("node_cpu_seconds_total", {**inst, "cpu": str(cpu), "mode": "idle"},
-                            (1.0 - b) * STEP_S, integer=False, offset=9.7e5)
+                    out.counter(
+                        "node_cpu_seconds_total",
+                        {**inst, "cpu": str(cpu), "mode": mode},
+                        b * frac * STEP_S,
+                        integer=False,
+                        offset=3.1e5 * frac,
+                    )
+                out.counter(
+                    "node_cpu_seconds_total",
+                    {**inst, "cpu": str(cpu), "mode": "idle"},
+                    (1.0 - b) * STEP_S,
+                    integer=False,
+                    offset=9.7e5,
+                )
             out.gauge("node_load1", inst, np.round(busy * host.cpus * 1.1 * self.noise(0.08), 2))
             traffic = zeros(n)
             for comp in sim.comps.values():
@@ -198,9 +246,15 @@ class InfraRenderer:
         db = {**inst, "datname": node.database}
         active = (ok + failed) * comp.mean + 1.0 + self.rng.poisson(0.8, n)
         out.gauge("pg_stat_activity_count", {**db, "state": "active"}, np.round(active), live)
-        out.gauge("pg_stat_activity_count", {**db, "state": "idle"}, np.round(np.maximum(pools - active, 0)), live)
-        out.gauge("pg_stat_activity_count", {**db, "state": "idle in transaction"},
-                  self.rng.poisson(0.4, n).astype(np.float64), live)
+        out.gauge(
+            "pg_stat_activity_count", {**db, "state": "idle"}, np.round(np.maximum(pools - active, 0)), live
+        )
+        out.gauge(
+            "pg_stat_activity_count",
+            {**db, "state": "idle in transaction"},
+            self.rng.poisson(0.4, n).astype(np.float64),
+            live,
+        )
         tail = comp.mean * np.exp(3.0 * comp.sigma) * self.noise(0.2)
         vacuum = np.zeros(n)
         for _ in range(2):  # background autovacuum transactions: benign long-ish transactions
@@ -208,23 +262,39 @@ class InfraRenderer:
             vacuum[at : at + int(self.rng.integers(2, 6))] = float(self.rng.uniform(4.0, 12.0))
         out.gauge("pg_stat_activity_max_tx_duration", db, np.round(np.maximum(tail, vacuum), 3), live)
         locks = comp.sig.get("locks", zeros(n))
-        for mode, k in (("accesssharelock", 1.6), ("rowexclusivelock", 0.7), ("exclusivelock", 0.05),
-                        ("accessexclusivelock", 0.0), ("sharelock", 0.02)):
+        for mode, k in (
+            ("accesssharelock", 1.6),
+            ("rowexclusivelock", 0.7),
+            ("exclusivelock", 0.05),
+            ("accessexclusivelock", 0.0),
+            ("sharelock", 0.02),
+        ):
             extra = locks * (0.6 if mode in ("rowexclusivelock", "exclusivelock") else 0.0)
             out.gauge("pg_locks_count", {**db, "mode": mode}, np.round(active * k + extra), live)
         out.counter("pg_stat_database_xact_commit", db, ok * 0.6 * STEP_S, live, offset=4.2e8)
         out.counter("pg_stat_database_xact_rollback", db, (failed + ok * 0.0004) * STEP_S, live, offset=3.1e4)
         out.counter("pg_stat_database_deadlocks", db, ok * 1e-7 * STEP_S, live, offset=12)
         out.gauge("pg_settings_max_connections", inst, 200.0, live)
-        out.gauge("pg_database_size_bytes", db, np.round(38 * GIB * (1.0 + 0.0002 * np.linspace(0, 1, n))), live)
+        out.gauge(
+            "pg_database_size_bytes", db, np.round(38 * GIB * (1.0 + 0.0002 * np.linspace(0, 1, n))), live
+        )
         slow = comp.sig.get("slow", zeros(n))
-        for k, (qid, share) in enumerate((("6248716932483157024", 0.55), ("-184729348120993412", 0.3),
-                                          ("3317720512098824771", 0.15))):
+        for k, (qid, share) in enumerate(
+            (("6248716932483157024", 0.55), ("-184729348120993412", 0.3), ("3317720512098824771", 0.15))
+        ):
             lat = comp.mean if k == 0 or "locks" in comp.sig else comp.mean / np.maximum(slow, 1.0)
             labels = {**db, "queryid": qid, "user": node.database}
-            out.counter("pg_stat_statements_calls_total", labels, ok * share * STEP_S, live, offset=9e7 * share)
-            out.counter("pg_stat_statements_seconds_total", labels, ok * share * lat * STEP_S, live,
-                        integer=False, offset=4e5 * share)
+            out.counter(
+                "pg_stat_statements_calls_total", labels, ok * share * STEP_S, live, offset=9e7 * share
+            )
+            out.counter(
+                "pg_stat_statements_seconds_total",
+                labels,
+                ok * share * lat * STEP_S,
+                live,
+                integer=False,
+                offset=4e5 * share,
+            )
 
     def mysql(self, comp: Comp) -> None:
         out, n = self.out, self.n
@@ -242,13 +312,28 @@ class InfraRenderer:
         median = comp.mean * np.exp(-(comp.sigma**2) / 2.0)
         z = (np.log(1.0) - np.log(median)) / comp.sigma  # long_query_time = 1 s
         tail = 0.5 * (1.0 - np.tanh(z * 0.8))  # smooth survival function approximation
-        out.counter("mysql_global_status_slow_queries", inst, (ok + failed) * tail * STEP_S + 0.002 * STEP_S, live,
-                    offset=1.3e3)
+        out.counter(
+            "mysql_global_status_slow_queries",
+            inst,
+            (ok + failed) * tail * STEP_S + 0.002 * STEP_S,
+            live,
+            offset=1.3e3,
+        )
         locks = comp.sig.get("locks", zeros(n))
-        out.counter("mysql_global_status_innodb_row_lock_waits", inst, (0.02 + locks * 2.0) * STEP_S, live,
-                    offset=5.1e3)
-        out.counter("mysql_global_status_innodb_row_lock_time", inst, (0.3 + locks * 900.0) * STEP_S, live,
-                    offset=8.8e5)
+        out.counter(
+            "mysql_global_status_innodb_row_lock_waits",
+            inst,
+            (0.02 + locks * 2.0) * STEP_S,
+            live,
+            offset=5.1e3,
+        )
+        out.counter(
+            "mysql_global_status_innodb_row_lock_time",
+            inst,
+            (0.3 + locks * 900.0) * STEP_S,
+            live,
+            offset=8.8e5,
+        )
         out.gauge("mysql_global_variables_max_connections", inst, 500.0, live)
 
     def redis(self, comp: Comp) -> None:
@@ -262,8 +347,12 @@ class InfraRenderer:
         ops = served_rate(comp)
         hit = comp.sig.get("hit", np.full(n, 0.92)) * self.noise(0.01)
         reads = ops * 0.9
-        out.counter("redis_keyspace_hits_total", inst, reads * np.clip(hit, 0, 1) * STEP_S, live, offset=5.5e8)
-        out.counter("redis_keyspace_misses_total", inst, reads * np.clip(1 - hit, 0, 1) * STEP_S, live, offset=4.6e7)
+        out.counter(
+            "redis_keyspace_hits_total", inst, reads * np.clip(hit, 0, 1) * STEP_S, live, offset=5.5e8
+        )
+        out.counter(
+            "redis_keyspace_misses_total", inst, reads * np.clip(1 - hit, 0, 1) * STEP_S, live, offset=4.6e7
+        )
         evict = comp.sig.get("evict", zeros(n))
         out.counter("redis_evicted_keys_total", inst, (0.01 + evict * ops * 0.4) * STEP_S, live, offset=210)
         callers = sum(self.sim.comps[e.caller].node.replicas for e in self.sim.system.callers_of(node.name))
@@ -279,8 +368,14 @@ class InfraRenderer:
             share = 0.1 if cmd == "set" else 0.9 / max(len({e.operation for e in edges}), 1)
             labels = {**inst, "cmd": cmd}
             out.counter("redis_commands_total", labels, ops * share * STEP_S, live, offset=2e8 * share)
-            out.counter("redis_commands_duration_seconds_total", labels, ops * share * 4e-5 * STEP_S, live,
-                        integer=False, offset=8e3 * share)
+            out.counter(
+                "redis_commands_duration_seconds_total",
+                labels,
+                ops * share * 4e-5 * STEP_S,
+                live,
+                integer=False,
+                offset=8e3 * share,
+            )
 
     def kafka(self, comp: Comp) -> None:
         out, n = self.out, self.n
@@ -291,19 +386,31 @@ class InfraRenderer:
         produce = comp.sig.get("produce", zeros(n))
         consume = comp.sig.get("consume", zeros(n))
         lag = comp.sig.get("lag", zeros(n))
-        consumer = next((e.caller for e in self.sim.system.callers_of(node.name) if e.protocol == "consume"), "")
-        stuck = int(comp.sig.get("stuck_partition", np.full(n, -1.0))[0]) if self.bp.variant == "partition_stuck" else -1
+        consumer = next(
+            (e.caller for e in self.sim.system.callers_of(node.name) if e.protocol == "consume"), ""
+        )
+        stuck = (
+            int(comp.sig.get("stuck_partition", np.full(n, -1.0))[0])
+            if self.bp.variant == "partition_stuck"
+            else -1
+        )
         base_lag = float(np.median(lag[: max(self.bp.onset_idx - 20, 10)]))
         for p in range(3):
             part = {**inst, "topic": node.topic, "partition": str(p)}
-            out.counter("kafka_topic_partition_current_offset", part, produce / 3.0 * STEP_S, offset=1.2e7 + p * 7e3)
+            out.counter(
+                "kafka_topic_partition_current_offset", part, produce / 3.0 * STEP_S, offset=1.2e7 + p * 7e3
+            )
             if stuck >= 0:
-                plag = np.where(np.arange(3)[p] == stuck, np.maximum(lag - base_lag, 0.0) + base_lag / 3, base_lag / 3)
+                plag = np.where(
+                    np.arange(3)[p] == stuck, np.maximum(lag - base_lag, 0.0) + base_lag / 3, base_lag / 3
+                )
             else:
                 plag = lag / 3.0 * self.noise(0.08)
             group = {**part, "consumergroup": consumer}
             out.gauge("kafka_consumergroup_lag", group, np.round(plag))
-            out.counter("kafka_consumergroup_current_offset", group, consume / 3.0 * STEP_S, offset=1.2e7 + p * 7e3)
+            out.counter(
+                "kafka_consumergroup_current_offset", group, consume / 3.0 * STEP_S, offset=1.2e7 + p * 7e3
+            )
         members = np.full(n, float(self.sim.comps[consumer].node.replicas)) if consumer else np.zeros(n)
         if self.bp.fault == "queue_backlog" and self.bp.variant == "rebalance_storm":
             flap = (np.arange(n) % 3 == 0) & (comp.consume_mult < 0.9)
@@ -324,35 +431,73 @@ class InfraRenderer:
         total = (internal + external + 35.0) * self.noise(0.05)
         fwd_fail = comp.sig.get("forward_fail", zeros(n))
         int_fail = comp.sig.get("lookup_fail", zeros(n)) * comp.sig.get("internal_fail", zeros(n))
-        servfail = (0.0004 + (external * fwd_fail + internal * int_fail * 3.0) / np.maximum(total, 1e-9))
+        servfail = 0.0004 + (external * fwd_fail + internal * int_fail * 3.0) / np.maximum(total, 1e-9)
         servfail = np.clip(servfail, 0.0, 1.0)
         nxdomain = 0.38 * self.noise(0.03)  # ndots:5 search-path expansion: lots of benign NXDOMAIN
         pods = comp.pods
         for pod in pods:
-            inst = {"job": "coredns", "instance": f"{pod.ip}:9153", "pod": pod.name, "namespace": "kube-system"}
+            inst = {
+                "job": "coredns",
+                "instance": f"{pod.ip}:9153",
+                "pod": pod.name,
+                "namespace": "kube-system",
+            }
             self.up("coredns", inst["instance"])
             srv = {**inst, "server": "dns://:53", "zone": "."}
             q = total / len(pods)
-            out.counter("coredns_dns_requests_total", {**srv, "proto": "udp", "family": "1", "type": "A"},
-                        q * 0.6 * STEP_S, offset=4.4e7)
-            out.counter("coredns_dns_requests_total", {**srv, "proto": "udp", "family": "1", "type": "AAAA"},
-                        q * 0.4 * STEP_S, offset=2.9e7)
-            for rcode, ratio in (("NOERROR", 1.0 - servfail - nxdomain), ("NXDOMAIN", nxdomain),
-                                 ("SERVFAIL", servfail)):
-                out.counter("coredns_dns_responses_total", {**srv, "rcode": rcode, "plugin": ""},
-                            q * np.clip(ratio, 0, 1) * STEP_S, offset=1e4)
-            out.histogram("coredns_dns_request_duration_seconds", {**srv, "type": "A"}, q * 0.6, comp.mean,
-                          comp.sigma, SERVER_BUCKETS[:8])
+            out.counter(
+                "coredns_dns_requests_total",
+                {**srv, "proto": "udp", "family": "1", "type": "A"},
+                q * 0.6 * STEP_S,
+                offset=4.4e7,
+            )
+            out.counter(
+                "coredns_dns_requests_total",
+                {**srv, "proto": "udp", "family": "1", "type": "AAAA"},
+                q * 0.4 * STEP_S,
+                offset=2.9e7,
+            )
+            for rcode, ratio in (
+                ("NOERROR", 1.0 - servfail - nxdomain),
+                ("NXDOMAIN", nxdomain),
+                ("SERVFAIL", servfail),
+            ):
+                out.counter(
+                    "coredns_dns_responses_total",
+                    {**srv, "rcode": rcode, "plugin": ""},
+                    q * np.clip(ratio, 0, 1) * STEP_S,
+                    offset=1e4,
+                )
+            out.histogram(
+                "coredns_dns_request_duration_seconds",
+                {**srv, "type": "A"},
+                q * 0.6,
+                comp.mean,
+                comp.sigma,
+                SERVER_BUCKETS[:8],
+            )
             fwd = {**inst, "to": "10.0.0.2:53"}
             fq = external / len(pods) * 1.2 + 0.5
             out.counter("coredns_forward_requests_total", fwd, fq * STEP_S, offset=3.3e6)
             ext_fail = np.clip(fwd_fail, 0.0, 1.0)
-            out.counter("coredns_forward_responses_total", {**fwd, "rcode": "NOERROR"}, fq * (1 - ext_fail) * STEP_S,
-                        offset=3.2e6)
-            out.counter("coredns_forward_responses_total", {**fwd, "rcode": "SERVFAIL"},
-                        fq * (0.0002 + ext_fail) * STEP_S, offset=40)
-            out.counter("coredns_forward_healthcheck_failures_total", fwd, (0.0005 + fwd_fail * 0.2) * STEP_S,
-                        lazy=True)
+            out.counter(
+                "coredns_forward_responses_total",
+                {**fwd, "rcode": "NOERROR"},
+                fq * (1 - ext_fail) * STEP_S,
+                offset=3.2e6,
+            )
+            out.counter(
+                "coredns_forward_responses_total",
+                {**fwd, "rcode": "SERVFAIL"},
+                fq * (0.0002 + ext_fail) * STEP_S,
+                offset=40,
+            )
+            out.counter(
+                "coredns_forward_healthcheck_failures_total",
+                fwd,
+                (0.0005 + fwd_fail * 0.2) * STEP_S,
+                lazy=True,
+            )
             out.counter("coredns_cache_hits_total", {**srv, "type": "success"}, q * 0.7 * STEP_S, offset=5e7)
             out.counter("coredns_cache_misses_total", srv, q * 0.3 * STEP_S, offset=2e7)
 
@@ -363,7 +508,11 @@ class InfraRenderer:
         targets += [sim.comps[s] for s in TLS_TARGETS[sim.system.name]]
         for comp in targets:
             node = comp.node
-            url = f"https://{node.name}/health" if node.kind == "external" else f"https://{node.name}:8443/healthz"
+            url = (
+                f"https://{node.name}/health"
+                if node.kind == "external"
+                else f"https://{node.name}:8443/healthz"
+            )
             inst = {"job": "blackbox", "instance": url}
             failing = np.maximum(np.round(comp.unavailable), np.round(comp.tls_fail))
             flaky = (self.rng.random(n) < 0.002).astype(np.float64)  # the odd benign probe timeout
@@ -373,9 +522,17 @@ class InfraRenderer:
             dur = (comp.mean if node.kind == "external" else np.full(n, 0.004)) + 0.03 * self.noise(0.2)
             out.gauge("probe_duration_seconds", inst, np.round(np.where(failing > 0, 0.02, dur), 4))
             out.gauge("probe_http_status_code", inst, np.where(success > 0, 200.0, 0.0))
-            cert = next((e for e in sim.events if e.kind == "cert_expired" and e.component == node.name), None)
+            cert = next(
+                (e for e in sim.events if e.kind == "cert_expired" and e.component == node.name), None
+            )
             rng = np.random.default_rng([self.bp.seed, 97, len(node.name)])
-            not_after = self.bp.onset if cert and self.bp.onset else self.bp.at + float(rng.uniform(12, 80)) * 86400
-            out.gauge("probe_ssl_earliest_cert_expiry", inst, float(round(not_after)), success > 0
-                      if cert is None else None)
+            not_after = (
+                self.bp.onset if cert and self.bp.onset else self.bp.at + float(rng.uniform(12, 80)) * 86400
+            )
+            out.gauge(
+                "probe_ssl_earliest_cert_expiry",
+                inst,
+                float(round(not_after)),
+                success > 0 if cert is None else None,
+            )
             out.gauge("probe_http_ssl", inst, 1.0)

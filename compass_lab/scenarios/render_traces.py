@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from compass_lab.model import Span, SpanStatus
+from compass_lab.model import Span, SpanKind, SpanStatus
 from compass_lab.scenarios.blueprint import STEP_S, Blueprint
 from compass_lab.scenarios.log_text import conn_error
 from compass_lab.scenarios.render_app import error_type, link_outcomes, served_rate
@@ -20,8 +20,11 @@ from compass_lab.scenarios.topology import Edge, Route
 
 TRACES_PER_S = 0.3
 _DB_SYSTEM = {"postgres": "postgresql", "mysql": "mysql", "redis": "redis"}
-_STATEMENT = {"SELECT": "SELECT * FROM {t} WHERE id = $1", "INSERT": "INSERT INTO {t} (id, payload) VALUES ($1, $2)",
-              "UPDATE": "UPDATE {t} SET status = $1 WHERE id = $2"}
+_STATEMENT = {
+    "SELECT": "SELECT * FROM {t} WHERE id = $1",
+    "INSERT": "INSERT INTO {t} (id, payload) VALUES ($1, $2)",
+    "UPDATE": "UPDATE {t} SET status = $1 WHERE id = $2",
+}
 
 
 class _Tracer:
@@ -54,8 +57,13 @@ class _Tracer:
         return ready[int(self.rng.integers(0, len(ready)))] if ready else None
 
     def resource(self, comp: Comp, pod: Pod) -> dict[str, str]:
-        return {"service.name": comp.node.name, "service.version": pod.version, "k8s.pod.name": pod.name,
-                "k8s.namespace.name": self.ns, "deployment.environment": "production"}
+        return {
+            "service.name": comp.node.name,
+            "service.version": pod.version,
+            "k8s.pod.name": pod.name,
+            "k8s.namespace.name": self.ns,
+            "deployment.environment": "production",
+        }
 
     def lognormal(self, mean: float, sigma: float) -> float:
         return float(mean * np.exp(-(sigma**2) / 2.0 + sigma * self.rng.standard_normal()))
@@ -86,8 +94,16 @@ class _Tracer:
                 return r
         return routes[-1]
 
-    def server(self, comp: Comp, trace: str, parent: str | None, start: int, route: Route | None,
-               kind: str = "server", edge: Edge | None = None) -> tuple[int, str]:
+    def server(
+        self,
+        comp: Comp,
+        trace: str,
+        parent: str | None,
+        start: int,
+        route: Route | None,
+        kind: str = "server",
+        edge: Edge | None = None,
+    ) -> tuple[int, str]:
         """Emit a server (or consumer) span and its subtree; returns (duration ns, status code)."""
         i = self.idx(start)
         pod = self.pod(comp, i)
@@ -118,25 +134,50 @@ class _Tracer:
             code = "502" if comp.node.tech == "gateway" else "500"
         attrs: dict[str, str | int | float | bool] = {}
         if kind == "server" and route is not None:
-            attrs = {"http.request.method": route.method, "http.route": route.path, "url.scheme": "http",
-                     "server.address": comp.node.name, "server.port": comp.node.port,
-                     "http.response.status_code": int(code)}
+            attrs = {
+                "http.request.method": route.method,
+                "http.route": route.path,
+                "url.scheme": "http",
+                "server.address": comp.node.name,
+                "server.port": comp.node.port,
+                "http.response.status_code": int(code),
+            }
             name = f"{route.method} {route.path}"
         else:
             topic = comp.node.topic
-            attrs = {"messaging.system": "kafka", "messaging.destination.name": topic,
-                     "messaging.consumer.group.name": comp.node.name, "messaging.operation.type": "process"}
+            attrs = {
+                "messaging.system": "kafka",
+                "messaging.destination.name": topic,
+                "messaging.consumer.group.name": comp.node.name,
+                "messaging.operation.type": "process",
+            }
             name = f"process {topic}"
         status: SpanStatus = "unset"
         msg = ""
         if code != "200":
             status, msg = "error", "" if kind == "server" else "message processing failed"
             attrs["error.type"] = code if kind == "server" else "_OTHER"
-        self.spans.append(Span(trace, span_id, parent, comp.node.name, name, "server" if kind == "server" else "consumer",
-                               start, t - start, status, msg, attrs, self.resource(comp, pod)))
+        self.spans.append(
+            Span(
+                trace,
+                span_id,
+                parent,
+                comp.node.name,
+                name,
+                "server" if kind == "server" else "consumer",
+                start,
+                t - start,
+                status,
+                msg,
+                attrs,
+                self.resource(comp, pod),
+            )
+        )
         return t - start, code
 
-    def client(self, comp: Comp, pod: Pod, link: Link, trace: str, parent: str, start: int) -> tuple[int, bool]:
+    def client(
+        self, comp: Comp, pod: Pod, link: Link, trace: str, parent: str, start: int
+    ) -> tuple[int, bool]:
         """Emit one client call (with retries on 429); returns (total duration ns, succeeded)."""
         e = link.edge
         callee = self.sim.comps[e.callee]
@@ -151,27 +192,42 @@ class _Tracer:
             k = int(np.searchsorted(cum[:, i], u))
             outcome = names[min(k, len(names) - 1)]
             span_id = self.sid()
-            attrs: dict[str, str | int | float | bool] = {"server.address": node.name, "server.port": node.port,
-                                                          "peer.service": node.name}
+            attrs: dict[str, str | int | float | bool] = {
+                "server.address": node.name,
+                "server.port": node.port,
+                "peer.service": node.name,
+            }
             status: SpanStatus = "unset"
             msg = ""
             if e.protocol == "http":
                 method, path = e.operation.split(" ", 1)
                 name = f"{method} {path}"
-                attrs.update({"http.request.method": method, "url.full": f"http://{node.name}:{node.port}{path}"})
+                attrs.update(
+                    {"http.request.method": method, "url.full": f"http://{node.name}:{node.port}{path}"}
+                )
             elif e.protocol in ("sql", "redis"):
                 op = e.operation
                 name = f"{op} {node.database}" if node.database else op
                 attrs.update({"db.system.name": _DB_SYSTEM[node.tech], "db.operation.name": op})
                 if node.database:
                     table = f"{node.database}_{'events' if op != 'SELECT' else 'items'}"
-                    attrs.update({"db.namespace": node.database, "db.collection.name": table,
-                                  "db.query.text": _STATEMENT[op].format(t=table)})
+                    attrs.update(
+                        {
+                            "db.namespace": node.database,
+                            "db.collection.name": table,
+                            "db.query.text": _STATEMENT[op].format(t=table),
+                        }
+                    )
             else:
                 name = f"send {node.topic}"
-                attrs.update({"messaging.system": "kafka", "messaging.destination.name": node.topic,
-                              "messaging.operation.type": "send"})
-            kind = "producer" if e.protocol == "produce" else "client"
+                attrs.update(
+                    {
+                        "messaging.system": "kafka",
+                        "messaging.destination.name": node.topic,
+                        "messaging.operation.type": "send",
+                    }
+                )
+            kind: SpanKind = "producer" if e.protocol == "produce" else "client"
             if outcome in ("refused", "dns", "tls", "reset", "timeout"):
                 dur = e.timeout_s if outcome == "timeout" else self.lognormal(0.004, 0.5)
                 if outcome == "reset":
@@ -184,8 +240,16 @@ class _Tracer:
                 ok = False
             elif e.protocol == "http" and callee.pods:
                 route = next((r for r in node.routes if r.path == e.operation.split(" ", 1)[1]), None)
-                net = int(self.lognormal(float(link.mean[i] - callee.mean[max(i - link.delay, 0)]) + 0.0008, 0.4)
-                          * 1e9) if link.extra_lat[i] > 0 else int(0.0008e9)
+                net = (
+                    int(
+                        self.lognormal(
+                            float(link.mean[i] - callee.mean[max(i - link.delay, 0)]) + 0.0008, 0.4
+                        )
+                        * 1e9
+                    )
+                    if link.extra_lat[i] > 0
+                    else int(0.0008e9)
+                )
                 child, code = self.server(callee, trace, span_id, t0 + net // 2, route or node.routes[0])
                 if code == "refused":
                     code = "503"
@@ -212,8 +276,22 @@ class _Tracer:
                     msg = "No space left on device" if e.protocol != "http" else ""
             if attempt:
                 attrs["http.request.resend_count"] = attempt
-            self.spans.append(Span(trace, span_id, parent, comp.node.name, name, kind, t0, dur_ns, status, msg, attrs,
-                                   self.resource(comp, pod)))
+            self.spans.append(
+                Span(
+                    trace,
+                    span_id,
+                    parent,
+                    comp.node.name,
+                    name,
+                    kind,
+                    t0,
+                    dur_ns,
+                    status,
+                    msg,
+                    attrs,
+                    self.resource(comp, pod),
+                )
+            )
             total += dur_ns
             if e.protocol == "produce" and ok:
                 self.consume(callee, trace, span_id, t0 + dur_ns)
@@ -223,7 +301,9 @@ class _Tracer:
         return total, False
 
     def consume(self, queue: Comp, trace: str, parent: str, t: int) -> None:
-        consumer = next((e.caller for e in self.sim.system.callers_of(queue.node.name) if e.protocol == "consume"), "")
+        consumer = next(
+            (e.caller for e in self.sim.system.callers_of(queue.node.name) if e.protocol == "consume"), ""
+        )
         if not consumer:
             return
         i = self.idx(t)

@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
+import numpy.typing as npt
 
 from compass_lab.model import FloatArray, Series
 from compass_lab.scenarios.blueprint import STEP_S
 from compass_lab.scenarios.signals import lognormal_cdf
 
 SERVER_BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-CLIENT_BUCKETS = (0.005, 0.025, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+CLIENT_BUCKETS = (0.01, 0.05, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
 def fmt_le(le: float) -> str:
@@ -36,21 +37,43 @@ class SeriesOut:
         self.ts = ts
         self.n = len(ts)
         self.series: list[Series] = []
+        self._index: dict[tuple[tuple[str, str], ...], int] = {}
 
     def add(self, labels: Mapping[str, str], values: FloatArray) -> None:
         if np.isnan(values).all():
             return
-        self.series.append(Series(dict(labels), self.ts, np.asarray(values, dtype=np.float64)))
+        v = np.asarray(values, dtype=np.float64)
+        key = tuple(sorted(labels.items()))
+        at = self._index.get(key)
+        if at is not None:
+            # Two outcomes that a convention spells the same (e.g. timeout and reset both `code="error"`)
+            # are one series in a real exporter: their counts add up.
+            prev = self.series[at].values
+            merged = np.where(np.isnan(prev), v, np.where(np.isnan(v), prev, prev + v))
+            self.series[at] = Series(dict(labels), self.ts, merged)
+            return
+        self._index[key] = len(self.series)
+        self.series.append(Series(dict(labels), self.ts, v))
 
-    def gauge(self, name: str, labels: Mapping[str, str], values: FloatArray | float,
-              mask: np.ndarray | None = None) -> None:
+    def gauge(
+        self, name: str, labels: Mapping[str, str], values: npt.ArrayLike, mask: np.ndarray | None = None
+    ) -> None:
         v = np.broadcast_to(np.asarray(values, dtype=np.float64), (self.n,)).copy()
         if mask is not None:
             v[~mask] = np.nan
         self.add({"__name__": name, **labels}, v)
 
-    def counter(self, name: str, labels: Mapping[str, str], per_step: FloatArray, mask: np.ndarray | None = None,
-                resets: Sequence[int] = (), integer: bool = True, lazy: bool = False, offset: float = 0.0) -> None:
+    def counter(
+        self,
+        name: str,
+        labels: Mapping[str, str],
+        per_step: FloatArray,
+        mask: np.ndarray | None = None,
+        resets: Sequence[int] = (),
+        integer: bool = True,
+        lazy: bool = False,
+        offset: float = 0.0,
+    ) -> None:
         """`per_step` is the increase per scrape interval (rate × 15 s)."""
         inc = np.where(mask, per_step, 0.0) if mask is not None else per_step
         cum = segmented_cumsum(np.maximum(inc, 0.0), resets) + offset
@@ -65,10 +88,20 @@ class SeriesOut:
             cum[: seen[0]] = np.nan
         self.add({"__name__": name, **labels}, cum)
 
-    def histogram(self, name: str, labels: Mapping[str, str], rate: FloatArray, mean: FloatArray,
-                  sigma: FloatArray, buckets: Sequence[float], mask: np.ndarray | None = None,
-                  resets: Sequence[int] = (), lazy: bool = False, with_max: bool = False,
-                  with_buckets: bool = True) -> None:
+    def histogram(
+        self,
+        name: str,
+        labels: Mapping[str, str],
+        rate: FloatArray,
+        mean: FloatArray,
+        sigma: FloatArray,
+        buckets: Sequence[float],
+        mask: np.ndarray | None = None,
+        resets: Sequence[int] = (),
+        lazy: bool = False,
+        with_max: bool = False,
+        with_buckets: bool = True,
+    ) -> None:
         """A latency histogram of `rate` events/s, lognormal with the given mean and shape."""
         counts = rate * STEP_S
         if mask is not None:

@@ -127,7 +127,6 @@ class Sim:
     def _traffic(self) -> None:
         sysm = self.system
         n = self.n
-        entry = self.comps[sysm.entry]
         base = sysm.base_rps * diurnal(self.ts, 0.35, 18.0) * self.entry_mult
         entry_rate = base * noise(np.random.default_rng([self.bp.seed, 21]), n, 0.05)
         for name in sysm.topo_order():
@@ -139,12 +138,24 @@ class Sim:
                 queue = next(e.callee for e in sysm.calls_of(name) if e.protocol == "consume")
                 comp.rate = self.comps[queue].sig.get("consume", zeros(n)).copy()
             elif node.tech == "kafka":
-                comp.rate = sum((self.links[(e.caller, name)].rate for e in sysm.callers_of(name)
-                                 if e.protocol == "produce"), zeros(n))
+                comp.rate = sum(
+                    (
+                        self.links[(e.caller, name)].rate
+                        for e in sysm.callers_of(name)
+                        if e.protocol == "produce"
+                    ),
+                    zeros(n),
+                )
                 self._queue(comp)
             else:
-                comp.rate = sum((self.links[(e.caller, name)].rate * (1.0 - self._dns(e.caller, name))
-                                 for e in sysm.callers_of(name) if e.protocol != "consume"), zeros(n))
+                comp.rate = sum(
+                    (
+                        self.links[(e.caller, name)].rate * (1.0 - self._dns(e.caller, name))
+                        for e in sysm.callers_of(name)
+                        if e.protocol != "consume"
+                    ),
+                    zeros(n),
+                )
             if comp.base_rate == 1.0:
                 comp.base_rate = float(np.median(comp.rate[: self.bp.onset_idx - 20])) or 1e-6
             self._quota(comp)
@@ -194,7 +205,9 @@ class Sim:
         """Kafka: produced vs consumed messages; lag integrates the difference."""
         n = self.n
         produce = comp.rate * (1.0 - comp.unavailable)
-        consumer = next((e.caller for e in self.system.callers_of(comp.node.name) if e.protocol == "consume"), "")
+        consumer = next(
+            (e.caller for e in self.system.callers_of(comp.node.name) if e.protocol == "consume"), ""
+        )
         slow = ones(n)
         if consumer:
             c = self.comps[consumer]
@@ -214,7 +227,9 @@ class Sim:
             consume[i] = got
             lag[i] = backlog
         jitter = noise(np.random.default_rng([self.bp.seed, 31]), n, 0.2)
-        in_flight = produce * 1.8 * noise(np.random.default_rng([self.bp.seed, 32]), n, 0.35)  # batches in flight
+        in_flight = (
+            produce * 1.8 * noise(np.random.default_rng([self.bp.seed, 32]), n, 0.35)
+        )  # batches in flight
         comp.sig["lag"] = lag * jitter + in_flight
         comp.sig["consume"] = consume
         comp.sig["produce"] = produce
@@ -270,8 +285,13 @@ class Sim:
             comp.mean = mean
             comp.sigma = sigma_from_tail(mean, tail)
             comp.sig["own_mean"] = own + comp.pool_wait
-            comp.sig["own_err"] = np.clip(sum((r for c, r in comp.own_err.items() if c != "write"), zeros(n))
-                                          + comp.pool_timeouts / np.maximum(comp.rate, 1e-9) + sat, 0.0, 1.0)
+            comp.sig["own_err"] = np.clip(
+                sum((r for c, r in comp.own_err.items() if c != "write"), zeros(n))
+                + comp.pool_timeouts / np.maximum(comp.rate, 1e-9)
+                + sat,
+                0.0,
+                1.0,
+            )
             if comp.sig.get("r429", zeros(n)).any():
                 comp.err["429"] = comp.sig["r429"]
 
@@ -279,7 +299,9 @@ class Sim:
         node = comp.node
         n = self.n
         load = self._db_load(comp)
-        slow_load = 1.0 + 1.2 * np.maximum(load - 1.5, 0.0) ** 1.3 if node.tech in ("postgres", "mysql") else 1.0
+        slow_load = (
+            1.0 + 1.2 * np.maximum(load - 1.5, 0.0) ** 1.3 if node.tech in ("postgres", "mysql") else 1.0
+        )
         comp.mean = (node.base_lat * comp.own_mult + comp.own_add) * slow_load * comp.host_slow
         comp.sigma = node.sigma + comp.sigma_add
         comp.err = {c: np.clip(r, 0.0, 1.0) for c, r in comp.own_err.items()}

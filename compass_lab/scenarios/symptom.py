@@ -54,8 +54,13 @@ def p99(sim: Sim, name: str) -> FloatArray:
     return out
 
 
-def _pick(values: FloatArray, thresholds: tuple[float, ...], base: float, start: int, end: int,
-          ) -> tuple[float, int, float] | None:
+def _pick(
+    values: FloatArray,
+    thresholds: tuple[float, ...],
+    base: float,
+    start: int,
+    end: int,
+) -> tuple[float, int, float] | None:
     """(threshold, first crossing index, salience) or None when nothing stands out."""
     window = values[start : end + 1]
     if len(window) == 0:
@@ -88,8 +93,11 @@ def evaluate(sim: Sim, bp: Blueprint, name: str, rng: np.random.Generator) -> Sy
         if got:
             thr, idx, sal = got
             topic = node.topic
-            texts = (f"{name} falling behind since {{t}}", f"{name} consumer lag on {topic} above {thr:.0f} since {{t}}",
-                     f"{topic} backlog growing since {{t}}, {name} not keeping up")
+            texts: tuple[str, ...] = (
+                f"{name} falling behind since {{t}}",
+                f"{name} consumer lag on {topic} above {thr:.0f} since {{t}}",
+                f"{topic} backlog growing since {{t}}, {name} not keeping up",
+            )
             options.append(Symptom(name, "lag", texts[int(rng.integers(0, 3))], idx, sal))
     err = _smooth(error_ratio(sim, name)) * 100.0
     got = _pick(err, _ERR_THRESHOLDS, float(np.percentile(err[:base_end], 99.5)), start, end)
@@ -97,8 +105,12 @@ def evaluate(sim: Sim, bp: Blueprint, name: str, rng: np.random.Generator) -> Sy
         thr, idx, sal = got
         pct = f"{thr:g}%"
         what = "5xx" if node.tech != "worker" else "processing errors"
-        texts = (f"{name} {what} above {pct} since {{t}}", f"high error rate on {name} since {{t}} ({pct}+ {what})",
-                 f"{name} error rate spiking since {{t}}", f"{name} {what} above {pct} since {{t}}")
+        texts = (
+            f"{name} {what} above {pct} since {{t}}",
+            f"high error rate on {name} since {{t}} ({pct}+ {what})",
+            f"{name} error rate spiking since {{t}}",
+            f"{name} {what} above {pct} since {{t}}",
+        )
         options.append(Symptom(name, "errors", texts[int(rng.integers(0, 4))], idx, sal))
     if node.is_service:
         lat = _smooth(p99(sim, name))
@@ -106,15 +118,23 @@ def evaluate(sim: Sim, bp: Blueprint, name: str, rng: np.random.Generator) -> Sy
         if got:
             thr, idx, sal = got
             t = f"{thr:g}s" if thr >= 1 else f"{thr * 1000:.0f}ms"
-            texts = (f"{name} p99 latency above {t} since {{t}}", f"{name} is slow since {{t}}, p99 over {t}",
-                     f"{name} p99 latency above {t} since {{t}}")
+            texts = (
+                f"{name} p99 latency above {t} since {{t}}",
+                f"{name} is slow since {{t}}, p99 over {t}",
+                f"{name} p99 latency above {t} since {{t}}",
+            )
             if node.tech == "worker":
-                texts = (f"{name} p99 processing time above {t} since {{t}}", f"{name} is slow since {{t}}",
-                         f"{name} message processing slow since {{t}}, p99 over {t}")
+                texts = (
+                    f"{name} p99 processing time above {t} since {{t}}",
+                    f"{name} is slow since {{t}}",
+                    f"{name} message processing slow since {{t}}, p99 over {t}",
+                )
             options.append(Symptom(name, "latency", texts[int(rng.integers(0, 3))], idx, sal))
     if not options:
         return None
-    best = max(options, key=lambda s: s.salience * (1.5 if s.signal == "lag" else 1.0) * rng.uniform(0.7, 1.3))
+    best = max(
+        options, key=lambda s: s.salience * (1.5 if s.signal == "lag" else 1.0) * rng.uniform(0.7, 1.3)
+    )
     when = hhmm(bp.start + best.idx * STEP_S)
     return Symptom(best.component, best.signal, best.text.replace("{t}", when), best.idx, best.salience)
 
@@ -138,4 +158,6 @@ def choose(sim: Sim, bp: Blueprint, rng: np.random.Generator) -> Symptom:
     if found:
         return max(found, key=lambda s: s.salience)
     name = bp.symptom_candidates[0] if bp.symptom_candidates else sim.system.entry
-    return Symptom(name, "errors", f"{name} looks unhealthy since {hhmm(bp.onset or bp.at)}", bp.onset_idx, 1.0)
+    return Symptom(
+        name, "errors", f"{name} looks unhealthy since {hhmm(bp.onset or bp.at)}", bp.onset_idx, 1.0
+    )

@@ -16,6 +16,7 @@ from compass_worker.domain.events import Sink
 from compass_worker.domain.models import Incident
 from compass_worker.engine.incident import build_incident
 from compass_worker.engine.investigation import PriorSource
+from compass_worker.reasoners.protocol import Reasoner
 from compass_worker.runner import Catalogs, RunResult, investigate
 from compass_worker.settings import Settings
 from compass_worker.telemetry.config import McpConfig, parse_mcp_config
@@ -51,6 +52,7 @@ async def investigate_scenario(
     catalogs: Catalogs | None = None,
     memory: PriorSource | None = None,
     incident: Incident | None = None,
+    reasoner: Reasoner | None = None,
 ) -> RunResult:
     return await investigate(
         incident or incident_for(scenario),
@@ -59,4 +61,5 @@ async def investigate_scenario(
         sink,
         catalogs=catalogs,
         memory=memory,
+        reasoner=reasoner,
     )

@@ -48,6 +48,7 @@ async def main(sid: str) -> None:
             print(f"  {c:28} {sig:22} {p or '':20} base={a.baseline:.4g} peak={a.peak:.4g} z={a.z_peak:.1f} onset_rel={on}")
     print("--- traces", [(t.component, t.kind, round(t.value, 2)) for t in obs.traces])
     print("--- log rules checked", len(obs.log_rules_checked), "mentions", obs.mentions)
+    print("--- queries", [r.query[:90] for r in inv.last_source.records if "kafka" in r.query or "lag" in r.query])
     print("--- failed queries", [(r.query[:80], r.error[:120]) for r in inv.last_source.records if r.outcome == "failed"][:5])
     print("--- top hypotheses")
     for sc in sorted(scored, key=lambda x: -x.hypothesis.score)[:12]:

@@ -52,8 +52,12 @@ from compass_worker.telemetry.grafana.client import GrafanaClient
 
 CONFIDENT = 0.5  # top confidence needed to call a root cause
 GENERIC_PENALTY = 4.0
+LATER_GRACE_S = 60.0  # onsets this close are simultaneous at a 30 s step
+LATER_PENALTY_PER_MIN = 0.75
+LATER_PENALTY_MAX = 3.0
+# Observed before any hypothesis: the golden signals, availability and backlog (queues are symptoms too).
 RED_SIGNALS = frozenset(
-    {"requests", "error_ratio", "latency", "client_latency", "client_error_ratio", "available"}
+    {"requests", "error_ratio", "latency", "client_latency", "client_error_ratio", "available", "queue_lag"}
 )
 SYMPTOM_SIGNALS: dict[str, tuple[str, ...]] = {
     "errors": ("error_ratio", "client_error_ratio", "log_errors"),
@@ -123,6 +127,29 @@ def explain_away_generic(scored: list[Scored], faults: FaultCatalog) -> list[Sco
     return out
 
 
+def earliest_cause_first(scored: list[Scored], ctx: JudgeContext) -> list[Scored]:
+    """Causes precede their effects: among supported causes on the symptom's path, one that began
+    well after another is more likely a consequence of it (a DB slowed by a failed cache)."""
+    supported = [
+        s for s in scored
+        if s.hypothesis.status == HypothesisStatus.SUPPORTED and s.key_onset is not None
+        and (not ctx.path or s.hypothesis.component in ctx.path)
+    ]
+    if len(supported) < 2:
+        return scored
+    first = min(s.key_onset for s in supported if s.key_onset is not None)
+    out = []
+    for s in scored:
+        h = s.hypothesis
+        if s in supported and s.key_onset is not None and s.key_onset > first + LATER_GRACE_S:
+            minutes = (s.key_onset - first) / 60.0
+            penalty = min(LATER_PENALTY_MAX, LATER_PENALTY_PER_MIN * minutes)
+            h = h.model_copy(update={"score": h.score - penalty})
+            s = Scored(h, s.key_onset, s.tested, s.key_support)
+        out.append(s)
+    return out
+
+
 class Investigator:
     def __init__(
         self,
@@ -174,6 +201,7 @@ class Investigator:
         disc = await metricmod.discover(src, self._catalog, obs)
         entries = [e for e in self._catalog.applicable(disc.metric_names)]
         disc.components = metricmod.discovered_components(self._catalog, disc)
+        obs.metric_names = tuple(sorted(disc.metric_names))
         metricmod.assign_kinds(self._catalog, disc, obs)
         red = [e for e in entries if e.signal in RED_SIGNALS]
         await asyncio.gather(
@@ -248,6 +276,8 @@ class Investigator:
         if symptom is not None:
             for sig in SYMPTOM_SIGNALS.get(inc.signal or "", ()) + ("error_ratio", "latency", "log_errors"):
                 series = [obs.get(symptom, sig), *obs.outbound(symptom, sig)]
+                if sig == "queue_lag":  # a consumer's backlog lives in the queue it consumes
+                    series += [obs.get(q, sig) for q in obs.callees(symptom)]
                 onsets = [
                     a.onset for s in series if s for a in [s.anomaly()] if a and a.anomalous and a.onset
                 ]
@@ -430,7 +460,7 @@ class Investigator:
     def _judge_all(self, run: _Run, ctx: JudgeContext) -> list[Scored]:
         units = {name: spec.unit for name, spec in self._catalog.signals.items()}
         scored = [judge(h, self._faults.get(h.fault), run.obs, ctx, units) for h in run.hypotheses.values()]
-        return explain_away_generic(scored, self._faults)
+        return earliest_cause_first(explain_away_generic(scored, self._faults), ctx)
 
     async def _report(self, run: _Run, scored: list[Scored]) -> None:
         for s in sorted(scored, key=lambda x: -x.hypothesis.score):

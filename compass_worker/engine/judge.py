@@ -355,7 +355,13 @@ def judge(
             if comp not in residents or host == comp:
                 continue
             hs, hon = health(obs, host, ctx.baseline_until)
-            if hs >= 0.5 and hon is not None and hon < key_onset - 15.0:
+            # A host's trouble (retransmits, full disk, busy CPU) is a lower layer: even when it shows at
+            # the same scrape as the component's, it is the cause. Only a container's own CPU can push
+            # its host's CPU up at the same moment, so cpu_saturation needs the host to be strictly first.
+            first = hon is not None and (
+                hon < key_onset - 15.0 or (h.fault != "cpu_saturation" and hon <= key_onset + 30.0)
+            )
+            if hs >= 0.5 and first and hon is not None:
                 score -= VICTIM_PENALTY * hs
                 evidence.append(
                     Evidence(

@@ -94,12 +94,15 @@ class Observations:
     traces: list[TraceFinding] = field(default_factory=list)
     edges: dict[tuple[str, str], str] = field(default_factory=dict)  # (caller, callee) -> source
     gaps: list[str] = field(default_factory=list)
+    metric_names: tuple[str, ...] = ()
     notes: list[str] = field(default_factory=list)
 
     def add(self, s: SignalSeries) -> None:
+        """Keep one series per (component, signal, peer): the longest, ties broken by family then query,
+        so that the same telemetry always yields the same evidence whatever order queries finished in."""
         key = (s.component, s.signal, s.peer)
         prev = self.series.get(key)
-        if prev is None or len(s.values) > len(prev.values):
+        if prev is None or (len(s.values), prev.family, prev.query) > (len(prev.values), s.family, s.query):
             self.series[key] = s
 
     def get(self, component: str, signal: str) -> SignalSeries | None:

@@ -30,6 +30,7 @@ from compass_worker.telemetry.grafana.results import Data, Failed
 
 MAX_CHECKS = 6
 MAX_ANOMALIES = 30
+MAX_METRICS = 150
 
 
 def context_view(
@@ -71,6 +72,7 @@ def context_view(
                                    score=round(h.score, 2)) for h in hyps],
         fault_ids=list(faults.ids),
         gaps=list(obs.gaps),
+        metrics=list(obs.metric_names[:MAX_METRICS]),
     )
 
 

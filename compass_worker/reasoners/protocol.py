@@ -67,6 +67,7 @@ class ReasoningContext(_Frozen):
     hypotheses: list[HypothesisView]
     fault_ids: list[str]
     gaps: list[str]
+    metrics: list[str] = Field(default_factory=list)  # discovered metric names (capped): never invent one
 
 
 class ProposedHypothesis(_Frozen):

@@ -1,0 +1,86 @@
+"""The edge's state in Redis and its one way of handing work on: ARQ jobs by name.
+
+- Delivery dedupe: Slack retries an event (X-Slack-Retry-Num) when the ack was slow or lost; the event id
+  is remembered with an expiry so a retry is acknowledged and dropped.
+- Threads: a thread COMPASS investigates is claimed atomically (SET NX), so two deliveries of one mention
+  never start two investigations; replies in claimed threads are read as corrections or follow-ups.
+- Jobs carry a deterministic ARQ job id, so even a lost dedupe key cannot enqueue the same work twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from arq.connections import ArqRedis
+from arq.constants import default_queue_name, health_check_key_suffix, in_progress_key_prefix
+from pydantic import BaseModel
+
+from compass_worker.contracts import RedisKeys, SlackThread, job_id
+
+
+@dataclass(frozen=True)
+class QueueStatus:
+    redis_ok: bool
+    queued: int = 0
+    running: int = 0
+    worker_health: str | None = None  # ARQ's health-check line, None when no worker reported recently
+
+
+class EdgeQueue:
+    def __init__(self, redis: ArqRedis, *, dedupe_ttl_s: int, thread_ttl_s: int) -> None:
+        self.redis = redis
+        self._dedupe_ttl_s = dedupe_ttl_s
+        self._thread_ttl_s = thread_ttl_s
+
+    async def first_delivery(self, event_id: str) -> bool:
+        """True the first time an event id is seen (within the dedupe window)."""
+        return bool(await self.redis.set(RedisKeys.event(event_id), b"1", nx=True, ex=self._dedupe_ttl_s))
+
+    async def forget_delivery(self, event_id: str) -> None:
+        """Processing failed: let Slack's retry through."""
+        await self.redis.delete(RedisKeys.event(event_id))
+
+    async def claim_thread(self, thread: SlackThread) -> bool:
+        """Mark the thread as investigated by COMPASS; False when it already was."""
+        key = RedisKeys.thread(thread)
+        return bool(await self.redis.set(key, thread.investigation_key, nx=True, ex=self._thread_ttl_s))
+
+    async def release_thread(self, thread: SlackThread) -> None:
+        await self.redis.delete(RedisKeys.thread(thread))
+
+    async def is_investigated(self, thread: SlackThread) -> bool:
+        return bool(await self.redis.exists(RedisKeys.thread(thread)))
+
+    async def await_resolution(self, thread: SlackThread) -> None:
+        """After a correction the next reply in the thread is its resolution (for a day at most)."""
+        await self.redis.set(RedisKeys.awaiting_resolution(thread), b"1", ex=86400)
+
+    async def take_awaiting_resolution(self, thread: SlackThread) -> bool:
+        return bool(await self.redis.getdel(RedisKeys.awaiting_resolution(thread)))
+
+    async def enqueue(self, name: str, payload: BaseModel, key: str) -> bool:
+        """Enqueue `name(payload)`; False when the same job (name, key) was already enqueued."""
+        job = await self.redis.enqueue_job(name, payload.model_dump(mode="json"), _job_id=job_id(name, key))
+        return job is not None
+
+    async def status(self) -> QueueStatus:
+        try:
+            queued = await self.redis.zcard(default_queue_name)
+            running = 0
+            async for _ in self.redis.scan_iter(match=in_progress_key_prefix + "*", count=500):
+                running += 1
+            health = await self.redis.get(default_queue_name + health_check_key_suffix)
+        except (OSError, ConnectionError):
+            return QueueStatus(redis_ok=False)
+        return QueueStatus(
+            redis_ok=True,
+            queued=int(queued),
+            running=running,
+            worker_health=health.decode() if isinstance(health, bytes) else None,
+        )
+
+    async def ping(self) -> bool:
+        try:
+            return bool(await self.redis.ping())
+        except (OSError, ConnectionError):
+            return False

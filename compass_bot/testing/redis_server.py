@@ -1,0 +1,77 @@
+"""A throw-away Redis for tests and benchmarks: a private `redis-server` on a free loopback port (no
+persistence), or — when the binary is missing — the machine's Redis on 127.0.0.1:6379, database 9."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RedisServer:
+    url: str
+    private: bool  # True: ours alone (flush freely); False: the machine's, database 9
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.2) as s:
+            s.sendall(b"PING\r\n")
+            return s.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+@contextmanager
+def redis_for_tests() -> Iterator[RedisServer]:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        if not _answers(6379):
+            raise RuntimeError(
+                "no redis-server binary and no Redis on 127.0.0.1:6379 (apt-get install redis-server)"
+            )
+        yield RedisServer(url="redis://127.0.0.1:6379/9", private=False)
+        return
+    port = _free_port()
+    workdir = tempfile.mkdtemp(prefix="compass-redis-")
+    proc = subprocess.Popen(
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            workdir,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while not _answers(port):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"redis-server did not start on port {port}")
+            time.sleep(0.02)
+        yield RedisServer(url=f"redis://127.0.0.1:{port}/0", private=True)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        shutil.rmtree(workdir, ignore_errors=True)

@@ -1,0 +1,1 @@
+"""The worker service: ARQ jobs that investigate and report into Slack threads (see README.md)."""

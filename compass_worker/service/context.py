@@ -1,0 +1,71 @@
+"""What every job needs, built once per worker process at start-up and closed at shutdown."""
+
+from __future__ import annotations
+
+import os
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from typing import Any
+
+from arq.connections import ArqRedis
+
+from compass_worker.knowledge.embedders.protocol import Embedder
+from compass_worker.cost.ledger import StoreLedger
+from compass_worker.knowledge.store import KnowledgeStore
+from compass_worker.reasoners.factory import ReasonerFactory, build_reasoner_factory
+from compass_worker.runner import Catalogs
+from compass_worker.service.settings import WorkerConfig
+from compass_worker.service.slack import SlackPoster
+from compass_worker.telemetry.config import McpConfig, load_mcp_config
+
+CTX_KEY = "compass"
+
+
+@dataclass
+class ServiceContext:
+    config: WorkerConfig
+    mcp: McpConfig
+    catalogs: Catalogs
+    store: KnowledgeStore
+    slack: SlackPoster
+    redis: ArqRedis
+    _stack: AsyncExitStack
+    ledger: StoreLedger | None = None
+    reasoners: ReasonerFactory | None = None  # None: no LLM configured (the built-in engine alone)
+
+    @classmethod
+    async def open(
+        cls,
+        config: WorkerConfig,
+        redis: ArqRedis,
+        *,
+        mcp: McpConfig | None = None,
+        embedder: Embedder | None = None,
+    ) -> ServiceContext:
+        stack = AsyncExitStack()
+        try:
+            if mcp is None:
+                path = config.engine.mcp_config
+                assert path is not None  # load_worker_config insists on it
+                mcp = load_mcp_config(path, os.environ)
+            store = await stack.enter_async_context(KnowledgeStore.open(config.knowledge, embedder))
+            slack = SlackPoster.connect(
+                config.service.slack_bot_token.get_secret_value(), config.service.slack_api_url
+            )
+            ledger = StoreLedger(store)
+            reasoners = build_reasoner_factory(config.llm, ledger)
+            if reasoners is not None:
+                stack.push_async_callback(reasoners.aclose)
+            return cls(config, mcp, Catalogs.load(config.engine), store, slack, redis, stack, ledger, reasoners)
+        except BaseException:
+            await stack.aclose()
+            raise
+
+    async def close(self) -> None:
+        await self._stack.aclose()
+
+
+def service(ctx: dict[Any, Any]) -> ServiceContext:
+    svc = ctx[CTX_KEY]
+    assert isinstance(svc, ServiceContext)
+    return svc

@@ -1,0 +1,223 @@
+"""The ARQ job functions (registered under the names in compass_worker.contracts).
+
+Every job validates its payload first and answers in the thread whatever happens: a result, or an honest
+failure. `investigate_mention` is idempotent on the thread's key: a retry (the worker died) resumes the
+same investigation record and updates the same Slack messages, so the thread gets exactly one verdict.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+from uuid import UUID
+
+from arq import Retry
+
+from compass_bot.render.cost import cost_blocks
+from compass_bot.render.replies import failure_text, follow_up_blocks, unreachable_text
+from compass_worker.contracts import (
+    CostRequest,
+    FeedbackRequest,
+    FollowUpRequest,
+    InvestigateRequest,
+    ResolutionRequest,
+    SlackThread,
+)
+from compass_worker.domain.events import FanoutSink
+from compass_worker.domain.models import Incident
+from compass_worker.engine.incident import build_incident
+from compass_worker.errors import CompassError, ConfigError, ServerUnavailable
+from compass_worker.knowledge.errors import InvalidInput
+from compass_worker.knowledge.records import Cause, FeedbackChannel, InvestigationStatus, Trigger
+from compass_worker.knowledge.scope import Ownership, Viewer
+from compass_worker.knowledge.signature import IncidentSignature
+from compass_worker.knowledge.sink import StoreSink
+from compass_worker.runner import investigate
+from compass_worker.service.context import ServiceContext, service
+from compass_worker.service.corrections import OTHER, parse_cause
+from compass_worker.service.costs import cost_report
+from compass_worker.service.followup import answer
+from compass_worker.service.ledger import MessageLedger
+from compass_worker.service.memory import memory_priors
+from compass_worker.service.slack_sink import SlackSink
+
+log = logging.getLogger(__name__)
+
+# The investigation stops a little before the job's hard timeout, so it can still say so in Slack.
+TIMEOUT_MARGIN_S = 10.0
+TIMEOUT_MARGIN_SHARE = 0.2
+# Feedback can arrive before the investigation's record exists (the job has not started yet).
+FEEDBACK_RETRY_S = 1.0
+NOTHING_TO_CONFIRM = (
+    "There is no root cause to confirm here — reply with what it actually was and I'll remember it."
+)
+
+
+async def _team(svc: ServiceContext, channel: str) -> str:
+    """The channel's team; an unmapped channel becomes its own team (so its knowledge stays together)."""
+    team = await svc.store.slack.team_for_channel(channel)
+    if team is None:
+        await svc.store.slack.map_channel(channel, channel)
+        team = channel
+    return team
+
+
+async def investigate_mention(ctx: dict[Any, Any], payload: dict[str, Any]) -> str:
+    req = InvestigateRequest.model_validate(payload)
+    svc = service(ctx)
+    thread, key = req.thread, req.thread.investigation_key
+    sink = SlackSink(
+        svc.slack, MessageLedger(svc.redis, key), thread, interval_s=svc.config.service.status_interval_s
+    )
+    status_ts = await sink.open(req.status_ts)
+    try:
+        try:
+            incident = build_incident(req.text, service=None, at=str(req.at), window=None)
+        except ConfigError as exc:
+            await sink.fail(failure_text(str(exc)), str(exc))
+            return "bad input"
+        team = await _team(svc, thread.channel)
+        started = await svc.store.investigations.start(
+            idempotency_key=key,
+            incident=incident,
+            trigger=Trigger.SLACK_THREAD,
+            ownership=Ownership.team(team),
+            requested_by=req.user,
+            trigger_ref=f"{thread.channel}/{thread.thread_ts}",
+        )
+        inv_id = started.record.id
+        await svc.store.slack.link_thread(
+            thread.channel, thread.thread_ts, inv_id, status_message_ts=status_ts
+        )
+        if started.resumed:
+            done = await svc.store.investigations.verdict(inv_id)
+            if done is not None:  # an earlier attempt concluded; make sure the thread shows it, once
+                await sink.finish(done)
+                return "verdict (resumed)"
+        return await _run(svc, sink, incident, inv_id, Viewer(user=req.user, teams=(team,)))
+    finally:
+        await sink.close()
+
+
+async def _run(svc: ServiceContext, sink: SlackSink, incident: Incident, inv_id: UUID, viewer: Viewer) -> str:
+    limit = svc.config.service.job_timeout_s
+    budget = limit - min(TIMEOUT_MARGIN_S, limit * TIMEOUT_MARGIN_SHARE)
+    store_sink = StoreSink(svc.store.investigations, inv_id)
+    try:
+        async with asyncio.timeout(budget):
+            result = await investigate(
+                incident,
+                svc.mcp,
+                svc.config.engine,
+                FanoutSink(store_sink, sink),
+                catalogs=svc.catalogs,
+                memory=memory_priors(svc.store, viewer, exclude=inv_id),
+                reasoner=svc.reasoners.for_investigation(inv_id) if svc.reasoners else None,
+            )
+    except ServerUnavailable as exc:
+        await svc.store.investigations.finish(inv_id, InvestigationStatus.FAILED)
+        await sink.fail(unreachable_text(str(exc)), "no telemetry reachable")
+        return "unreachable"
+    except TimeoutError:
+        await svc.store.investigations.finish(inv_id, InvestigationStatus.FAILED)
+        reason = f"it ran out of time ({budget:.0f}s) before reaching a verdict"
+        await sink.fail(failure_text(reason), reason)
+        return "timeout"
+    except CompassError as exc:
+        await svc.store.investigations.finish(inv_id, InvestigationStatus.FAILED)
+        await sink.fail(failure_text(str(exc)), str(exc))
+        return "failed"
+    except Exception:
+        # A bug must not leave the thread saying "Investigating …" forever; ARQ records the failure.
+        log.exception("investigation %s failed", inv_id)
+        await svc.store.investigations.finish(inv_id, InvestigationStatus.FAILED)
+        await sink.fail(failure_text("an internal error (details in the worker log)"), "internal error")
+        raise
+    verdict = result.verdict
+    await svc.store.investigations.record_verdict(inv_id, verdict)  # the StoreSink's write may have been lost
+    components = tuple(
+        dict.fromkeys(
+            [*(c.component for c in verdict.root_causes), *(e.component for e in verdict.eliminated)]
+        )
+    )
+    try:
+        await svc.store.memory.record_signature(inv_id, IncidentSignature.from_incident(incident, components))
+    except CompassError as exc:  # memory is an aid: the verdict still goes out
+        log.warning("could not record the signature of %s: %s", inv_id, exc)
+    await sink.finish(verdict)
+    return verdict.verdict
+
+
+async def _investigation(ctx: dict[Any, Any], thread: SlackThread) -> UUID:
+    """The thread's investigation; until the investigate job has created it, retry shortly."""
+    inv_id = await service(ctx).store.slack.investigation_for_thread(thread.channel, thread.thread_ts)
+    if inv_id is None:
+        raise Retry(defer=FEEDBACK_RETRY_S)
+    return inv_id
+
+
+async def record_feedback(ctx: dict[Any, Any], payload: dict[str, Any]) -> str:
+    req = FeedbackRequest.model_validate(payload)
+    svc = service(ctx)
+    inv_id = await _investigation(ctx, req.thread)
+    if req.kind == "confirm":
+        try:
+            await svc.store.feedback.confirm(inv_id, author=req.user, channel=FeedbackChannel.SLACK)
+        except InvalidInput:
+            await svc.slack.post(
+                req.thread.channel,
+                req.thread.thread_ts,
+                NOTHING_TO_CONFIRM,
+            )
+            return "nothing to confirm"
+        return "confirmed"
+    snapshot = await svc.store.investigations.snapshot(inv_id)
+    known = {h.component for h in snapshot.hypotheses}
+    if req.component:
+        cause = Cause(component=req.component.strip().lower(), fault=req.fault or OTHER)
+    else:
+        component, fault = parse_cause(req.text or "", known)
+        cause = Cause(component=component, fault=fault)
+    await svc.store.feedback.correct(
+        inv_id, cause, author=req.user, channel=FeedbackChannel.SLACK, note=req.text
+    )
+    return f"corrected: {cause}"
+
+
+async def record_resolution(ctx: dict[Any, Any], payload: dict[str, Any]) -> str:
+    req = ResolutionRequest.model_validate(payload)
+    inv_id = await _investigation(ctx, req.thread)
+    await service(ctx).store.feedback.resolve(inv_id, req.text, author=req.user)
+    return "resolved"
+
+
+async def answer_follow_up(ctx: dict[Any, Any], payload: dict[str, Any]) -> str:
+    req = FollowUpRequest.model_validate(payload)
+    svc = service(ctx)
+    inv_id = await _investigation(ctx, req.thread)
+    snapshot = await svc.store.investigations.snapshot(inv_id)
+    ledger = MessageLedger(svc.redis, req.thread.investigation_key)
+    part = f"followup:{req.message_ts}"
+    if await ledger.get(part) is not None:
+        return "already answered"
+    try:
+        items, unknown = await answer(svc, snapshot.record.incident, snapshot.hypotheses, req.text)
+    except ServerUnavailable as exc:
+        items, unknown = [], unreachable_text(str(exc))
+    text, blocks = follow_up_blocks(req.text, items, unknown)
+    ts = await svc.slack.post(req.thread.channel, req.thread.thread_ts, text, blocks)
+    if ts is not None:
+        await ledger.set(part, ts)
+    return "answered" if items else "no answer"
+
+
+async def cost_report_job(ctx: dict[Any, Any], payload: dict[str, Any]) -> str:
+    req = CostRequest.model_validate(payload)
+    svc = service(ctx)
+    view = await cost_report(
+        svc.store, req.period, llm_configured=svc.config.llm.configured
+    )
+    text, blocks = cost_blocks(view)
+    await svc.slack.ephemeral(req.channel, req.user, text, blocks)
+    return "reported"

@@ -1,0 +1,83 @@
+"""The worker service's settings (Slack, Redis, job limits), read once at start-up with the engine's and
+the knowledge store's own settings. A bad value stops the process with one line naming it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from compass_worker.errors import ConfigError
+from compass_worker.reasoners.settings import LlmSettings, load_llm_settings
+from compass_worker.knowledge.settings import KnowledgeSettings
+from compass_worker.settings import Settings
+
+SLACK_API_URL = "https://slack.com/api/"
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+    slack_bot_token: SecretStr = Field(validation_alias="SLACK_BOT_TOKEN")
+    slack_api_url: str = Field(default=SLACK_API_URL, validation_alias="COMPASS_SLACK_API_URL")
+    redis_url: str = Field(
+        default="redis://127.0.0.1:6379/0", validation_alias=AliasChoices("REDIS_URL", "COMPASS_REDIS_URL")
+    )
+    # Hard limit of one job; an investigation gets this minus a margin so it can say so in the thread.
+    job_timeout_s: float = Field(default=180.0, ge=5.0, validation_alias="COMPASS_JOB_TIMEOUT_S")
+    max_tries: int = Field(default=3, ge=1, le=20, validation_alias="COMPASS_JOB_MAX_TRIES")
+    max_jobs: int = Field(default=8, ge=1, le=256, validation_alias="COMPASS_WORKER_MAX_JOBS")
+    # ARQ polls Redis; 0.5 s (its default) adds ~450 ms to every job start, 0.05 s ~30 ms.
+    poll_delay_s: float = Field(default=0.05, gt=0.0, le=5.0, validation_alias="COMPASS_POLL_DELAY_S")
+    # chat.update of the status message at most this often (Slack allows ~1 message update per second).
+    status_interval_s: float = Field(default=1.0, ge=0.0, validation_alias="COMPASS_STATUS_INTERVAL_S")
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL such as https://slack.com/api/")
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str) -> str:
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be a redis://, rediss:// or unix:// URL")
+        return value
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    service: ServiceSettings
+    engine: Settings
+    knowledge: KnowledgeSettings
+    llm: LlmSettings = field(default_factory=lambda: LlmSettings(llm="none"))
+
+
+def _one_line(exc: ValidationError, prefix: str) -> ConfigError:
+    err = exc.errors()[0]
+    raw = str(err["loc"][0]) if err["loc"] else "?"
+    name = (
+        raw.upper()
+        if raw.isupper() or raw.upper().startswith(("SLACK", "REDIS", "COMPASS"))
+        else prefix + raw.upper()
+    )
+    msg = "is not set" if err["type"] == "missing" else err["msg"].removeprefix("Value error, ")
+    return ConfigError(f"invalid setting {name}: {msg}")
+
+
+def load_worker_config() -> WorkerConfig:
+    try:
+        service = ServiceSettings()
+    except ValidationError as exc:
+        raise _one_line(exc, "") from None
+    try:
+        engine = Settings()
+        knowledge = KnowledgeSettings()
+    except ValidationError as exc:
+        raise _one_line(exc, "COMPASS_") from None
+    if engine.mcp_config is None:
+        raise ConfigError("invalid setting COMPASS_MCP_CONFIG: is not set (the MCP servers config file)")
+    return WorkerConfig(service=service, engine=engine, knowledge=knowledge, llm=load_llm_settings())

@@ -18,8 +18,8 @@ demo: setup
 	$(BIN)/compass demo
 
 lint: setup
-	$(BIN)/ruff check compass_worker compass_bot compass_lab tests benchmarks
-	$(BIN)/ruff format --check compass_worker compass_bot compass_lab tests benchmarks
+	$(BIN)/ruff check compass_worker compass_bot compass_lab tests benchmarks scripts
+	$(BIN)/ruff format --check compass_worker compass_bot compass_lab tests benchmarks scripts
 
 typecheck: setup
 	$(BIN)/mypy

@@ -3,7 +3,8 @@
 import json
 import sys
 
-d = json.load(open(sys.argv[1] if len(sys.argv) > 1 else "bench-results/bench-latest.json"))
+with open(sys.argv[1] if len(sys.argv) > 1 else "bench-results/bench-latest.json") as fh:
+    d = json.load(fh)
 for r in d["rows"]:
     truth = (r["component"], r["fault"])
     top = [(c, f, round(p, 2)) for c, f, p in r["ranked"][:3]]

@@ -16,13 +16,19 @@ from compass_worker.telemetry.session import open_toolsets
 
 async def main(sid: str) -> None:
     s = {x.id: x for x in all_scenarios()}[sid]
-    print(s.title, "|", s.symptom, "| truth", s.truth_component, s.truth_fault, "| onset", s.onset, "at", s.at)
-    print("red herrings:", s.red_herrings, "| logs", s.has_logs, "traces", s.has_traces, "conv", s.conventions)
+    print(
+        s.title, "|", s.symptom, "| truth", s.truth_component, s.truth_fault, "| onset", s.onset, "at", s.at
+    )
+    print(
+        "red herrings:", s.red_herrings, "| logs", s.has_logs, "traces", s.has_traces, "conv", s.conventions
+    )
     cats = Catalogs.load(Settings())
     with lab_server([s], s.id) as lab:
         async with open_toolsets(scenario_mcp_config(lab.url, s)) as pool:
             server = await grafana_server(pool)
-            inv = Investigator(GrafanaClient(AllowlistToolset(pool), server=server), cats.signals, cats.faults)
+            inv = Investigator(
+                GrafanaClient(AllowlistToolset(pool), server=server), cats.signals, cats.faults
+            )
             captured = {}
             orig = inv._verdict
 
@@ -45,11 +51,20 @@ async def main(sid: str) -> None:
         a = ser.anomaly()
         if a and (a.anomalous or "-v" in sys.argv):
             on = f"{(a.onset - s.onset) if a.onset and s.onset else a.onset}"
-            print(f"  {c:28} {sig:22} {p or '':20} base={a.baseline:.4g} peak={a.peak:.4g} z={a.z_peak:.1f} onset_rel={on}")
+            print(
+                f"  {c:28} {sig:22} {p or '':20} base={a.baseline:.4g} peak={a.peak:.4g} "
+                f"z={a.z_peak:.1f} onset_rel={on}"
+            )
     print("--- traces", [(t.component, t.kind, round(t.value, 2)) for t in obs.traces])
     print("--- log rules checked", len(obs.log_rules_checked), "mentions", obs.mentions)
-    print("--- queries", [r.query[:90] for r in inv.last_source.records if "kafka" in r.query or "lag" in r.query])
-    print("--- failed queries", [(r.query[:80], r.error[:120]) for r in inv.last_source.records if r.outcome == "failed"][:5])
+    print(
+        "--- queries",
+        [r.query[:90] for r in inv.last_source.records if "kafka" in r.query or "lag" in r.query],
+    )
+    print(
+        "--- failed queries",
+        [(r.query[:80], r.error[:120]) for r in inv.last_source.records if r.outcome == "failed"][:5],
+    )
     print("--- top hypotheses")
     for sc in sorted(scored, key=lambda x: -x.hypothesis.score)[:12]:
         h = sc.hypothesis

@@ -38,7 +38,8 @@ def render(summaries: dict[str, Summary]) -> str:
             f"false-confident rate (top-1 ≥ 0.7 and wrong) {_p(s.false_confident_rate)}"
         )
         lines.append(
-            f"time to first hypothesis  median {s.first_hypothesis_median_s:.2f}s  p95 {s.first_hypothesis_p95_s:.2f}s"
+            f"time to first hypothesis  median {s.first_hypothesis_median_s:.2f}s  "
+            f"p95 {s.first_hypothesis_p95_s:.2f}s"
         )
         lines.append(
             f"time to verdict           median {s.verdict_median_s:.2f}s  p95 {s.verdict_p95_s:.2f}s"

@@ -24,7 +24,8 @@ def run_demo(args: argparse.Namespace) -> int:
     scenario = scenarios[sid]
     if not args.json:
         print(
-            f"COMPASS demo · lab scenario {scenario.id}\n  {scenario.title}\n  on-call reports: “{scenario.symptom}”\n"
+            f"COMPASS demo · lab scenario {scenario.id}\n  {scenario.title}\n"
+            f"  on-call reports: “{scenario.symptom}”\n"
         )
     with lab_server([scenario], scenario.id) as lab:
         result = asyncio.run(investigate_scenario(lab.url, scenario, settings, choose_sink(args.json)))

@@ -108,8 +108,8 @@ def verdict_panel(v: Verdict) -> RenderableType:
     first = v.timings.first_hypothesis_s
     parts.append(
         Text(
-            f"first hypothesis {first:.1f}s · verdict {v.timings.verdict_s:.1f}s · {v.tool_calls} tool calls · "
-            f"LLM cost ${v.cost.usd or 0:.2f}"
+            f"first hypothesis {first:.1f}s · verdict {v.timings.verdict_s:.1f}s · "
+            f"{v.tool_calls} tool calls · LLM cost ${v.cost.usd or 0:.2f}"
             if first is not None
             else f"verdict {v.timings.verdict_s:.1f}s · {v.tool_calls} tool calls",
             style="dim",

@@ -131,8 +131,10 @@ def earliest_cause_first(scored: list[Scored], ctx: JudgeContext) -> list[Scored
     """Causes precede their effects: among supported causes on the symptom's path, one that began
     well after another is more likely a consequence of it (a DB slowed by a failed cache)."""
     supported = [
-        s for s in scored
-        if s.hypothesis.status == HypothesisStatus.SUPPORTED and s.key_onset is not None
+        s
+        for s in scored
+        if s.hypothesis.status == HypothesisStatus.SUPPORTED
+        and s.key_onset is not None
         and (not ctx.path or s.hypothesis.component in ctx.path)
     ]
     if len(supported) < 2:
@@ -179,7 +181,8 @@ class Investigator:
             verdict = await asyncio.wait_for(self._investigate(run), timeout=self._budget.wall_clock_s)
         except TimeoutError:
             run.obs.gaps.append(
-                f"wall-clock budget of {self._budget.wall_clock_s:.0f}s reached: verdict from what was gathered"
+                f"wall-clock budget of {self._budget.wall_clock_s:.0f}s reached: "
+                "verdict from what was gathered"
             )
             verdict = await self._verdict(run, self._judge_all(run, self._context(run)))
         verdict = verdict.model_copy(update={"tool_calls": self._calls() - calls_before})
@@ -274,7 +277,7 @@ class Investigator:
     def _symptom_onset(self, run: _Run, symptom: str | None) -> float | None:
         inc, obs = run.incident, run.obs
         if symptom is not None:
-            for sig in SYMPTOM_SIGNALS.get(inc.signal or "", ()) + ("error_ratio", "latency", "log_errors"):
+            for sig in (*SYMPTOM_SIGNALS.get(inc.signal or "", ()), "error_ratio", "latency", "log_errors"):
                 series = [obs.get(symptom, sig), *obs.outbound(symptom, sig)]
                 if sig == "queue_lag":  # a consumer's backlog lives in the queue it consumes
                     series += [obs.get(q, sig) for q in obs.callees(symptom)]
@@ -380,7 +383,10 @@ class Investigator:
                 hot.append((best, sig, pattern, owners))
         hot.sort(reverse=True)
         samples = await asyncio.gather(
-            *(logmod.sample_mentions(run.src, obs, pattern, owners, split) for _, _, pattern, owners in hot[:5])
+            *(
+                logmod.sample_mentions(run.src, obs, pattern, owners, split)
+                for _, _, pattern, owners in hot[:5]
+            )
         )
         known = {c for c in obs.components() if len(c) > 3}
         for (_, sig, _, owners), lines in zip(hot[:5], samples, strict=True):
@@ -395,8 +401,9 @@ class Investigator:
             obs.mentions[sig] = counts
 
     def _view(self, run: _Run) -> ReasoningContext:
-        return context_view(run.incident.symptom, run.symptom, run.onset, run.src, run.obs, run.hypotheses,
-                            self._faults)
+        return context_view(
+            run.incident.symptom, run.symptom, run.onset, run.src, run.obs, run.hypotheses, self._faults
+        )
 
     async def _reasoner_hypotheses(self, run: _Run) -> None:
         if self._reasoner is None:
@@ -411,8 +418,14 @@ class Investigator:
         for comp, fault in accepted:
             hid = Hypothesis.key(comp, fault)
             if hid not in run.hypotheses:
-                h = Hypothesis(id=hid, component=comp, fault=fault, prior=self._faults.get(fault).prior,
-                               origin=HypothesisOrigin.LLM, rationale="proposed by the AI reasoner")
+                h = Hypothesis(
+                    id=hid,
+                    component=comp,
+                    fault=fault,
+                    prior=self._faults.get(fault).prior,
+                    origin=HypothesisOrigin.LLM,
+                    rationale="proposed by the AI reasoner",
+                )
                 run.hypotheses[hid] = h
                 await run.sink.emit(HypothesisProposed(t=run.t(), hypothesis=h))
 
@@ -426,8 +439,14 @@ class Investigator:
             return
         checks = [c for c in checks if c.hypothesis_id in run.hypotheses]
         for c in checks:
-            await run.sink.emit(CheckStarted(t=run.t(), hypothesis_id=c.hypothesis_id,
-                                             description=f"AI-proposed: {c.purpose}", query=c.query))
+            await run.sink.emit(
+                CheckStarted(
+                    t=run.t(),
+                    hypothesis_id=c.hypothesis_id,
+                    description=f"AI-proposed: {c.purpose}",
+                    query=c.query,
+                )
+            )
         for hid, evs in (await run_checks(run.src, checks)).items():
             run.extra_evidence.setdefault(hid, []).extend(evs)
 
@@ -518,13 +537,14 @@ class Investigator:
             Eliminated(component=h.component, fault=h.fault, reason=h.refuted_because or "")
             for h in refuted[:12]
         )
+        # Missing telemetry matters where the answer is likely: the symptom and the leading candidates.
         gaps = list(dict.fromkeys(run.obs.gaps))
-        path = {run.symptom} | (run.obs.downstream(run.symptom) if run.symptom else set())
+        focus = {run.symptom, *(rc.component for rc in root_causes[:3])}
         for s in scored:
             h = s.hypothesis
-            if h.status == HypothesisStatus.UNTESTABLE and h.component in path and len(gaps) < 10:
-                if h.rationale not in gaps:
-                    gaps.append(h.rationale)
+            untestable_here = h.status == HypothesisStatus.UNTESTABLE and h.component in focus
+            if untestable_here and h.rationale not in gaps and len(gaps) < 10:
+                gaps.append(h.rationale)
         confident = bool(root_causes) and root_causes[0].confidence >= CONFIDENT
         verdict = Verdict(
             verdict="root_cause" if confident else "inconclusive",

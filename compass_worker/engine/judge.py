@@ -139,11 +139,19 @@ def _hurt(
     return False if seen else None
 
 
-def health(obs: Observations, comp: str, baseline_until: float | None) -> tuple[float, float | None]:
+# Host signals that a host's residents cannot cause by their own load (unlike host CPU).
+LOWER_LAYER = frozenset({"tcp_retransmit_ratio", "disk_free_ratio"})
+
+
+def health(
+    obs: Observations, comp: str, baseline_until: float | None, only: frozenset[str] | None = None
+) -> tuple[float, float | None]:
     """How clearly a component's own signals went bad (0..1) and when (earliest strong onset)."""
     best, onset = 0.0, None
     for (c, sig, peer), s in obs.series.items():
         if c != comp or peer is not None or sig in ("requests", "version_change"):
+            continue
+        if only is not None and sig not in only:
             continue
         a = s.anomaly(None, baseline_until)
         if a is None or not a.anomalous:
@@ -293,8 +301,9 @@ def judge(
                 query=s.query,
                 link=s.link,
                 value=a.peak,
-                observation=f"{s.component} logs{named}: {a.peak:.0f} lines/min matching /{lrule.pattern}/ "
-                f"from {hhmm(a.onset)} (baseline {a.baseline:.0f})" + (f" — e.g. “{example[:160]}”" if example else ""),
+                observation=f"{s.component} logs{named}: {a.peak:.0f} {s.unit} matching "
+                f"/{lrule.pattern[:60]}/ from {hhmm(a.onset)} (baseline {a.baseline:.0f})"
+                + (f" — e.g. “{example[:160]}”" if example else ""),
                 stance=Stance.SUPPORTS,
                 weight=round(contrib, 3),
             )
@@ -306,7 +315,9 @@ def judge(
             refute_reason = spec.corroborate_reason.format(component=comp)
             key_support = 0.0
             evidence.append(
-                Evidence(source="engine", query="corroboration", stance=Stance.REFUTES, observation=refute_reason)
+                Evidence(
+                    source="engine", query="corroboration", stance=Stance.REFUTES, observation=refute_reason
+                )
             )
 
     if not tested:
@@ -335,9 +346,12 @@ def judge(
     if ctx.symptom_onset is not None and key_onset is not None and key_onset > ctx.symptom_onset + LATE_S:
         score -= LATE_PENALTY
     if spec.explained_by_callees and key_onset is not None:
+        # Compare when the trouble showed (the component's own health), not when the cause began:
+        # a surge starts with requests, but who broke first is what tells the victim.
+        own_onset = health(obs, comp, ctx.baseline_until)[1] or key_onset
         for callee in obs.callees(comp):
             hs, hon = health(obs, callee, ctx.baseline_until)
-            if hs >= 0.3 and hon is not None and hon <= key_onset + 30.0:
+            if hs >= 0.3 and hon is not None and hon <= own_onset + 30.0:
                 score -= VICTIM_PENALTY * hs
                 evidence.append(
                     Evidence(
@@ -355,13 +369,13 @@ def judge(
             if comp not in residents or host == comp:
                 continue
             hs, hon = health(obs, host, ctx.baseline_until)
-            # A host's trouble (retransmits, full disk, busy CPU) is a lower layer: even when it shows at
-            # the same scrape as the component's, it is the cause. Only a container's own CPU can push
-            # its host's CPU up at the same moment, so cpu_saturation needs the host to be strictly first.
-            first = hon is not None and (
-                hon < key_onset - 15.0 or (h.fault != "cpu_saturation" and hon <= key_onset + 30.0)
-            )
-            if hs >= 0.5 and first and hon is not None:
+            if not (hs >= 0.5 and hon is not None and hon < key_onset - 15.0):
+                # Retransmits or a full disk are a lower layer: even at the same scrape as the
+                # component's trouble they are the cause. Host CPU is not: residents' load raises it.
+                hs, hon = health(obs, host, ctx.baseline_until, LOWER_LAYER)
+                if hon is not None and hon > key_onset + 30.0:
+                    hon = None
+            if hs >= 0.5 and hon is not None:
                 score -= VICTIM_PENALTY * hs
                 evidence.append(
                     Evidence(

@@ -81,13 +81,14 @@ async def observe_logs(src: TelemetrySource, catalog: SignalCatalog, obs: Observ
         if not value:
             continue
         obs.log_values[normalise(value, label=label)].add(value)
+        ts, vs = densify(s.timestamps, s.values, src.start, src.end, 60)
         obs.add(
             SignalSeries(
                 normalise(value, label=label),
                 "log_errors",
                 None,
-                s.timestamps,
-                s.values,
+                ts,
+                vs,
                 logql,
                 link,
                 "loki",
@@ -97,13 +98,24 @@ async def observe_logs(src: TelemetrySource, catalog: SignalCatalog, obs: Observ
         )
 
 
+def densify(
+    timestamps: tuple[float, ...], values: tuple[float, ...], start: float, end: float, step_s: int
+) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Loki returns no sample where no line matched: on a count series, a missing step is a zero."""
+    if not timestamps:
+        return timestamps, values
+    anchor = timestamps[0]
+    first = anchor - step_s * int((anchor - start) // step_s)
+    grid = [first + i * step_s for i in range(int((end - first) // step_s) + 1)]
+    seen = {round(t, 3): v for t, v in zip(timestamps, values, strict=False)}
+    return tuple(grid), tuple(seen.get(round(t, 3), 0.0) for t in grid)
+
+
 def rule_signal(fault: str, index: int) -> str:
     return f"log:{fault}:{index}"
 
 
-async def check_log_rules(
-    src: TelemetrySource, obs: Observations, rules: list[tuple[str, int, str]]
-) -> None:
+async def check_log_rules(src: TelemetrySource, obs: Observations, rules: list[tuple[str, int, str]]) -> None:
     """One LogQL metric query per catalog log rule, grouped by component: when did lines like these
     start, and where? `rules` holds (fault id, rule index, regex). Results become signals named
     `log:<fault>:<index>` so the judge weighs them like any series (onset, robust z)."""
@@ -113,7 +125,8 @@ async def check_log_rules(
     uid = src.loki[0].uid
 
     async def one(fault: str, index: int, regex: str) -> None:
-        logql = f'sum by ({label}) (count_over_time({{{label}=~".+"}} |~ `{regex}` [1m]))'
+        # A 5-minute window: rare event lines (a config reload) persist long enough to be an onset.
+        logql = f'sum by ({label}) (count_over_time({{{label}=~".+"}} |~ `{regex}` [5m]))'
         res = await src.logql_range(logql, step_s=60)
         if not isinstance(res, Data):
             return
@@ -122,8 +135,22 @@ async def check_log_rules(
             value = s.labels.get(label)
             if value:
                 comp = normalise(value, label=label)
-                obs.add(SignalSeries(comp, rule_signal(fault, index), None, s.timestamps, s.values, logql, link,
-                                     "loki", "lines/min", "up"))
+                ts, vs = densify(s.timestamps, s.values, src.start, src.end, 60)
+                obs.add(
+                    SignalSeries(
+                        comp,
+                        rule_signal(fault, index),
+                        None,
+                        ts,
+                        vs,
+                        logql,
+                        link,
+                        "loki",
+                        "lines/5m",
+                        "up",
+                        floor=0.5,
+                    )
+                )
 
     await asyncio.gather(*(one(f, i, rx) for f, i, rx in rules))
 

@@ -294,7 +294,16 @@ async def _versions_of(
         flag = tuple(1.0 if change is not None and t >= change.at else 0.0 for t in grid)
         obs.add(
             SignalSeries(
-                comp, "version_change", None, grid, flag, expr, res.value.explore_url, "info metric", "flag", "up"
+                comp,
+                "version_change",
+                None,
+                grid,
+                flag,
+                expr,
+                res.value.explore_url,
+                "info metric",
+                "flag",
+                "up",
             )
         )
 

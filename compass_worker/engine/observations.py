@@ -25,6 +25,7 @@ _ABS_FLOOR: dict[str, float] = {
     "locks": 1.0,
     "messages": 5.0,
     "lines/min": 1.0,
+    "lines/5m": 0.5,
 }
 
 
@@ -87,10 +88,14 @@ class Observations:
     versions: dict[str, VersionChange] = field(default_factory=dict)
     hosts: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # host -> components
     log_rules_checked: set[str] = field(default_factory=set)  # log-rule signals whose query ran
-    mentions: dict[str, dict[str, int]] = field(default_factory=dict)  # rule signal -> named component -> lines
+    mentions: dict[str, dict[str, int]] = field(
+        default_factory=dict
+    )  # rule signal -> named component -> lines
     examples: dict[str, str] = field(default_factory=dict)  # rule signal -> one matching line
     log_component_label: str | None = None
-    log_values: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # component -> raw values
+    log_values: dict[str, set[str]] = field(
+        default_factory=lambda: defaultdict(set)
+    )  # component -> raw values
     traces: list[TraceFinding] = field(default_factory=list)
     edges: dict[tuple[str, str], str] = field(default_factory=dict)  # (caller, callee) -> source
     gaps: list[str] = field(default_factory=list)

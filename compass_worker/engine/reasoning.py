@@ -46,8 +46,17 @@ def context_view(
     for (c, sig, peer), s in obs.series.items():
         a = s.anomaly()
         if a is not None and a.anomalous and math.isfinite(a.z_peak):
-            anomalies.append(AnomalyView(component=c, signal=sig, peer=peer, baseline=a.baseline, peak=a.peak,
-                                         z=round(min(a.z_peak, 1e6), 1), onset=a.onset))
+            anomalies.append(
+                AnomalyView(
+                    component=c,
+                    signal=sig,
+                    peer=peer,
+                    baseline=a.baseline,
+                    peak=a.peak,
+                    z=round(min(a.z_peak, 1e6), 1),
+                    onset=a.onset,
+                )
+            )
     anomalies.sort(key=lambda v: -v.z)
     logs: list[LogView] = []
     for (c, sig, _), s in obs.series.items():
@@ -55,7 +64,11 @@ def context_view(
             a = s.anomaly("up", None)
             if a is not None and a.anomalous:
                 example = obs.examples.get(sig, s.query)
-                logs.append(LogView(component=c, template=example[:200], before=round(a.baseline), after=round(a.peak)))
+                logs.append(
+                    LogView(
+                        component=c, template=example[:200], before=round(a.baseline), after=round(a.peak)
+                    )
+                )
     hyps = sorted(hypotheses.values(), key=lambda h: -h.score)[:20]
     return ReasoningContext(
         symptom=symptom,
@@ -68,8 +81,12 @@ def context_view(
         anomalies=anomalies[:MAX_ANOMALIES],
         logs=logs[:20],
         traces=[TraceView(component=t.component, kind=t.kind, detail=t.detail) for t in obs.traces],
-        hypotheses=[HypothesisView(id=h.id, component=h.component, fault=h.fault, status=h.status.value,
-                                   score=round(h.score, 2)) for h in hyps],
+        hypotheses=[
+            HypothesisView(
+                id=h.id, component=h.component, fault=h.fault, status=h.status.value, score=round(h.score, 2)
+            )
+            for h in hyps
+        ],
         fault_ids=list(faults.ids),
         gaps=list(obs.gaps),
         metrics=list(obs.metric_names[:MAX_METRICS]),
@@ -85,7 +102,9 @@ def accept_hypotheses(
     notes: list[str] = []
     for p in proposals[:10]:
         if p.fault not in faults.faults:
-            notes.append(f"AI suggested '{p.description or p.fault}' on {p.component}: no fault id to test it")
+            notes.append(
+                f"AI suggested '{p.description or p.fault}' on {p.component}: no fault id to test it"
+            )
         elif p.component not in known:
             notes.append(f"AI suggested {p.fault} on {p.component!r}, which no telemetry names")
         else:
@@ -109,22 +128,33 @@ async def run_checks(src: TelemetrySource, checks: list[ProposedCheck]) -> dict[
     for check in checks[:MAX_CHECKS]:
         why = validate_check(check)
         if why is not None:
-            src_note = Evidence(source="engine", query=check.query, observation=f"AI-proposed check skipped: {why}")
+            src_note = Evidence(
+                source="engine", query=check.query, observation=f"AI-proposed check skipped: {why}"
+            )
             out.setdefault(check.hypothesis_id, []).append(src_note)
             continue
         start = max(src.start, src.end - check.lookback_s)
         res = await src.prom_range(check.query, start=start)
         if isinstance(res, Data) and res.value.series:
             vals = [v for s in res.value.series for v in s.values if math.isfinite(v)]
-            text = (f"{check.purpose}: {len(res.value.series)} series, max {max(vals):.4g}, min {min(vals):.4g}"
-                    if vals else f"{check.purpose}: no finite values")
+            text = (
+                f"{check.purpose}: {len(res.value.series)} series, max {max(vals):.4g}, min {min(vals):.4g}"
+                if vals
+                else f"{check.purpose}: no finite values"
+            )
             link = res.value.explore_url
         elif isinstance(res, Failed):
             text, link = f"{check.purpose}: query failed: {res.error}", None
         else:
             text, link = f"{check.purpose}: no data", None
         out.setdefault(check.hypothesis_id, []).append(
-            Evidence(source="prometheus", query=check.query, observation=f"AI-proposed check — {text}", link=link,
-                     stance=Stance.NEUTRAL, weight=0.0)
+            Evidence(
+                source="prometheus",
+                query=check.query,
+                observation=f"AI-proposed check — {text}",
+                link=link,
+                stance=Stance.NEUTRAL,
+                weight=0.0,
+            )
         )
     return out

@@ -9,8 +9,8 @@ from typing import Any
 
 from arq.connections import ArqRedis
 
-from compass_worker.knowledge.embedders.protocol import Embedder
 from compass_worker.cost.ledger import StoreLedger
+from compass_worker.knowledge.embedders.protocol import Embedder
 from compass_worker.knowledge.store import KnowledgeStore
 from compass_worker.reasoners.factory import ReasonerFactory, build_reasoner_factory
 from compass_worker.runner import Catalogs
@@ -56,7 +56,9 @@ class ServiceContext:
             reasoners = build_reasoner_factory(config.llm, ledger)
             if reasoners is not None:
                 stack.push_async_callback(reasoners.aclose)
-            return cls(config, mcp, Catalogs.load(config.engine), store, slack, redis, stack, ledger, reasoners)
+            return cls(
+                config, mcp, Catalogs.load(config.engine), store, slack, redis, stack, ledger, reasoners
+            )
         except BaseException:
             await stack.aclose()
             raise

@@ -215,9 +215,7 @@ async def answer_follow_up(ctx: dict[Any, Any], payload: dict[str, Any]) -> str:
 async def cost_report_job(ctx: dict[Any, Any], payload: dict[str, Any]) -> str:
     req = CostRequest.model_validate(payload)
     svc = service(ctx)
-    view = await cost_report(
-        svc.store, req.period, llm_configured=svc.config.llm.configured
-    )
+    view = await cost_report(svc.store, req.period, llm_configured=svc.config.llm.configured)
     text, blocks = cost_blocks(view)
     await svc.slack.ephemeral(req.channel, req.user, text, blocks)
     return "reported"

@@ -9,8 +9,8 @@ from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_vali
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from compass_worker.errors import ConfigError
-from compass_worker.reasoners.settings import LlmSettings, load_llm_settings
 from compass_worker.knowledge.settings import KnowledgeSettings
+from compass_worker.reasoners.settings import LlmSettings, load_llm_settings
 from compass_worker.settings import Settings
 
 SLACK_API_URL = "https://slack.com/api/"

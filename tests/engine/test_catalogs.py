@@ -62,7 +62,8 @@ def test_team_catalog_extends_and_bad_catalog_is_one_line_error(tmp_path: Path) 
     extra = tmp_path / "team.toml"
     extra.write_text(
         '[signals]\nqueue_age = { bad = "up", unit = "s", text = "oldest message age" }\n'
-        '[[entry]]\nsignal = "queue_age"\nfamily = "inhouse"\nkind = "queue"\nrequires = ["jobs_oldest_age_seconds"]\n'
+        '[[entry]]\nsignal = "queue_age"\nfamily = "inhouse"\nkind = "queue"\n'
+        'requires = ["jobs_oldest_age_seconds"]\n'
         'component_labels = ["queue"]\nquery = "max by ({by}) (jobs_oldest_age_seconds)"\n'
         '[logs]\ncomponent_labels = ["app"]\nerror_filter = "error"\n'
         '[traces]\nservice_attribute = "resource.service.name"\npeer_attributes = []\n'

@@ -9,6 +9,11 @@ import pytest
 from compass_worker.knowledge import MigrationError, SchemaMismatch, check_schema, migrate
 from compass_worker.knowledge.settings import DEFAULT_MIGRATIONS_DIR
 
+SHIPPED = tuple(sorted(p.name for p in DEFAULT_MIGRATIONS_DIR.glob("*.sql")))
+LATEST = len(SHIPPED)
+NEXT = f"{LATEST + 1:04d}"
+AFTER_NEXT = f"{LATEST + 2:04d}"
+
 EXPECTED_TABLES = {
     "schema_migrations",
     "teams",
@@ -33,7 +38,7 @@ async def test_fresh_database_gets_every_table_pgvector_and_an_hnsw_index(empty_
     conn = await asyncpg.connect(empty_db_url)
     try:
         report = await migrate(conn, DEFAULT_MIGRATIONS_DIR)
-        assert report.applied == ("0001_init.sql",)
+        assert report.applied == SHIPPED
         tables = {
             r["tablename"]
             for r in await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname='public'")
@@ -44,7 +49,7 @@ async def test_fresh_database_gets_every_table_pgvector_and_an_hnsw_index(empty_
             "SELECT indexdef FROM pg_indexes WHERE indexname = 'incident_signatures_embedding_idx'"
         )
         assert "hnsw" in index and "vector_cosine_ops" in index
-        assert await check_schema(conn, DEFAULT_MIGRATIONS_DIR) == 1
+        assert await check_schema(conn, DEFAULT_MIGRATIONS_DIR) == LATEST
     finally:
         await conn.close()
 
@@ -55,8 +60,8 @@ async def test_rerun_is_idempotent(empty_db_url: str) -> None:
         await migrate(conn, DEFAULT_MIGRATIONS_DIR)
         again = await migrate(conn, DEFAULT_MIGRATIONS_DIR)
         assert again.applied == ()
-        assert again.version == 1
-        assert await conn.fetchval("SELECT count(*) FROM schema_migrations") == 1
+        assert again.version == LATEST
+        assert await conn.fetchval("SELECT count(*) FROM schema_migrations") == LATEST
     finally:
         await conn.close()
 
@@ -67,12 +72,12 @@ async def test_a_new_migration_is_applied_after_the_old_ones(
     conn = await asyncpg.connect(empty_db_url)
     try:
         await migrate(conn, migrations_copy)
-        (migrations_copy / "0002_add_note.sql").write_text("ALTER TABLE incidents ADD COLUMN note text;\n")
-        with pytest.raises(SchemaMismatch, match=r"0002_add_note\.sql not applied"):
+        (migrations_copy / f"{NEXT}_add_note.sql").write_text("ALTER TABLE incidents ADD COLUMN note text;\n")
+        with pytest.raises(SchemaMismatch, match=rf"{NEXT}_add_note\.sql not applied"):
             await check_schema(conn, migrations_copy)
         report = await migrate(conn, migrations_copy)
-        assert report.applied == ("0002_add_note.sql",)
-        assert await check_schema(conn, migrations_copy) == 2
+        assert report.applied == (f"{NEXT}_add_note.sql",)
+        assert await check_schema(conn, migrations_copy) == LATEST + 1
     finally:
         await conn.close()
 
@@ -94,10 +99,12 @@ async def test_edited_migration_is_refused(empty_db_url: str, migrations_copy: P
 async def test_missing_applied_migration_is_refused(empty_db_url: str, migrations_copy: Path) -> None:
     conn = await asyncpg.connect(empty_db_url)
     try:
-        (migrations_copy / "0002_extra.sql").write_text("CREATE TABLE extra (id int);\n")
+        (migrations_copy / f"{NEXT}_extra.sql").write_text("CREATE TABLE extra (id int);\n")
         await migrate(conn, migrations_copy)
-        (migrations_copy / "0002_extra.sql").unlink()
-        with pytest.raises(MigrationError, match=r"0002_extra\.sql is applied in the database but missing"):
+        (migrations_copy / f"{NEXT}_extra.sql").unlink()
+        with pytest.raises(
+            MigrationError, match=rf"{NEXT}_extra\.sql is applied in the database but missing"
+        ):
             await migrate(conn, migrations_copy)
     finally:
         await conn.close()
@@ -108,11 +115,11 @@ async def test_out_of_order_migration_is_refused_and_nothing_changes(
 ) -> None:
     conn = await asyncpg.connect(empty_db_url)
     try:
-        (migrations_copy / "0003_later.sql").write_text("CREATE TABLE later (id int);\n")
+        (migrations_copy / f"{AFTER_NEXT}_later.sql").write_text("CREATE TABLE later (id int);\n")
         await migrate(conn, migrations_copy)
-        (migrations_copy / "0002_branch.sql").write_text("CREATE TABLE branch (id int);\n")
+        (migrations_copy / f"{NEXT}_branch.sql").write_text("CREATE TABLE branch (id int);\n")
         with pytest.raises(
-            MigrationError, match=r"0002_branch\.sql is new but migration 0003 is already applied"
+            MigrationError, match=rf"{NEXT}_branch\.sql is new but migration {AFTER_NEXT} is already applied"
         ):
             await migrate(conn, migrations_copy)
         assert await conn.fetchval("SELECT to_regclass('branch')") is None
@@ -123,11 +130,11 @@ async def test_out_of_order_migration_is_refused_and_nothing_changes(
 async def test_failing_migration_rolls_back_whole(empty_db_url: str, migrations_copy: Path) -> None:
     conn = await asyncpg.connect(empty_db_url)
     try:
-        (migrations_copy / "0002_broken.sql").write_text("CREATE TABLE half (id int);\nSELEC oops;\n")
-        with pytest.raises(MigrationError, match=r"0002_broken\.sql failed and was rolled back"):
+        (migrations_copy / f"{NEXT}_broken.sql").write_text("CREATE TABLE half (id int);\nSELEC oops;\n")
+        with pytest.raises(MigrationError, match=rf"{NEXT}_broken\.sql failed and was rolled back"):
             await migrate(conn, migrations_copy)
         assert await conn.fetchval("SELECT to_regclass('half')") is None
-        assert await conn.fetchval("SELECT max(version) FROM schema_migrations") == 1
+        assert await conn.fetchval("SELECT max(version) FROM schema_migrations") == LATEST
     finally:
         await conn.close()
 
@@ -157,8 +164,8 @@ async def test_concurrent_migrations_apply_once(empty_db_url: str) -> None:
         first, second = await asyncio.gather(
             migrate(a, DEFAULT_MIGRATIONS_DIR), migrate(b, DEFAULT_MIGRATIONS_DIR)
         )
-        assert sorted([first.applied, second.applied]) == [(), ("0001_init.sql",)]
-        assert await a.fetchval("SELECT count(*) FROM schema_migrations") == 1
+        assert sorted([first.applied, second.applied]) == [(), SHIPPED]
+        assert await a.fetchval("SELECT count(*) FROM schema_migrations") == LATEST
     finally:
         await a.close()
         await b.close()

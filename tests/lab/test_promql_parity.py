@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +12,7 @@ from compass_lab.promql.parity import RealPrometheus
 
 sys.path.insert(0, str(Path(__file__).parent))
 import promql_cases as cases
+from prometheus_install import ensure_prometheus
 
 pytestmark = pytest.mark.slow
 
@@ -22,21 +21,9 @@ RANGES = [(cases.START, cases.END, 60.0), (cases.START + 1234.5, cases.END - 100
 INSTANTS = [cases.START + 2550.0, cases.START + 3000.0, cases.START + 62 * 60 + 30, cases.END - 1]
 
 
-def _ensure_prometheus() -> None:
-    if shutil.which("prometheus") and shutil.which("promtool"):
-        return
-    if shutil.which("apt-get") is None:
-        pytest.skip("prometheus/promtool missing and apt-get unavailable")
-    install = ["apt-get", "install", "-y", "--no-install-recommends", "prometheus"]
-    env = {"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
-    if subprocess.run(install, capture_output=True, env=env, timeout=900).returncode != 0:
-        subprocess.run(["apt-get", "update"], check=True, capture_output=True, env=env, timeout=900)
-        subprocess.run(install, check=True, capture_output=True, env=env, timeout=900)
-
-
 @pytest.fixture(scope="module")
 def prom(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealPrometheus]:
-    _ensure_prometheus()
+    ensure_prometheus()
     with RealPrometheus(cases.parity_series(), tmp_path_factory.mktemp("prometheus")) as real:
         yield real
 

@@ -46,6 +46,14 @@ class LogRule(_Frozen):
         return re.compile(self.pattern)
 
 
+class YieldRule(_Frozen):
+    """This fault, when another supported one sits next to it, is the effect: it ranks just below."""
+
+    fault: str  # a fault id, or "*" for any specific (non-generic) fault
+    # sibling: called by the same caller; caller: calls this component; callee: called by it
+    relation: Literal["sibling", "caller", "callee"]
+
+
 class FaultSpec(_Frozen):
     id: str
     kinds: tuple[str, ...]
@@ -61,6 +69,7 @@ class FaultSpec(_Frozen):
     corroborate_within_s: float | None = None  # the effect must start this soon after the cause
     evidence: tuple[EvidenceRule, ...] = ()
     logs: tuple[LogRule, ...] = ()
+    yields_to: tuple[YieldRule, ...] = ()
 
     @property
     def signals(self) -> frozenset[str]:

@@ -34,6 +34,7 @@ from compass_worker.domain.models import (
     HypothesisStatus,
     Incident,
     RootCause,
+    Stance,
     Timings,
     Verdict,
 )
@@ -55,6 +56,7 @@ GENERIC_PENALTY = 4.0
 LATER_GRACE_S = 60.0  # onsets this close are simultaneous at a 30 s step
 LATER_PENALTY_PER_MIN = 0.75
 LATER_PENALTY_MAX = 3.0
+YIELD_MARGIN = 2.0
 # Observed before any hypothesis: the golden signals, availability and backlog (queues are symptoms too).
 RED_SIGNALS = frozenset(
     {"requests", "error_ratio", "latency", "client_latency", "client_error_ratio", "available", "queue_lag"}
@@ -123,6 +125,65 @@ def explain_away_generic(scored: list[Scored], faults: FaultCatalog) -> list[Sco
             penalty = GENERIC_PENALTY * support
             h = h.model_copy(update={"score": h.score - penalty})
             s = Scored(h, s.key_onset, s.tested, s.key_support)
+        out.append(s)
+    return out
+
+
+def _rank_below(s: Scored, cause: Scored, why: str) -> Scored:
+    h = s.hypothesis
+    if h.score < cause.hypothesis.score:
+        return s
+    ev = Evidence(
+        source="engine", query="dependency graph / placement", stance=Stance.REFUTES, observation=why
+    )
+    h = h.model_copy(update={"score": cause.hypothesis.score - YIELD_MARGIN, "evidence": (*h.evidence, ev)})
+    return Scored(h, s.key_onset, s.tested, s.key_support)
+
+
+def yield_to_causes(scored: list[Scored], obs: Observations, faults: FaultCatalog) -> list[Scored]:
+    """Effects rank just below their cause when the cause is supported next to them:
+    - anything on a component yields to a lower-layer fault of its host (lost packets, a full disk;
+      host CPU only when strictly earlier, since residents' load raises it);
+    - catalog `yields_to` rules (a slow database to a failed sibling cache, a backlog to its consumer).
+    """
+    supported = [
+        s
+        for s in scored
+        if s.hypothesis.status == HypothesisStatus.SUPPORTED
+        and s.key_support >= 0.5
+        and s.key_onset is not None
+    ]
+    out: list[Scored] = []
+    for s in scored:
+        h = s.hypothesis
+        onset = s.key_onset
+        if h.status == HypothesisStatus.REFUTED or onset is None:
+            out.append(s)
+            continue
+        for cause in supported:
+            c = cause.hypothesis
+            if c.id == h.id or cause.key_onset is None:
+                continue
+            hosted = h.component in obs.hosts.get(c.component, set()) and obs.kind_of(c.component) == "host"
+            if hosted and obs.kind_of(h.component) != "host":
+                lower = c.fault in ("network_packet_loss", "disk_full") and cause.key_onset <= onset + 30.0
+                strictly_first = c.fault == "cpu_saturation" and cause.key_onset < onset - 15.0
+                if lower or strictly_first:
+                    s = _rank_below(
+                        s, cause, f"{h.component} runs on {c.component}, where {c.fault} began first"
+                    )
+                    continue
+            for rule in faults.get(h.fault).yields_to:
+                if rule.fault not in ("*", c.fault) or (rule.fault == "*" and faults.get(c.fault).generic):
+                    continue
+                if rule.relation == "caller":
+                    related = c.component in obs.callers(h.component)
+                elif rule.relation == "callee":
+                    related = c.component in obs.callees(h.component)
+                else:
+                    related = any(h.component in obs.callees(x) for x in obs.callers(c.component))
+                if related and c.component != h.component and cause.key_onset <= onset + 60.0:
+                    s = _rank_below(s, cause, f"{c.component}'s {c.fault} explains it ({rule.relation})")
         out.append(s)
     return out
 
@@ -479,7 +540,8 @@ class Investigator:
     def _judge_all(self, run: _Run, ctx: JudgeContext) -> list[Scored]:
         units = {name: spec.unit for name, spec in self._catalog.signals.items()}
         scored = [judge(h, self._faults.get(h.fault), run.obs, ctx, units) for h in run.hypotheses.values()]
-        return earliest_cause_first(explain_away_generic(scored, self._faults), ctx)
+        scored = earliest_cause_first(explain_away_generic(scored, self._faults), ctx)
+        return yield_to_causes(scored, run.obs, self._faults)
 
     async def _report(self, run: _Run, scored: list[Scored]) -> None:
         for s in sorted(scored, key=lambda x: -x.hypothesis.score):

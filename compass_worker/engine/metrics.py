@@ -219,6 +219,7 @@ async def fetch_entry(
                 unit=spec.unit,
                 bad=spec.bad,
                 floor=spec.floor,
+                specific=entry.kind != "any",
             )
         )
         if entry.kind != "any":

@@ -42,6 +42,7 @@ class SignalSeries:
     unit: str
     bad: Direction
     floor: float | None = None
+    specific: bool = True  # from a component-specific convention (redis_up), not a generic one (up)
     _cache: dict[tuple[str, float | None], Anomaly | None] = field(default_factory=dict, repr=False)
 
     def anomaly(
@@ -103,11 +104,14 @@ class Observations:
     notes: list[str] = field(default_factory=list)
 
     def add(self, s: SignalSeries) -> None:
-        """Keep one series per (component, signal, peer): the longest, ties broken by family then query,
-        so that the same telemetry always yields the same evidence whatever order queries finished in."""
+        """Keep one series per (component, signal, peer): a component-specific convention over a generic
+        one (redis_up says whether Redis answers; `up` only that its exporter does), then the longest,
+        ties broken by family then query — the same telemetry always yields the same evidence."""
         key = (s.component, s.signal, s.peer)
         prev = self.series.get(key)
-        if prev is None or (len(s.values), prev.family, prev.query) > (len(prev.values), s.family, s.query):
+        rank_new = (s.specific, len(s.values), prev.family if prev else "", prev.query if prev else "")
+        rank_old = (prev.specific, len(prev.values), s.family, s.query) if prev else None
+        if rank_old is None or rank_new > rank_old:
             self.series[key] = s
 
     def get(self, component: str, signal: str) -> SignalSeries | None:

@@ -2,13 +2,15 @@
 
 Each similar incident with a known outcome votes: its confirmed cause up, the cause COMPASS wrongly
 gave down, in proportion to how similar it is. A vote's relevance is 0 at `min_similarity` and 1 at
-`full_similarity` and above. A cause's weight is `strength ** (Σ confirmed relevance − Σ wrong relevance)`,
-clamped: one near-identical confirmation multiplies the prior by `strength`, one near-identical
-correction divides the wrong cause's prior by it. Weights are priors: evidence still decides.
+`full_similarity` and above, discounted by how much less similar it is than the closest match (see
+`nearest_margin`). A vote is worth `strength` (a confirmation) or `correction_strength` (a correction: a
+human giving the actual cause is ground truth); a cause's weight is the product of its votes' worth raised
+to their relevance (the wrong cause's divided), clamped. Weights are priors: evidence still decides.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -21,10 +23,15 @@ class PriorPolicy(BaseModel):
     model_config = ConfigDict(frozen=True)
     min_similarity: float = Field(default=0.5, ge=0.0, lt=1.0)  # below: not similar, ignored
     full_similarity: float = Field(default=0.8, gt=0.0, le=1.0)  # at or above: a full vote
-    strength: float = Field(default=3.0, gt=1.0)
+    strength: float = Field(default=3.0, gt=1.0)  # one near-identical confirmation
+    correction_strength: float = Field(default=10.0, gt=1.0)  # one near-identical correction
     min_weight: float = Field(default=0.1, gt=0.0)
     max_weight: float = Field(default=10.0, gt=1.0)
     neighbours: int = Field(default=10, ge=1)  # how many similar incidents are consulted
+    # Symptom texts are templated ("checkout 5xx above 25% since 07:22"), so unrelated incidents of one
+    # system are 0.9–0.99 similar to each other. When one past incident matches much better than the
+    # rest, it speaks for this incident: a vote's relevance is multiplied by exp(-(best − its) / margin).
+    nearest_margin: float = Field(default=0.01, gt=0.0)
 
     def relevance(self, similarity: float) -> float:
         if similarity <= self.min_similarity:
@@ -42,21 +49,28 @@ class _Tally:
 
 def compute_priors(similar: Sequence[SimilarIncident], policy: PriorPolicy) -> list[PriorAdjustment]:
     """Adjustments for every cause the similar incidents speak about, strongest first."""
-    relevant = [(s, policy.relevance(s.similarity)) for s in similar]
-    relevant = [(s, r) for s, r in relevant if r > 0.0]
+    best = max((s.similarity for s in similar), default=0.0)
+    relevant = [
+        (s, policy.relevance(s.similarity) * math.exp(-(best - s.similarity) / policy.nearest_margin))
+        for s in similar
+    ]
+    relevant = [(s, r) for s, r in relevant if r > 0.01]  # a vanishing vote is not worth citing
     tallies: dict[Cause, _Tally] = {}
-    for incident, weight in relevant:
+    for incident, relevance in relevant:
+        corrected = incident.wrong is not None and incident.wrong != incident.confirmed
+        worth = math.log(policy.correction_strength if corrected else policy.strength) * relevance
         up = tallies.setdefault(incident.confirmed, _Tally())
-        up.score += weight
+        up.score += worth
         up.confirmed.append(incident)
-        if incident.wrong is not None and incident.wrong != incident.confirmed:
+        if corrected:
+            assert incident.wrong is not None
             down = tallies.setdefault(incident.wrong, _Tally())
-            down.score -= weight
+            down.score -= worth
             down.rejected.append(incident)
     out = [
         PriorAdjustment(
             cause=cause,
-            weight=min(policy.max_weight, max(policy.min_weight, policy.strength**tally.score)),
+            weight=min(policy.max_weight, max(policy.min_weight, math.exp(tally.score))),
             confirmed=len(tally.confirmed),
             rejected=len(tally.rejected),
             similar_incidents=len(relevant),

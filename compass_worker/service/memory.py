@@ -2,7 +2,9 @@
 
 The store's weight multiplies a cause's prior; the engine adds weights to a log-odds-like score.
 Multiplying odds by w is adding ln(w), so the engine gets ln(weight): > 0 for causes confirmed before
-(the engine may then add them as hypotheses), < 0 for causes confirmed wrong.
+(the engine may then add them as hypotheses), < 0 for causes confirmed wrong. A remembered cause on a
+component this incident's telemetry does not name (another system with a similar symptom) is dropped:
+it could not be tested, and citing it would only confuse.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ def memory_priors(store: KnowledgeStore, viewer: Viewer, *, exclude: UUID | None
                 citation=a.citation,
             )
             for a in advice
+            if not components or a.cause.component in components
         ]
 
     return priors

@@ -576,8 +576,12 @@ class Investigator:
             and s.hypothesis.status != HypothesisStatus.UNTESTABLE
             and s.hypothesis.score > 0
         ]
-        live.sort(key=lambda s: -s.hypothesis.score)
-        confs = confidences([s.hypothesis.score for s in live])
+        # Hypotheses with their key evidence present rank first and share the confidence (with the
+        # "none of these" alternative); the rest follow with their share of the whole field.
+        live.sort(key=lambda s: (s.hypothesis.status != HypothesisStatus.SUPPORTED, -s.hypothesis.score))
+        n_supported = sum(1 for s in live if s.hypothesis.status == HypothesisStatus.SUPPORTED)
+        whole = confidences([s.hypothesis.score for s in live])
+        confs = confidences([s.hypothesis.score for s in live[:n_supported]]) + whole[n_supported:]
         root_causes = tuple(
             RootCause(
                 component=s.hypothesis.component,

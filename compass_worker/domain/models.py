@@ -133,6 +133,7 @@ class Verdict(_Frozen):
     observations: tuple[str, ...] = ()  # what was seen, shown when nothing survived
     narrative: str | None = None  # a reasoner's human summary (never the source of the verdict)
     notices: tuple[str, ...] = ()  # e.g. "AI unavailable — presenting the gathered data"
+    memory: tuple[str, ...] = ()  # similar past incidents cited ("seen 3× before: ...")
     timings: Timings = Timings()
     tool_calls: int = 0
     cost: Cost = Cost()

@@ -51,7 +51,10 @@ class YieldRule(_Frozen):
 
     fault: str  # a fault id, or "*" for any specific (non-generic) fault
     # sibling: called by the same caller; caller: calls this component; callee: called by it
-    relation: Literal["sibling", "caller", "callee"]
+    # caller_downstream: anything a caller depends on (a consumer's database slows the consumer)
+    relation: Literal["sibling", "caller", "callee", "caller_downstream"]
+    kinds: tuple[str, ...] = ()  # only causes on components of these kinds (empty: any)
+    include_generic: bool = False  # with fault "*": also a generic cause ("it got slow")
 
 
 class FaultSpec(_Frozen):

@@ -105,6 +105,7 @@ class _Run:
     prior_bonus: dict[str, float] = field(default_factory=dict)
     extra_evidence: dict[str, list[Evidence]] = field(default_factory=dict)  # from reasoner-proposed checks
     notices: list[str] = field(default_factory=list)
+    citations: list[str] = field(default_factory=list)  # what memory said, shown with the verdict
 
     def t(self) -> float:
         return time.monotonic() - self.started
@@ -140,6 +141,15 @@ def _rank_below(s: Scored, cause: Scored, why: str) -> Scored:
     return Scored(h, s.key_onset, s.tested, s.key_support)
 
 
+def _load_rose(obs: Observations, components: set[str]) -> bool:
+    for c in components:
+        s = obs.get(c, "requests")
+        a = s.anomaly("up") if s else None
+        if a is not None and a.anomalous and a.ratio >= 1.3:
+            return True
+    return False
+
+
 def yield_to_causes(scored: list[Scored], obs: Observations, faults: FaultCatalog) -> list[Scored]:
     """Effects rank just below their cause when the cause is supported next to them:
     - anything on a component yields to a lower-layer fault of its host (lost packets, a full disk;
@@ -164,22 +174,37 @@ def yield_to_causes(scored: list[Scored], obs: Observations, faults: FaultCatalo
             c = cause.hypothesis
             if c.id == h.id or cause.key_onset is None:
                 continue
-            hosted = h.component in obs.hosts.get(c.component, set()) and obs.kind_of(c.component) == "host"
-            if hosted and obs.kind_of(h.component) != "host":
+            residents = obs.hosts.get(c.component, set()) if obs.kind_of(c.component) == "host" else set()
+            # Lost packets on a host hurt what runs there and whoever talks to it.
+            touched = h.component in residents or bool(obs.callees(h.component) & residents)
+            if touched and obs.kind_of(h.component) != "host":
                 lower = c.fault in ("network_packet_loss", "disk_full") and cause.key_onset <= onset + 30.0
-                strictly_first = c.fault == "cpu_saturation" and cause.key_onset < onset - 15.0
-                if lower or strictly_first:
+                # Host CPU is a lower layer only when its residents' load did not rise (a noisy
+                # neighbour); otherwise it is only first when strictly earlier.
+                cpu = c.fault == "cpu_saturation" and (
+                    cause.key_onset < onset - 15.0
+                    or (cause.key_onset <= onset + 30.0 and not _load_rose(obs, residents))
+                )
+                if lower or cpu:
                     s = _rank_below(
                         s, cause, f"{h.component} runs on {c.component}, where {c.fault} began first"
                     )
                     continue
             for rule in faults.get(h.fault).yields_to:
-                if rule.fault not in ("*", c.fault) or (rule.fault == "*" and faults.get(c.fault).generic):
+                generic_cause = rule.fault == "*" and faults.get(c.fault).generic and not rule.include_generic
+                if rule.fault not in ("*", c.fault) or generic_cause:
+                    continue
+                if rule.kinds and obs.kind_of(c.component) not in rule.kinds:
                     continue
                 if rule.relation == "caller":
                     related = c.component in obs.callers(h.component)
                 elif rule.relation == "callee":
                     related = c.component in obs.callees(h.component)
+                elif rule.relation == "caller_downstream":
+                    related = any(
+                        c.component in obs.downstream(x) and x not in obs.downstream(h.component)
+                        for x in obs.callers(h.component)
+                    )
                 else:
                     related = any(h.component in obs.callees(x) for x in obs.callers(c.component))
                 if related and c.component != h.component and cause.key_onset <= onset + 60.0:
@@ -312,12 +337,38 @@ class Investigator:
         ]
         if new:
             await self._propose(run, ctx, new, HypothesisOrigin.LEAD)
+            await self._follow_leads(run, entries, disc, fetched=needed)
         await self._apply_memory(run)
+        ctx = self._context(run)  # memory's bonuses and the graph as it now stands
         scored = self._judge_all(run, ctx)
         await self._report(run, scored)
         return await self._verdict(run, scored)
 
     # ------------------------------------------------------------------ helpers
+
+    async def _follow_leads(
+        self, run: _Run, entries: list[CatalogEntry], disc: metricmod.Discovery, *, fetched: set[str]
+    ) -> None:
+        """One more decide + act round for hypotheses that leads added: only the checks not run yet."""
+        needed = {r.signal for h in run.hypotheses.values() for r in self._faults.get(h.fault).evidence}
+        todo = [e for e in entries if e.signal in needed - fetched and e.signal not in RED_SIGNALS]
+        faults = {h.fault for h in run.hypotheses.values()}
+        rules = [
+            (f, i, r.pattern)
+            for f in sorted(faults)
+            for i, r in enumerate(self._faults.get(f).logs)
+            if logmod.rule_signal(f, i) not in run.obs.log_rules_checked
+        ]
+        if not todo and not rules:
+            return
+        await run.sink.emit(PhaseStarted(t=run.t(), phase="act", detail=f"{len(todo)} checks for new leads"))
+        await self._announce_checks(run, todo)
+        await asyncio.gather(
+            *(metricmod.fetch_entry(run.src, self._catalog, e, disc, run.obs) for e in todo),
+            logmod.check_log_rules(run.src, run.obs, rules),
+        )
+        run.obs.log_rules_checked.update(logmod.rule_signal(f, i) for f, i, _ in rules)
+        fetched |= needed
 
     def _symptom_component(self, run: _Run, known: set[str]) -> str | None:
         inc = run.incident
@@ -369,7 +420,9 @@ class Investigator:
             relevant.add(ctx.symptom_component)
         for c in comps:
             hs, _ = health(obs, c, ctx.baseline_until)
-            if hs >= 0.2 or obs.kinds.get(c) in ("dns", "host", "volume"):
+            # Shared infrastructure is always worth a check: without client metrics or traces the graph
+            # may not show who depends on a database, a cache, a queue, a node or DNS.
+            if hs >= 0.2 or obs.kinds.get(c) in ("dns", "host", "volume", "database", "cache", "queue"):
                 relevant.add(c)
         for t in obs.traces:
             relevant.add(t.component)
@@ -535,6 +588,8 @@ class Investigator:
                         rationale=adj.citation,
                     )
             run.obs.notes.append(adj.citation)
+            if adj.citation and adj.citation not in run.citations:
+                run.citations.append(adj.citation)
         run.prior_bonus = bonus
 
     def _judge_all(self, run: _Run, ctx: JudgeContext) -> list[Scored]:
@@ -623,6 +678,7 @@ class Investigator:
             tool_calls=self._calls(),
             cost=Cost(),
             notices=tuple(run.notices),
+            memory=tuple(run.citations),
         )
         return await self._summarize(run, verdict)
 

@@ -143,6 +143,19 @@ def _hurt(
 LOWER_LAYER = frozenset({"tcp_retransmit_ratio", "disk_free_ratio"})
 
 
+def edge_health(
+    obs: Observations, caller: str, callee: str, baseline_until: float | None
+) -> tuple[float, float | None]:
+    """How clearly the caller's calls to the callee went bad (latency, errors), and when."""
+    best, onset = 0.0, None
+    for sig in ("client_latency", "client_error_ratio"):
+        s = obs.series.get((caller, sig, callee))
+        a = s.anomaly(None, baseline_until) if s else None
+        if a is not None and a.anomalous and a.strength() > best:
+            best, onset = a.strength(), a.onset
+    return best, onset
+
+
 def health(
     obs: Observations, comp: str, baseline_until: float | None, only: frozenset[str] | None = None
 ) -> tuple[float, float | None]:
@@ -351,6 +364,11 @@ def judge(
         own_onset = health(obs, comp, ctx.baseline_until)[1] or key_onset
         for callee in obs.callees(comp):
             hs, hon = health(obs, callee, ctx.baseline_until)
+            # An untraced callee (a third-party API) has no signals of its own: the caller's calls to it
+            # going bad first say the same thing.
+            es, eon = edge_health(obs, comp, callee, ctx.baseline_until)
+            if es > hs and eon is not None:
+                hs, hon = es, eon
             if hs >= 0.3 and hon is not None and hon <= own_onset + 30.0:
                 score -= VICTIM_PENALTY * hs
                 evidence.append(

@@ -12,6 +12,7 @@ from uuid import UUID
 
 import asyncpg
 
+from compass_worker.domain import Verdict
 from compass_worker.knowledge.database import Pool
 from compass_worker.knowledge.errors import InvalidInput, NotFound
 from compass_worker.knowledge.investigations import InvestigationLog
@@ -70,8 +71,12 @@ class FeedbackLog:
         channel: FeedbackChannel,
         note: str | None = None,
     ) -> CorrectionRecord:
-        """The actual cause was `actual`. Equal to the verdict's cause, it is recorded as a confirmation."""
-        said = await self._verdict_cause(investigation_id)
+        """The actual cause was `actual`. Equal to the verdict's cause, it is recorded as a confirmation.
+
+        The cause recorded as wrong is the verdict's leading candidate even when the verdict was
+        inconclusive: COMPASS still ranked it first, and memory should lower it for similar incidents.
+        """
+        said = await self._leading_cause(investigation_id)
         if said == actual:
             return await self._record(
                 investigation_id, CorrectionKind.CONFIRMED, actual, None, author, channel, note
@@ -121,6 +126,19 @@ class FeedbackLog:
         if row is None or row["fault"] is None:
             return None
         return Cause(component=row["component"], fault=row["fault"])
+
+    async def _leading_cause(self, investigation_id: UUID) -> Cause | None:
+        """The verdict's first-ranked cause, whether or not the verdict was confident."""
+        said = await self._verdict_cause(investigation_id)
+        if said is not None:
+            return said
+        raw = await self._pool.fetchval(
+            "SELECT verdict_json FROM verdicts WHERE investigation_id = $1", investigation_id
+        )
+        if raw is None:
+            return None
+        causes = Verdict.model_validate_json(raw).root_causes
+        return Cause(component=causes[0].component, fault=causes[0].fault) if causes else None
 
     async def _signature_for(self, investigation_id: UUID) -> None:
         exists = await self._pool.fetchval(

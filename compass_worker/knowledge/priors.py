@@ -4,8 +4,9 @@ Each similar incident with a known outcome votes: its confirmed cause up, the ca
 gave down, in proportion to how similar it is. A vote's relevance is 0 at `min_similarity` and 1 at
 `full_similarity` and above, discounted by how much less similar it is than the closest match (see
 `nearest_margin`). A vote is worth `strength` (a confirmation) or `correction_strength` (a correction: a
-human giving the actual cause is ground truth); a cause's weight is the product of its votes' worth raised
-to their relevance (the wrong cause's divided), clamped. Weights are priors: evidence still decides.
+human giving the actual cause is ground truth; an inconclusive verdict corrected counts as a correction);
+a cause's weight is the product of its votes' worth raised to their relevance (the wrong cause's
+divided), clamped. Weights are priors: evidence still decides.
 """
 
 from __future__ import annotations

@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     tool_call_budget: int = Field(default=200, ge=10, description="tool calls per investigation")
     signal_catalog: list[Path] = Field(default_factory=list, description="extra signal catalogs (TOML)")
     mcp_log_dir: Path | None = Field(default=None, description="where MCP servers' stderr goes")
+    memory: bool = Field(default=True, description="consult and record past incidents (knowledge store)")
 
 
 def load_settings() -> Settings:

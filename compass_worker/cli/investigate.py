@@ -1,15 +1,21 @@
-"""`compass investigate`: one investigation against the configured MCP servers, rendered live or as JSON."""
+"""`compass investigate`: one investigation against the configured MCP servers, rendered live or as JSON.
+
+Memory (the knowledge store) is consulted and the investigation recorded, so that `compass feedback`
+can correct it and the next similar incident benefits; when the store cannot be opened the
+investigation runs without it and says so in one line.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import sys
 
 from rich.console import Console
 
-from compass_worker.cli.render import LiveSink, PlainSink, dumps
+from compass_worker.cli.render import LiveSink, PlainSink, verdict_json
 from compass_worker.domain.events import NullSink, Sink
 from compass_worker.domain.models import Incident
 from compass_worker.engine.incident import build_incident
@@ -27,11 +33,40 @@ def choose_sink(as_json: bool) -> Sink:
     return PlainSink(sys.stdout)
 
 
-def execute(incident: Incident, config: McpConfig, settings: Settings, as_json: bool) -> RunResult:
-    result = asyncio.run(investigate(incident, config, settings, choose_sink(as_json)))
+async def _run(
+    incident: Incident, config: McpConfig, settings: Settings, as_json: bool, remember: bool
+) -> int:
+    if not remember:
+        result = await investigate(incident, config, settings, choose_sink(as_json))
+        _print(result, None, as_json)
+        return 0
+    from compass_worker.knowledge.cli_memory import open_cli_memory
+
+    async with open_cli_memory() as memory:
+        if memory.notice:
+            print(f"compass: {memory.notice}", file=sys.stderr)
+        result = await investigate(incident, config, settings, choose_sink(as_json), memory=memory.priors)
+        investigation_id = await memory.record(incident, result.verdict)
+        if memory.notice and investigation_id is None and memory.enabled:
+            print(f"compass: {memory.notice}", file=sys.stderr)
+    _print(result, str(investigation_id) if investigation_id else None, as_json)
+    return 0
+
+
+def _print(result: RunResult, investigation_id: str | None, as_json: bool) -> None:
     if as_json:
-        sys.stdout.write(dumps(result.verdict) + "\n")
-    return result
+        payload = verdict_json(result.verdict)
+        payload["investigation_id"] = investigation_id
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+    elif investigation_id:
+        print(
+            f"recorded as {investigation_id} — correct it with "
+            f"`compass feedback {investigation_id} --correct | --actual COMPONENT:FAULT`"
+        )
+
+
+def execute(incident: Incident, config: McpConfig, settings: Settings, as_json: bool, remember: bool) -> int:
+    return asyncio.run(_run(incident, config, settings, as_json, remember))
 
 
 def run_investigate(args: argparse.Namespace) -> int:
@@ -44,5 +79,4 @@ def run_investigate(args: argparse.Namespace) -> int:
             "(try `compass lab mcp-config --port 3100` for the lab)"
         )
     config = load_mcp_config(path, os.environ)
-    execute(incident, config, settings, args.json)
-    return 0
+    return execute(incident, config, settings, args.json, remember=settings.memory and not args.no_memory)

@@ -54,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     inv.add_argument("--window", default="60m", help="how far back to look (default 60m)")
     inv.add_argument("--mcp-config", help="MCP servers config (mcpServers JSON); or COMPASS_MCP_CONFIG")
     inv.add_argument("--json", action="store_true", help="print one JSON verdict object on stdout")
+    inv.add_argument("--no-memory", action="store_true", help="neither consult nor record past incidents")
     inv.set_defaults(func=_investigate_cmd)
 
     demo = sub.add_parser("demo", help="investigate a lab incident end to end (no services needed)")

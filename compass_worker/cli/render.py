@@ -57,6 +57,9 @@ def verdict_json(v: Verdict) -> dict[str, object]:
         ],
         "gaps": list(v.gaps),
         "observations": list(v.observations),
+        "memory": list(v.memory),
+        "notices": list(v.notices),
+        "narrative": v.narrative,
         "timings": {"first_hypothesis_s": v.timings.first_hypothesis_s, "verdict_s": v.timings.verdict_s},
         "tool_calls": v.tool_calls,
         "cost": v.cost.model_dump(),
@@ -97,6 +100,12 @@ def verdict_panel(v: Verdict) -> RenderableType:
         for rc in v.root_causes[1 if v.verdict == "root_cause" else 0 :]:
             t.add_row(rc.component, rc.fault, f"{rc.confidence:.0%}")
         parts.append(t)
+    for line in v.memory[:3]:
+        parts.append(Text(f"  memory: {line}", style="cyan"))
+    for line in v.notices:
+        parts.append(Text(f"  note: {line}", style="yellow"))
+    if v.narrative:
+        parts.append(Text(v.narrative))
     if v.eliminated:
         parts.append(Text("eliminated:", style="bold"))
         for el in v.eliminated[:8]:

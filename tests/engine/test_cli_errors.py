@@ -55,7 +55,7 @@ def test_no_config_at_all_says_how_to_configure(tmp_path: Path) -> None:
 def test_unreachable_servers_exit_3_with_reasons(tmp_path: Path) -> None:
     cfg = tmp_path / "mcp.json"
     cfg.write_text(json.dumps({"mcpServers": {"grafana": {"command": str(tmp_path / "no-such-binary")}}}))
-    proc = run("investigate", "checkout errors", "--mcp-config", str(cfg), "--json")
+    proc = run("investigate", "checkout errors", "--mcp-config", str(cfg), "--json", "--no-memory")
     assert proc.returncode == 3, proc.stderr
     line = one_line_error(proc)
     assert "no MCP server reachable" in line and "grafana" in line

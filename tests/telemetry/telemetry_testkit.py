@@ -11,19 +11,17 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
-
 from compass_worker.telemetry.toolset import JsonValue, ToolInfo, ToolOutcome
 
 HERE = Path(__file__).parent
 TOY_SERVER = HERE / "fixtures" / "toy_server.py"
-REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "reference"
+# Captures of the real mcp-grafana 2.1.1 (tools/list and each tool's output), copied from the project's
+# shared reference so that these tests never depend on anything outside the repository.
+REFERENCE = HERE / "fixtures" / "reference"
 RESULTS = REFERENCE / "mcp-grafana-2.1.1-results"
 
 
 def reference_dir() -> Path:
-    if not RESULTS.is_dir():
-        pytest.skip(f"reference captures not found at {RESULTS} (the shared/ folder is absent)")
     return REFERENCE
 
 

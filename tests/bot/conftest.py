@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -11,35 +11,7 @@ from bot_testkit import SECRET, TOKEN
 
 from compass_bot.app import Edge, create_edge
 from compass_bot.settings import BotSettings
-from compass_bot.testing import FakeSlack, RedisServer, redis_for_tests
-
-
-@pytest.fixture(scope="session")
-def redis_server() -> Iterator[RedisServer]:
-    with redis_for_tests() as server:
-        yield server
-
-
-@pytest.fixture
-async def redis(redis_server: RedisServer) -> AsyncIterator[ArqRedis]:
-    client = ArqRedis.from_url(redis_server.url)
-    await client.flushdb()
-    yield client
-    await client.aclose()
-
-
-@pytest.fixture(scope="session")
-async def fake_slack_server() -> AsyncIterator[FakeSlack]:
-    fake = FakeSlack(TOKEN)
-    await fake.start()
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture
-def slack(fake_slack_server: FakeSlack) -> FakeSlack:
-    fake_slack_server.reset()
-    return fake_slack_server
+from compass_bot.testing import FakeSlack, RedisServer
 
 
 @pytest.fixture

@@ -7,14 +7,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import shutil
-import tempfile
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
 import httpx
 import pytest
 from arq.connections import ArqRedis
@@ -23,108 +18,15 @@ from service_testkit import SECRET, TOKEN, worker_config
 
 from compass_bot.app import Edge, create_edge
 from compass_bot.settings import BotSettings
-from compass_bot.testing import FakeSlack, RedisServer, redis_for_tests
+from compass_bot.testing import FakeSlack, RedisServer
 from compass_lab.harness import lab_server, scenario_mcp_config
 from compass_lab.model import Scenario
 from compass_lab.scenarios import DEFAULT_SCENARIO_ID, get_scenario
 from compass_lab.server.runner import LabServer, mcp_config
-from compass_worker.knowledge import HashingEmbedder, KnowledgeStore, migrate
-from compass_worker.knowledge.database import create_pool
-from compass_worker.knowledge.embedded import EmbeddedPostgres
-from compass_worker.knowledge.settings import DEFAULT_MIGRATIONS_DIR
 from compass_worker.service.settings import WorkerConfig
 from compass_worker.service.worker import build_worker, close_worker
 
-TEMPLATE = "compass_template"
-
-
-# -- PostgreSQL (the pattern of tests/knowledge/conftest.py) ---------------------------------------------
-def with_database(uri: str, name: str) -> str:
-    return urlunsplit(urlsplit(uri)._replace(path=f"/{name}"))
-
-
-@pytest.fixture(scope="session")
-def pg_uri() -> Iterator[str]:
-    root = Path(tempfile.mkdtemp(prefix="compass-pg-"))
-    server = EmbeddedPostgres(root / "data", cleanup="delete")
-    try:
-        yield server.start()
-    finally:
-        server.stop()
-        shutil.rmtree(root, ignore_errors=True)
-
-
-@pytest.fixture(scope="session")
-async def template(pg_uri: str) -> str:
-    admin = await asyncpg.connect(pg_uri)
-    try:
-        for setting in ("fsync = off", "synchronous_commit = off", "full_page_writes = off"):
-            await admin.execute(f"ALTER SYSTEM SET {setting}")
-        await admin.execute("SELECT pg_reload_conf()")
-        await admin.execute(f"CREATE DATABASE {TEMPLATE}")
-    finally:
-        await admin.close()
-    conn = await asyncpg.connect(with_database(pg_uri, TEMPLATE))
-    try:
-        await migrate(conn, DEFAULT_MIGRATIONS_DIR)
-    finally:
-        await conn.close()
-    return TEMPLATE
-
-
-@pytest.fixture
-async def db_url(pg_uri: str, template: str) -> AsyncIterator[str]:
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(pg_uri)
-    try:
-        await admin.execute(f"CREATE DATABASE {name} TEMPLATE {template} STRATEGY FILE_COPY")
-    finally:
-        await admin.close()
-    yield with_database(pg_uri, name)
-    admin = await asyncpg.connect(pg_uri)
-    try:
-        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    finally:
-        await admin.close()
-
-
-@pytest.fixture
-async def store(db_url: str) -> AsyncIterator[KnowledgeStore]:
-    """The test's own view of the database the worker writes (to check what was recorded)."""
-    pool = await create_pool(db_url)
-    try:
-        yield KnowledgeStore(pool, HashingEmbedder())
-    finally:
-        await pool.close()
-
-
-# -- Redis, Slack, the lab --------------------------------------------------------------------------------
-@pytest.fixture(scope="session")
-def redis_server() -> Iterator[RedisServer]:
-    with redis_for_tests() as server:
-        yield server
-
-
-@pytest.fixture
-async def redis(redis_server: RedisServer) -> AsyncIterator[ArqRedis]:
-    client = ArqRedis.from_url(redis_server.url)
-    await client.flushdb()
-    yield client
-    await client.aclose()
-
-
-@pytest.fixture(scope="session")
-async def fake_slack_server() -> AsyncIterator[FakeSlack]:
-    fake = FakeSlack(TOKEN)
-    await fake.start()
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture
-def slack(fake_slack_server: FakeSlack) -> FakeSlack:
-    fake_slack_server.reset()
-    return fake_slack_server
+# PostgreSQL, Redis and the fake Slack come from tests/conftest.py.
 
 
 @pytest.fixture(scope="session")

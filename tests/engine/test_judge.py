@@ -4,7 +4,8 @@ import numpy as np
 
 from compass_worker.domain.models import Hypothesis, HypothesisStatus
 from compass_worker.engine.faultcatalog import load_faults
-from compass_worker.engine.judge import JudgeContext, confidences, judge
+from compass_worker.engine.investigation import earliest_cause_first, yield_to_causes
+from compass_worker.engine.judge import JudgeContext, Scored, confidences, judge
 from compass_worker.engine.observations import Observations, SignalSeries
 from compass_worker.signals.catalog import load_catalog
 
@@ -83,3 +84,89 @@ def test_confidence_needs_margin_over_the_null_alternative() -> None:
     assert strong[0] > 0.9
     assert weak[0] < 0.5
     assert confidences([]) == []
+
+
+def _flag(comp: str, at: int) -> SignalSeries:
+    v = [0.0] * N
+    v[at:] = [1.0] * (N - at)
+    return SignalSeries(comp, "version_change", None, TS, tuple(v), "q_version", None, "test", "flag", "up")
+
+
+def test_a_harmless_deploy_is_refuted_by_corroboration() -> None:
+    obs = Observations()
+    obs.kinds["cart"] = "service"
+    obs.add(_flag("cart", 70))
+    obs.add(series("cart", "latency", 0.05, 0.05, 70))
+    obs.add(series("cart", "error_ratio", 0.001, 0.001, 70, unit="ratio"))
+    h = run("cart", "bad_deploy", obs)
+    assert h.status == HypothesisStatus.REFUTED
+    assert "stayed normal" in (h.refuted_because or "")
+
+
+def test_a_deploy_that_hurts_is_supported() -> None:
+    obs = Observations()
+    obs.kinds["cart"] = "service"
+    obs.add(_flag("cart", 80))
+    obs.add(series("cart", "error_ratio", 0.001, 0.2, 81, unit="ratio"))
+    h = run("cart", "bad_deploy", obs)
+    assert h.status == HypothesisStatus.SUPPORTED
+
+
+def test_a_probe_that_says_up_decisively_refutes_an_outage() -> None:
+    obs = Observations()
+    obs.kinds["psp-api"] = "external"
+    obs.add(series("psp-api", "available", 1.0, 1.0, 80, unit="ratio", bad="down", noise=0.0))
+    obs.add(series("payments", "client_error_ratio", 0.0, 0.8, 81, peer="psp-api", unit="ratio"))
+    h = run("psp-api", "dependency_outage", obs)
+    assert h.status == HypothesisStatus.REFUTED and "stayed up" in (h.refuted_because or "")
+
+
+def _scored(obs: Observations, *pairs: tuple[str, str]) -> list[Scored]:
+    out = []
+    for comp, fault in pairs:
+        spec = FAULTS.get(fault)
+        h = Hypothesis(id=Hypothesis.key(comp, fault), component=comp, fault=fault, prior=spec.prior)
+        out.append(judge(h, spec, obs, ctx(), UNITS))
+    return out
+
+
+def test_a_slow_database_yields_to_a_failed_sibling_cache() -> None:
+    obs = Observations()
+    obs.kinds.update({"catalog-db": "database", "catalog-cache": "cache", "catalog": "service"})
+    obs.edges.update({("catalog", "catalog-db"): "metrics", ("catalog", "catalog-cache"): "metrics"})
+    obs.add(series("catalog-cache", "cache_hit_ratio", 0.92, 0.1, 80, unit="ratio", bad="down"))
+    obs.add(series("catalog-db", "db_query_time", 0.01, 0.5, 80))
+    obs.add(series("catalog-db", "db_slow_queries", 0.0, 5.0, 80, unit="per s"))
+    scored = yield_to_causes(
+        _scored(obs, ("catalog-db", "db_slow_queries"), ("catalog-cache", "cache_failure")), obs, FAULTS
+    )
+    by_id = {s.hypothesis.id: s.hypothesis for s in scored}
+    assert by_id["catalog-cache/cache_failure"].score > by_id["catalog-db/db_slow_queries"].score
+    assert any("explains it" in e.observation for e in by_id["catalog-db/db_slow_queries"].evidence)
+
+
+def test_lost_packets_on_a_host_outrank_what_runs_there() -> None:
+    obs = Observations()
+    obs.kinds.update({"node-a": "host", "payments": "service"})
+    obs.hosts["node-a"] = {"payments"}
+    obs.add(series("node-a", "tcp_retransmit_ratio", 0.001, 0.04, 80, unit="ratio"))
+    obs.add(series("payments", "pool_utilization", 0.2, 1.0, 80, unit="ratio"))
+    obs.add(series("payments", "pool_pending", 0.0, 14.0, 80, unit="requests"))
+    obs.add(series("payments", "latency", 0.05, 1.5, 80))
+    scored = yield_to_causes(
+        _scored(obs, ("payments", "db_connection_pool_exhaustion"), ("node-a", "network_packet_loss")),
+        obs,
+        FAULTS,
+    )
+    best = max(scored, key=lambda s: s.hypothesis.score).hypothesis
+    assert best.id == "node-a/network_packet_loss"
+
+
+def test_the_earliest_supported_cause_on_the_path_wins() -> None:
+    obs = scenario()
+    obs.add(series("payments", "pool_utilization", 0.4, 1.0, 95, unit="ratio"))  # much later than the DB
+    scored = earliest_cause_first(
+        _scored(obs, ("payments-db", "db_slow_queries"), ("payments", "db_connection_pool_exhaustion")), ctx()
+    )
+    by_id = {s.hypothesis.id: s.hypothesis.score for s in scored}
+    assert by_id["payments-db/db_slow_queries"] > by_id["payments/db_connection_pool_exhaustion"]

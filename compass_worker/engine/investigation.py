@@ -325,7 +325,7 @@ class Investigator:
             tracemod.observe_traces(src, self._catalog, obs, split),
         )
         ctx = self._context(run)  # the graph may have grown (traces)
-        await self._check_logs(run, split)
+        await self._check_logs(run, split, self._open_faults(run))
         await self._reasoner_checks(run)
 
         # Judge, then follow new leads (components named by logs / traces) once.
@@ -475,11 +475,20 @@ class Investigator:
                     )
                 )
 
-    async def _check_logs(self, run: _Run, split: float) -> None:
-        """Decide + act for log evidence: each hypothesised fault's log rules become one query each;
+    def _open_faults(self, run: _Run) -> set[str]:
+        """Faults that metrics and traces have not already refuted everywhere: only their log checks
+        could still change the outcome. Faults whose log lines name *other* components stay open."""
+        scored = self._judge_all(run, self._context(run))
+        open_ = {s.hypothesis.fault for s in scored if s.hypothesis.status != HypothesisStatus.REFUTED}
+        leads = {
+            f for f in self._faults.ids if any(r.mentions or r.anywhere for r in self._faults.get(f).logs)
+        }
+        return open_ | (leads & {h.fault for h in run.hypotheses.values()})
+
+    async def _check_logs(self, run: _Run, split: float, faults: set[str]) -> None:
+        """Decide + act for log evidence: each open fault's log rules become one query each;
         where lines that name other components appeared, a sample tells which (new leads)."""
         obs = run.obs
-        faults = {h.fault for h in run.hypotheses.values()}
         rules = [(f, i, r.pattern) for f in sorted(faults) for i, r in enumerate(self._faults.get(f).logs)]
         await logmod.check_log_rules(run.src, obs, rules)
         obs.log_rules_checked.update(logmod.rule_signal(f, i) for f, i, _ in rules)

@@ -115,7 +115,7 @@ async def _search(
 
 
 async def observe_traces(
-    src: TelemetrySource, catalog: SignalCatalog, obs: Observations, split_at: float, per_kind: int = 3
+    src: TelemetrySource, catalog: SignalCatalog, obs: Observations, split_at: float, per_kind: int = 2
 ) -> None:
     if not src.tempo:
         obs.gaps.append("no trace datasource (Tempo): no trace correlation — degraded mode")
@@ -138,7 +138,8 @@ async def observe_traces(
     ids_err = [t.trace_id for t in err_pick]
     ids_slow = [t.trace_id for t in slow if t.trace_id not in ids_err]
     ids_base = [t.trace_id for t in base_pick]
-    ids_base_err = [t.trace_id for t in _distinct_roots(base_errors, 2)]
+    # Baseline failures only matter when there are failures to compare them with.
+    ids_base_err = [t.trace_id for t in _distinct_roots(base_errors, 2)] if ids_err else []
     t_err, t_slow, t_base, t_base_err = await asyncio.gather(
         _fetch(src, uid, ids_err),
         _fetch(src, uid, ids_slow),

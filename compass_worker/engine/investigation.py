@@ -106,6 +106,7 @@ class _Run:
     extra_evidence: dict[str, list[Evidence]] = field(default_factory=dict)  # from reasoner-proposed checks
     notices: list[str] = field(default_factory=list)
     citations: list[str] = field(default_factory=list)  # what memory said, shown with the verdict
+    calls_at_start: int = 0
 
     def t(self) -> float:
         return time.monotonic() - self.started
@@ -262,7 +263,7 @@ class Investigator:
     async def run(self, incident: Incident, sink: Sink) -> Verdict:
         run = _Run(incident, TelemetrySource(self._client, incident), sink, time.monotonic())
         self.last_source = run.src
-        calls_before = self._calls()
+        calls_before = run.calls_at_start = self._calls()
         try:
             verdict = await asyncio.wait_for(self._investigate(run), timeout=self._budget.wall_clock_s)
         except TimeoutError:
@@ -325,8 +326,10 @@ class Investigator:
             tracemod.observe_traces(src, self._catalog, obs, split),
         )
         ctx = self._context(run)  # the graph may have grown (traces)
-        await self._check_logs(run, split, self._open_faults(run))
-        await self._reasoner_checks(run)
+        if self._within_budget(run, "log checks"):
+            await self._check_logs(run, split, self._open_faults(run))
+        if self._within_budget(run, "AI-proposed checks"):
+            await self._reasoner_checks(run)
 
         # Judge, then follow new leads (components named by logs / traces) once.
         await sink.emit(PhaseStarted(t=run.t(), phase="judge", detail="weighing evidence"))
@@ -337,7 +340,8 @@ class Investigator:
         ]
         if new:
             await self._propose(run, ctx, new, HypothesisOrigin.LEAD)
-            await self._follow_leads(run, entries, disc, fetched=needed)
+            if self._within_budget(run, "checks for new leads"):
+                await self._follow_leads(run, entries, disc, fetched=needed)
         await self._apply_memory(run)
         ctx = self._context(run)  # memory's bonuses and the graph as it now stands
         scored = self._judge_all(run, ctx)
@@ -474,6 +478,14 @@ class Investigator:
                         query=e.query,
                     )
                 )
+
+    def _within_budget(self, run: _Run, what: str) -> bool:
+        """The tool-call budget bounds every investigation; past it, later checks are skipped and said so."""
+        used = self._calls() - run.calls_at_start
+        if used < self._budget.tool_calls:
+            return True
+        run.obs.gaps.append(f"tool-call budget of {self._budget.tool_calls} reached: {what} skipped")
+        return False
 
     def _open_faults(self, run: _Run) -> set[str]:
         """Faults that metrics and traces have not already refuted everywhere: only their log checks
@@ -713,4 +725,6 @@ class Investigator:
                     (a.strength(), f"{c}{'→' + peer if peer else ''} {sig}: {a.baseline:.3g} → {a.peak:.3g}")
                 )
         rows.sort(key=lambda r: -r[0])
-        return [r[1] for r in rows[:8]]
+        graph = run.obs.graph_source()
+        where = "none found: no traces and no client/peer labels" if graph == "none" else f"from {graph}"
+        return [f"dependency graph {where} ({len(run.obs.edges)} edges)", *(r[1] for r in rows[:8])]

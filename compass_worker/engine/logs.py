@@ -72,30 +72,31 @@ async def observe_logs(src: TelemetrySource, catalog: SignalCatalog, obs: Observ
         for v in raw.value:
             obs.log_values[normalise(v, label=label)].add(v)
     logql = f'sum by ({label}) (count_over_time({{{label}=~".+"}} |~ "{catalog.logs.error_filter}" [1m]))'
-    series = await src.logql_range(logql, step_s=60)
-    if not isinstance(series, Data):
+    await _count_series(src, obs, label, logql, "log_errors", "lines/min", None)
+
+
+async def _count_series(
+    src: TelemetrySource,
+    obs: Observations,
+    label: str,
+    logql: str,
+    signal: str,
+    unit: str,
+    floor: float | None,
+) -> None:
+    """Run a per-component LogQL count query and keep one densified series per component."""
+    res = await src.logql_range(logql, step_s=60)
+    if not isinstance(res, Data) or not src.loki:
         return
-    link = src.explore_link(uid, logql)
-    for s in series.value.series:
+    link = src.explore_link(src.loki[0].uid, logql)
+    for s in res.value.series:
         value = s.labels.get(label)
         if not value:
             continue
-        obs.log_values[normalise(value, label=label)].add(value)
+        comp = normalise(value, label=label)
+        obs.log_values[comp].add(value)
         ts, vs = densify(s.timestamps, s.values, src.start, src.end, 60)
-        obs.add(
-            SignalSeries(
-                normalise(value, label=label),
-                "log_errors",
-                None,
-                ts,
-                vs,
-                logql,
-                link,
-                "loki",
-                "lines/min",
-                "up",
-            )
-        )
+        obs.add(SignalSeries(comp, signal, None, ts, vs, logql, link, "loki", unit, "up", floor=floor))
 
 
 def densify(
@@ -122,35 +123,11 @@ async def check_log_rules(src: TelemetrySource, obs: Observations, rules: list[t
     label = obs.log_component_label
     if not src.loki or label is None:
         return
-    uid = src.loki[0].uid
 
     async def one(fault: str, index: int, regex: str) -> None:
         # A 5-minute window: rare event lines (a config reload) persist long enough to be an onset.
         logql = f'sum by ({label}) (count_over_time({{{label}=~".+"}} |~ `{regex}` [5m]))'
-        res = await src.logql_range(logql, step_s=60)
-        if not isinstance(res, Data):
-            return
-        link = src.explore_link(uid, logql)
-        for s in res.value.series:
-            value = s.labels.get(label)
-            if value:
-                comp = normalise(value, label=label)
-                ts, vs = densify(s.timestamps, s.values, src.start, src.end, 60)
-                obs.add(
-                    SignalSeries(
-                        comp,
-                        rule_signal(fault, index),
-                        None,
-                        ts,
-                        vs,
-                        logql,
-                        link,
-                        "loki",
-                        "lines/5m",
-                        "up",
-                        floor=0.5,
-                    )
-                )
+        await _count_series(src, obs, label, logql, rule_signal(fault, index), "lines/5m", 0.5)
 
     await asyncio.gather(*(one(f, i, rx) for f, i, rx in rules))
 

@@ -295,7 +295,7 @@ class Investigator:
         metricmod.assign_kinds(self._catalog, disc, obs)
         red = [e for e in entries if e.signal in RED_SIGNALS]
         await asyncio.gather(
-            *(metricmod.fetch_entry(src, self._catalog, e, disc, obs) for e in red),
+            metricmod.fetch_entries(src, self._catalog, red, disc, obs),
             logmod.observe_logs(src, self._catalog, obs),
         )
         run.symptom = self._symptom_component(run, disc.components | obs.components())
@@ -320,7 +320,7 @@ class Investigator:
         )
         split = ctx.baseline_until or (src.start + 0.4 * (src.end - src.start))
         await asyncio.gather(
-            *(metricmod.fetch_entry(src, self._catalog, e, disc, obs) for e in todo),
+            metricmod.fetch_entries(src, self._catalog, todo, disc, obs),
             metricmod.fetch_versions(src, self._catalog, disc, obs),
             metricmod.fetch_placement(src, self._catalog, disc, obs),
             tracemod.observe_traces(src, self._catalog, obs, split),
@@ -356,7 +356,9 @@ class Investigator:
         """One more decide + act round for hypotheses that leads added: only the checks not run yet."""
         needed = {r.signal for h in run.hypotheses.values() for r in self._faults.get(h.fault).evidence}
         todo = [e for e in entries if e.signal in needed - fetched and e.signal not in RED_SIGNALS]
-        faults = {h.fault for h in run.hypotheses.values()}
+        # Log checks only for what the leads added and could still change the answer.
+        lead_faults = {h.fault for h in run.hypotheses.values() if h.origin == HypothesisOrigin.LEAD}
+        faults = lead_faults & self._open_faults(run)
         rules = [
             (f, i, r.pattern)
             for f in sorted(faults)
@@ -368,7 +370,7 @@ class Investigator:
         await run.sink.emit(PhaseStarted(t=run.t(), phase="act", detail=f"{len(todo)} checks for new leads"))
         await self._announce_checks(run, todo)
         await asyncio.gather(
-            *(metricmod.fetch_entry(run.src, self._catalog, e, disc, run.obs) for e in todo),
+            metricmod.fetch_entries(run.src, self._catalog, todo, disc, run.obs),
             logmod.check_log_rules(run.src, run.obs, rules),
         )
         run.obs.log_rules_checked.update(logmod.rule_signal(f, i) for f, i, _ in rules)
@@ -488,14 +490,17 @@ class Investigator:
         return False
 
     def _open_faults(self, run: _Run) -> set[str]:
-        """Faults that metrics and traces have not already refuted everywhere: only their log checks
-        could still change the outcome. Faults whose log lines name *other* components stay open."""
+        """Faults whose log checks could still change the answer (value of information): a hypothesis
+        not refuted by metrics and traces, whose score plus everything its log rules could add would
+        come within a point of the current leader. With no clear leader yet, every unrefuted fault is
+        open — including those whose log lines name other components (leads)."""
         scored = self._judge_all(run, self._context(run))
-        open_ = {s.hypothesis.fault for s in scored if s.hypothesis.status != HypothesisStatus.REFUTED}
-        leads = {
-            f for f in self._faults.ids if any(r.mentions or r.anywhere for r in self._faults.get(f).logs)
+        alive = [s.hypothesis for s in scored if s.hypothesis.status != HypothesisStatus.REFUTED]
+        supported = [h.score for h in alive if h.status == HypothesisStatus.SUPPORTED]
+        bar = max(supported) - 1.0 if supported else float("-inf")
+        return {
+            h.fault for h in alive if h.score + sum(r.weight for r in self._faults.get(h.fault).logs) >= bar
         }
-        return open_ | (leads & {h.fault for h in run.hypotheses.values()})
 
     async def _check_logs(self, run: _Run, split: float, faults: set[str]) -> None:
         """Decide + act for log evidence: each open fault's log rules become one query each;

@@ -22,7 +22,7 @@ from compass_worker.engine.observations import Observations, SignalSeries, Versi
 from compass_worker.engine.source import TelemetrySource
 from compass_worker.signals.catalog import CatalogEntry, SignalCatalog, VersionSpec
 from compass_worker.signals.naming import is_ip, normalise
-from compass_worker.telemetry.grafana.models import PromSeries
+from compass_worker.telemetry.grafana.models import PromSeries, QueryResult
 from compass_worker.telemetry.grafana.results import Data, Failed
 
 _AGG_SUM = frozenset({"requests", "client_throttled", "dns_errors", "restarts", "pool_pending", "queue_lag"})
@@ -166,6 +166,53 @@ def _aggregate(signal: str, rows: list[PromSeries]) -> tuple[tuple[float, ...], 
     return tuple(ts), tuple(float(v) for v in out)
 
 
+async def fetch_entries(
+    src: TelemetrySource,
+    catalog: SignalCatalog,
+    entries: list[CatalogEntry],
+    disc: Discovery,
+    obs: Observations,
+) -> None:
+    """Fetch entries concurrently; exporter gauges of one `group` (pg_up, mysql_up, redis_up) that name
+    components by the same label share a single `__name__=~` query (one tool call instead of three)."""
+    grouped: dict[tuple[str, str], list[CatalogEntry]] = defaultdict(list)
+    single: list[CatalogEntry] = []
+    for e in entries:
+        chosen = choose_labels(e, disc)
+        if e.group and chosen is not None and not chosen[1]:
+            grouped[(e.group, chosen[0])].append(e)
+        else:
+            single.append(e)
+    jobs = [fetch_entry(src, catalog, e, disc, obs) for e in single]
+    for (_, by), members in grouped.items():
+        if len(members) == 1:
+            jobs.append(fetch_entry(src, catalog, members[0], disc, obs))
+        else:
+            jobs.append(_fetch_group(src, catalog, members, by, disc, obs))
+    await asyncio.gather(*jobs)
+
+
+async def _fetch_group(
+    src: TelemetrySource,
+    catalog: SignalCatalog,
+    members: list[CatalogEntry],
+    by: str,
+    disc: Discovery,
+    obs: Observations,
+) -> None:
+    names = {e.requires[0]: e for e in members}
+    agg = members[0].group_agg
+    expr = f'{agg} by (__name__, {by}) ({{__name__=~"{_alternation(names)}"}})'
+    res = await src.prom_range(expr)
+    if not isinstance(res, Data):
+        return
+    for name, entry in names.items():
+        part = tuple(s for s in res.value.series if s.labels.get("__name__") == name)
+        if part:
+            sub: Data[QueryResult] = Data(value=res.value.model_copy(update={"series": part}))
+            _ingest(catalog, entry, sub, expr, by, "", disc, obs)
+
+
 async def fetch_entry(
     src: TelemetrySource,
     catalog: SignalCatalog,
@@ -182,8 +229,20 @@ async def fetch_entry(
     if isinstance(res, Failed):
         obs.notes.append(f"query failed for {entry.signal} ({entry.family}): {res.error}")
         return
-    if not isinstance(res, Data):
-        return
+    if isinstance(res, Data):
+        _ingest(catalog, entry, res, expr, by, peer, disc, obs)
+
+
+def _ingest(
+    catalog: SignalCatalog,
+    entry: CatalogEntry,
+    res: Data[QueryResult],
+    expr: str,
+    by: str,
+    peer: str,
+    disc: Discovery,
+    obs: Observations,
+) -> None:
     spec = catalog.spec(entry.signal)
     order = [lbl.strip() for lbl in by.split(",")]
     groups: dict[tuple[str, str | None], list[PromSeries]] = defaultdict(list)
@@ -252,15 +311,19 @@ def _stronger(current: str | None, new: str) -> str:
 async def fetch_versions(
     src: TelemetrySource, catalog: SignalCatalog, disc: Discovery, obs: Observations
 ) -> None:
-    jobs = []
+    # In catalog order, and only for components no earlier convention answered for: kube-state-metrics
+    # usually covers every pod, making target_info / build_info queries redundant.
     for spec in catalog.versions:
         for metric in _version_metrics(spec, disc.metric_names):
             present = disc.labels.get(metric, set())
             comp = next((lbl for lbl in spec.component_labels if lbl in present), None)
             ver = next((lbl for lbl in spec.version_labels if lbl in present), None)
-            if comp and ver:
-                jobs.append(_versions_of(src, metric, comp, ver, disc, obs))
-    await asyncio.gather(*jobs)
+            if not (comp and ver):
+                continue
+            covers = {normalise(v, label=comp) for v in disc.metric_values.get(metric, {}).get(comp, set())}
+            if covers and all(obs.get(c, "version_change") is not None for c in covers):
+                continue
+            await _versions_of(src, metric, comp, ver, disc, obs)
 
 
 async def _versions_of(

@@ -122,12 +122,13 @@ async def observe_traces(
         return
     uid = src.tempo[0].uid
     base_end = max(src.start + 60, split_at - 120)
-    errors, recent, base, base_errors = await asyncio.gather(
+    errors, recent, base = await asyncio.gather(
         _search(src, uid, ERROR_QUERY, split_at, src.end, 40),
         _search(src, uid, ALL_QUERY, split_at, src.end, 60),
         _search(src, uid, ALL_QUERY, src.start, base_end, 40),
-        _search(src, uid, ERROR_QUERY, src.start, base_end, 40),
     )
+    # Baseline failures only matter when there are failures to compare them with.
+    base_errors = await _search(src, uid, ERROR_QUERY, src.start, base_end, 40) if errors else []
     if not (errors or recent or base):
         obs.gaps.append("no traces found in the window: no trace correlation — degraded mode")
         return
@@ -138,8 +139,7 @@ async def observe_traces(
     ids_err = [t.trace_id for t in err_pick]
     ids_slow = [t.trace_id for t in slow if t.trace_id not in ids_err]
     ids_base = [t.trace_id for t in base_pick]
-    # Baseline failures only matter when there are failures to compare them with.
-    ids_base_err = [t.trace_id for t in _distinct_roots(base_errors, 2)] if ids_err else []
+    ids_base_err = [t.trace_id for t in _distinct_roots(base_errors, 2)]
     t_err, t_slow, t_base, t_base_err = await asyncio.gather(
         _fetch(src, uid, ids_err),
         _fetch(src, uid, ids_slow),

@@ -47,6 +47,8 @@ class CatalogEntry(_Frozen):
     prefer_instance_host: bool = False
     peer_kind: ComponentKind | None = None
     caller_label: str | None = None  # a label naming who depends on the component (a consumer group)
+    group: str | None = None  # entries of one group with the same labels are fetched in one query
+    group_agg: str = "avg"  # the aggregation the group's query applies per metric
 
     def applies(self, metric_names: frozenset[str]) -> bool:
         return all(m in metric_names for m in self.requires) and not any(

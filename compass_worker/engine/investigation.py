@@ -57,6 +57,7 @@ LATER_GRACE_S = 60.0  # onsets this close are simultaneous at a 30 s step
 LATER_PENALTY_PER_MIN = 0.75
 LATER_PENALTY_MAX = 3.0
 YIELD_MARGIN = 2.0
+SINCE_TOLERANCE_S = 300.0  # a detected onset this close to the engineer's "since HH:MM" is the symptom
 # Observed before any hypothesis: the golden signals, availability and backlog (queues are symptoms too).
 RED_SIGNALS = frozenset(
     {"requests", "error_ratio", "latency", "client_latency", "client_error_ratio", "available", "queue_lag"}
@@ -393,21 +394,28 @@ class Investigator:
         return None
 
     def _symptom_onset(self, run: _Run, symptom: str | None) -> float | None:
+        """When the symptom began. The engineer's "since 14:02" anchors it: among the symptom's own
+        departures, the one nearest that time (an earlier, unrelated blip is not the symptom); with no
+        departure near it, the stated time itself. Without a stated time, the earliest departure."""
         inc, obs = run.incident, run.obs
+        onsets: list[float] = []
         if symptom is not None:
             for sig in (*SYMPTOM_SIGNALS.get(inc.signal or "", ()), "error_ratio", "latency", "log_errors"):
                 series = [obs.get(symptom, sig), *obs.outbound(symptom, sig)]
                 if sig == "queue_lag":  # a consumer's backlog lives in the queue it consumes
                     series += [obs.get(q, sig) for q in obs.callees(symptom)]
-                onsets = [
-                    a.onset for s in series if s for a in [s.anomaly()] if a and a.anomalous and a.onset
-                ]
-                if onsets:
-                    return min(onsets)
-            _, on = health(obs, symptom, None)
-            if on is not None:
-                return on
-        return inc.since
+                found = [a.onset for s in series if s for a in [s.anomaly()] if a and a.anomalous and a.onset]
+                if found:
+                    onsets = found
+                    break
+            if not onsets:
+                _, on = health(obs, symptom, None)
+                onsets = [on] if on is not None else []
+        since = inc.since
+        if since is not None:
+            near = [t for t in onsets if abs(t - since) <= SINCE_TOLERANCE_S]
+            return min(near, key=lambda t: abs(t - since)) if near else since
+        return min(onsets) if onsets else None
 
     def _context(self, run: _Run) -> JudgeContext:
         src = run.src

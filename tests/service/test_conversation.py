@@ -139,7 +139,12 @@ async def test_slash_compass_cost_status_and_help(
     report = json.dumps(slack.ephemeral[1])
     assert "claude-test" in report and "$0.0123" in report and "orient" in report
     assert "No LLM is configured" not in report
-    status = await send(http, slash_request(SECRET, "status"))
+    # The report is posted before its job is marked done: give the worker a moment to finish it.
+    for _ in range(50):
+        status = await send(http, slash_request(SECRET, "status"))
+        if "queue depth: 0" in status.text:
+            break
+        await asyncio.sleep(0.1)
     assert "queue depth: 0" in status.text and "workers alive" in status.text
     assert "/compass cost" in (await send(http, slash_request(SECRET, "help"))).text
     assert "Usage" in (await send(http, slash_request(SECRET, "cost yesterday"))).text

@@ -36,7 +36,6 @@ def _answers(port: int) -> bool:
         return False
 
 
-@contextmanager
 def _install_redis_server() -> str | None:
     """On a bare Debian machine (CI runs as root) with no Redis at all: install Debian's redis-server."""
     if _answers(6379) or shutil.which("apt-get") is None or os.geteuid() != 0:
@@ -51,6 +50,7 @@ def _install_redis_server() -> str | None:
     return shutil.which("redis-server")
 
 
+@contextmanager
 def redis_for_tests() -> Iterator[RedisServer]:
     binary = shutil.which("redis-server") or _install_redis_server()
     if binary is None:

@@ -37,17 +37,16 @@ def _answers(port: int) -> bool:
 
 
 def _install_redis_server() -> str | None:
-    """On a bare Debian machine (CI runs as root) with no Redis at all: install Debian's redis-server."""
+    """On a bare Debian machine (CI runs as root) with no Redis at all: install Debian's redis-server
+    (an install, then an index refresh and a second try if the first found nothing)."""
     if _answers(6379) or shutil.which("apt-get") is None or os.geteuid() != 0:
         return None
-    for cmd in (["apt-get", "install", "-y", "-qq", "redis-server"], ["apt-get", "update", "-qq"]):
+    install = ["apt-get", "install", "-y", "-qq", "redis-server"]
+    for cmd in (install, ["apt-get", "update", "-qq"], install):
         subprocess.run(cmd, check=False, capture_output=True, timeout=600)
-        if shutil.which("redis-server"):
-            return shutil.which("redis-server")
-    subprocess.run(
-        ["apt-get", "install", "-y", "-qq", "redis-server"], check=False, capture_output=True, timeout=600
-    )
-    return shutil.which("redis-server")
+        if found := shutil.which("redis-server"):
+            return found
+    return None
 
 
 @contextmanager

@@ -684,9 +684,10 @@ class Investigator:
             )
             for s, c in list(zip(live, confs, strict=True))[:5]
         )
+        # The eliminations worth reading first are those that looked most like the answer.
         refuted = sorted(
             (s.hypothesis for s in scored if s.hypothesis.status == HypothesisStatus.REFUTED),
-            key=lambda h: -h.prior,
+            key=lambda h: (-h.score, h.id),
         )
         eliminated = tuple(
             Eliminated(component=h.component, fault=h.fault, reason=h.refuted_because or "")
@@ -694,7 +695,7 @@ class Investigator:
         )
         # Missing telemetry matters where the answer is likely: the symptom and the leading candidates.
         gaps = list(dict.fromkeys(run.obs.gaps))
-        focus = {run.symptom, *(rc.component for rc in root_causes[:3])}
+        focus = {run.symptom, *(rc.component for rc in root_causes[:3] if rc.confidence >= 0.2)}
         for s in scored:
             h = s.hypothesis
             untestable_here = h.status == HypothesisStatus.UNTESTABLE and h.component in focus

@@ -17,25 +17,10 @@ from compass_lab.scenarios.signals import diurnal, ramp
 from compass_lab.scenarios.simulate import Sim
 from compass_lab.scenarios.state import Comp, Event, Pod, k8s_suffix
 from compass_lab.scenarios.topology import System, expected_rates
+from compass_worker.contracts import FAULT_IDS as CONTRACT_FAULT_IDS
 
-FAULT_IDS = (
-    "cpu_saturation",
-    "memory_leak",
-    "db_connection_pool_exhaustion",
-    "db_slow_queries",
-    "bad_deploy",
-    "config_change",
-    "dependency_latency",
-    "dependency_outage",
-    "network_packet_loss",
-    "dns_failure",
-    "disk_full",
-    "certificate_expiry",
-    "rate_limited",
-    "traffic_surge",
-    "cache_failure",
-    "queue_backlog",
-)
+# The fault vocabulary of FAULTS.md, shared with every verdict and benchmark.
+FAULT_IDS = CONTRACT_FAULT_IDS
 
 # Minutes between onset and `at` needed for the symptom to be visible (slow-building faults).
 MIN_LEAD_MIN = {"memory_leak": 12, "disk_full": 9, "queue_backlog": 8, "traffic_surge": 7}

@@ -4,34 +4,16 @@ from pathlib import Path
 
 import pytest
 
+from compass_worker.contracts import FAULT_IDS
 from compass_worker.engine.faultcatalog import load_faults
 from compass_worker.errors import ConfigError
 from compass_worker.signals.catalog import load_catalog
 from compass_worker.signals.naming import ComponentResolver, host_of, normalise
 
-FAULT_IDS = {
-    "cpu_saturation",
-    "memory_leak",
-    "db_connection_pool_exhaustion",
-    "db_slow_queries",
-    "bad_deploy",
-    "config_change",
-    "dependency_latency",
-    "dependency_outage",
-    "network_packet_loss",
-    "dns_failure",
-    "disk_full",
-    "certificate_expiry",
-    "rate_limited",
-    "traffic_surge",
-    "cache_failure",
-    "queue_backlog",
-}
-
 
 def test_every_fault_of_faults_md_is_in_the_catalog_with_signatures() -> None:
     faults = load_faults()
-    assert set(faults.ids) == FAULT_IDS
+    assert set(faults.ids) == set(FAULT_IDS)  # the vocabulary of FAULTS.md, the shared contract
     signals = set(load_catalog().signals) | {"version_change", "trace_error_origin", "trace_self_time"}
     for spec in faults.faults.values():
         assert spec.evidence, spec.id

@@ -22,25 +22,8 @@ from compass_lab.scenarios import (
     build_telemetry,
     get_scenario,
 )
+from compass_worker.contracts import FAULT_IDS
 
-FAULT_IDS = (
-    "cpu_saturation",
-    "memory_leak",
-    "db_connection_pool_exhaustion",
-    "db_slow_queries",
-    "bad_deploy",
-    "config_change",
-    "dependency_latency",
-    "dependency_outage",
-    "network_packet_loss",
-    "dns_failure",
-    "disk_full",
-    "certificate_expiry",
-    "rate_limited",
-    "traffic_surge",
-    "cache_failure",
-    "queue_backlog",
-)
 STEP = 15.0
 
 

@@ -95,6 +95,16 @@ class Check(_Frozen):
     query: str
 
 
+class AnomalyStep(_Frozen):
+    """One signal that moved: on which component, which way, and when (seconds from window start).
+    The ordered steps are an incident's fingerprint (memory compares incidents by them)."""
+
+    component: str
+    signal: str
+    direction: Literal["up", "down"] = "up"
+    onset_s: float | None = None
+
+
 class RootCause(_Frozen):
     component: str
     fault: str
@@ -134,6 +144,7 @@ class Verdict(_Frozen):
     narrative: str | None = None  # a reasoner's human summary (never the source of the verdict)
     notices: tuple[str, ...] = ()  # e.g. "AI unavailable — presenting the gathered data"
     memory: tuple[str, ...] = ()  # similar past incidents cited ("seen 3× before: ...")
+    anomalies: tuple[AnomalyStep, ...] = ()  # the fingerprint: which signals moved where, in what order
     timings: Timings = Timings()
     tool_calls: int = 0
     cost: Cost = Cost()

@@ -12,6 +12,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Literal
 
 from compass_worker.domain.events import (
     CheckStarted,
@@ -26,6 +27,7 @@ from compass_worker.domain.events import (
     VerdictReached,
 )
 from compass_worker.domain.models import (
+    AnomalyStep,
     Cost,
     Eliminated,
     Evidence,
@@ -89,7 +91,8 @@ class PriorAdjustment:
     citation: str
 
 
-PriorSource = Callable[[Incident, frozenset[str]], Awaitable[list[PriorAdjustment]]]
+# Memory is asked with the incident, the components its telemetry names, and its anomaly fingerprint.
+PriorSource = Callable[[Incident, frozenset[str], tuple[AnomalyStep, ...]], Awaitable[list[PriorAdjustment]]]
 
 
 @dataclass
@@ -130,6 +133,31 @@ def explain_away_generic(scored: list[Scored], faults: FaultCatalog) -> list[Sco
             s = Scored(h, s.key_onset, s.tested, s.key_support)
         out.append(s)
     return out
+
+
+FINGERPRINT_STEPS = 12
+
+
+def fingerprint(obs: Observations, start: float) -> tuple[AnomalyStep, ...]:
+    """Which signals moved where, in what order: the clearest departures, by onset."""
+    steps: list[tuple[float, AnomalyStep]] = []
+    for (comp, sig, peer), s in obs.series.items():
+        if peer is not None or sig.startswith("log:") or sig == "version_change":
+            continue
+        a = s.anomaly()
+        if a is None or not a.anomalous or a.onset is None or a.strength() < 0.3:
+            continue
+        direction: Literal["up", "down"] = "down" if s.bad == "down" else "up"
+        steps.append(
+            (
+                a.strength(),
+                AnomalyStep(
+                    component=comp, signal=sig, direction=direction, onset_s=round(a.onset - start, 1)
+                ),
+            )
+        )
+    strongest = sorted(steps, key=lambda x: (-x[0], x[1].component, x[1].signal))[:FINGERPRINT_STEPS]
+    return tuple(sorted((s for _, s in strongest), key=lambda s: (s.onset_s or 0.0, s.component, s.signal)))
 
 
 def _rank_below(s: Scored, cause: Scored, why: str) -> Scored:
@@ -602,7 +630,9 @@ class Investigator:
         if self._memory is None:
             return
         try:
-            adjustments = await self._memory(run.incident, frozenset(run.obs.components()))
+            adjustments = await self._memory(
+                run.incident, frozenset(run.obs.components()), fingerprint(run.obs, run.src.start)
+            )
         except Exception as exc:  # memory is advisory: an outage of the store must not stop an investigation
             run.obs.notes.append(f"memory unavailable: {exc}")
             return
@@ -714,6 +744,7 @@ class Investigator:
             cost=Cost(),
             notices=tuple(run.notices),
             memory=tuple(run.citations),
+            anomalies=fingerprint(run.obs, run.src.start),
         )
         return await self._summarize(run, verdict)
 

@@ -3,6 +3,7 @@
 Start with `KnowledgeStore.open(KnowledgeSettings())`; see README.md in this folder.
 """
 
+from compass_worker.domain.models import AnomalyStep
 from compass_worker.knowledge.embedders import (
     EMBEDDING_DIMENSIONS,
     Embedder,
@@ -39,7 +40,7 @@ from compass_worker.knowledge.records import (
 from compass_worker.knowledge.redact import Redaction, Redactor
 from compass_worker.knowledge.scope import Ownership, Scope, Viewer
 from compass_worker.knowledge.settings import KnowledgeSettings
-from compass_worker.knowledge.signature import AnomalyStep, IncidentSignature
+from compass_worker.knowledge.signature import IncidentSignature
 from compass_worker.knowledge.sink import StoreSink
 from compass_worker.knowledge.store import KnowledgeStore
 

@@ -23,6 +23,7 @@ from contextlib import asynccontextmanager
 from uuid import UUID
 
 from compass_worker.domain import Hypothesis, Incident, Verdict
+from compass_worker.domain.models import AnomalyStep
 from compass_worker.engine.investigation import PriorAdjustment, PriorSource
 from compass_worker.knowledge.records import Trigger
 from compass_worker.knowledge.scope import Ownership, Viewer
@@ -54,6 +55,7 @@ class CliMemory:
         self.notice = notice
         self.components: frozenset[str] = frozenset()  # what the engine saw; part of the signature
         self.adjustments: list[PriorAdjustment] = []  # what memory told the engine (score units)
+        self.fingerprint: tuple[AnomalyStep, ...] = ()  # which signals moved where, in what order
 
     @property
     def enabled(self) -> bool:
@@ -63,12 +65,16 @@ class CliMemory:
     def priors(self) -> PriorSource | None:
         return self._priors if self._store is not None else None
 
-    async def _priors(self, incident: Incident, components: frozenset[str]) -> list[PriorAdjustment]:
+    async def _priors(
+        self, incident: Incident, components: frozenset[str], fingerprint: tuple[AnomalyStep, ...] = ()
+    ) -> list[PriorAdjustment]:
         assert self._store is not None  # only handed out with a store
         self.components = components
+        self.fingerprint = fingerprint
         if not self.recall:
             return []
-        self.adjustments = await memory_priors(self._store, Viewer(user=self.user))(incident, components)
+        recall = memory_priors(self._store, Viewer(user=self.user))
+        self.adjustments = await recall(incident, components, fingerprint)
         return self.adjustments
 
     @property
@@ -78,7 +84,7 @@ class CliMemory:
 
     def signature(self, incident: Incident) -> IncidentSignature:
         """The signature this incident is stored under — the same one memory is queried with."""
-        return IncidentSignature.from_incident(incident, tuple(sorted(self.components)))
+        return IncidentSignature.from_incident(incident, tuple(sorted(self.components)), self.fingerprint)
 
     async def record(self, incident: Incident, verdict: Verdict) -> UUID | None:
         """Store the investigation (verdict, root-cause evidence, signature); its id for `compass feedback`.

@@ -11,6 +11,7 @@ import json
 
 import asyncpg
 
+from compass_worker.domain.models import AnomalyStep
 from compass_worker.knowledge.database import Pool
 from compass_worker.knowledge.embedders.protocol import Embedder
 from compass_worker.knowledge.errors import InvalidInput, NotFound
@@ -18,7 +19,7 @@ from compass_worker.knowledge.investigations import ensure_team
 from compass_worker.knowledge.records import Cause, PatternRecord
 from compass_worker.knowledge.redact import Redactor
 from compass_worker.knowledge.scope import Ownership, Scope, Viewer
-from compass_worker.knowledge.signature import AnomalyStep, IncidentSignature
+from compass_worker.knowledge.signature import IncidentSignature
 
 
 def _pattern(row: asyncpg.Record) -> PatternRecord:

@@ -7,21 +7,10 @@ moved, which component moved first). Retrieval ranks by a blend of both (see mem
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, ConfigDict, Field
 
 from compass_worker.domain import Incident
-
-
-class AnomalyStep(BaseModel):
-    """One signal that moved: on which component, which way, and when (seconds from window start)."""
-
-    model_config = ConfigDict(frozen=True)
-    component: str
-    signal: str  # e.g. latency, errors, cpu, memory, db_query_duration, pool_in_use
-    direction: Literal["up", "down"] = "up"
-    onset_s: float | None = None
+from compass_worker.domain.models import AnomalyStep
 
 
 class IncidentSignature(BaseModel):

@@ -142,7 +142,8 @@ async def _run(svc: ServiceContext, sink: SlackSink, incident: Incident, inv_id:
         )
     )
     try:
-        await svc.store.memory.record_signature(inv_id, IncidentSignature.from_incident(incident, components))
+        signature = IncidentSignature.from_incident(incident, components, verdict.anomalies)
+        await svc.store.memory.record_signature(inv_id, signature)
     except CompassError as exc:  # memory is an aid: the verdict still goes out
         log.warning("could not record the signature of %s: %s", inv_id, exc)
     await sink.finish(verdict)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from uuid import UUID
 
-from compass_worker.domain.models import Incident
+from compass_worker.domain.models import AnomalyStep, Incident
 from compass_worker.engine.investigation import PriorAdjustment, PriorSource
 from compass_worker.knowledge.scope import Viewer
 from compass_worker.knowledge.signature import IncidentSignature
@@ -20,8 +20,10 @@ from compass_worker.knowledge.store import KnowledgeStore
 
 
 def memory_priors(store: KnowledgeStore, viewer: Viewer, *, exclude: UUID | None = None) -> PriorSource:
-    async def priors(incident: Incident, components: frozenset[str]) -> list[PriorAdjustment]:
-        signature = IncidentSignature.from_incident(incident, tuple(sorted(components)))
+    async def priors(
+        incident: Incident, components: frozenset[str], fingerprint: tuple[AnomalyStep, ...] = ()
+    ) -> list[PriorAdjustment]:
+        signature = IncidentSignature.from_incident(incident, tuple(sorted(components)), fingerprint)
         advice = await store.memory.cause_priors(signature, viewer, exclude=exclude)
         return [
             PriorAdjustment(

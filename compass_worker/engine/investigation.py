@@ -698,9 +698,12 @@ class Investigator:
         # Hypotheses with their key evidence present rank first and share the confidence (with the
         # "none of these" alternative); the rest follow with their share of the whole field.
         live.sort(key=lambda s: (s.hypothesis.status != HypothesisStatus.SUPPORTED, -s.hypothesis.score))
+        # Memory may reorder the candidates, but confidence — and so whether this is a root cause at
+        # all — is computed from the evidence alone: memory never overrides evidence.
+        evidence = [s.hypothesis.score - run.prior_bonus.get(s.hypothesis.id, 0.0) for s in live]
         n_supported = sum(1 for s in live if s.hypothesis.status == HypothesisStatus.SUPPORTED)
-        whole = confidences([s.hypothesis.score for s in live])
-        confs = confidences([s.hypothesis.score for s in live[:n_supported]]) + whole[n_supported:]
+        whole = confidences(evidence)
+        confs = confidences(evidence[:n_supported]) + whole[n_supported:]
         root_causes = tuple(
             RootCause(
                 component=s.hypothesis.component,

@@ -3,15 +3,15 @@
 The same database shows up as `instance="payments-db:9187"` (its exporter), `server_address=
 "payments-db.shop.svc.cluster.local"` (its clients), and `pod="payments-db-0"`. A verdict must name
 it once, the way the telemetry names it, so identity values go through `normalise` and aliases are
-merged by `ComponentResolver`. Only widely used conventions are applied: URL parts, ports, cluster
-DNS suffixes, Kubernetes pod and StatefulSet/PVC suffixes.
+merged by preferring names other telemetry already uses (`engine.metrics.component_of`). Only widely
+used conventions are applied: URL parts, ports, cluster DNS suffixes, Kubernetes pod and
+StatefulSet/PVC suffixes.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterable
 
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 _CLUSTER_SUFFIX = re.compile(r"\.svc(\.cluster\.local)?$")
@@ -60,29 +60,3 @@ def normalise(value: str, *, label: str = "") -> str:
         m = _DEPLOYMENT_POD.match(v) or _ORDINAL.match(v)
         v = m.group("base") if m else v
     return v
-
-
-class ComponentResolver:
-    """Merges aliases of one component into the name most telemetry uses.
-
-    `api.psp.example.com` seen from clients and `psp-api` seen elsewhere are not merged (no evidence);
-    `payments-db` and `payments-db.shop.svc.cluster.local` are (same first DNS label).
-    """
-
-    def __init__(self) -> None:
-        self._known: set[str] = set()
-
-    def add(self, names: Iterable[str]) -> None:
-        self._known.update(n for n in names if n)
-
-    def resolve(self, name: str) -> str:
-        if name in self._known or "." not in name:
-            return name
-        first = name.split(".", 1)[0]
-        if first in self._known:
-            return first
-        return name
-
-    @property
-    def known(self) -> frozenset[str]:
-        return frozenset(self._known)

@@ -8,7 +8,7 @@ from compass_worker.contracts import FAULT_IDS
 from compass_worker.engine.faultcatalog import load_faults
 from compass_worker.errors import ConfigError
 from compass_worker.signals.catalog import load_catalog
-from compass_worker.signals.naming import ComponentResolver, host_of, normalise
+from compass_worker.signals.naming import host_of, normalise
 
 
 def test_every_fault_of_faults_md_is_in_the_catalog_with_signatures() -> None:
@@ -77,9 +77,5 @@ def test_component_names_are_normalised(raw: str, label: str, name: str) -> None
     assert normalise(raw, label=label) == name
 
 
-def test_host_of_and_resolver() -> None:
+def test_host_of_brackets_ipv6() -> None:
     assert host_of("[::1]:8080") == "::1"
-    r = ComponentResolver()
-    r.add(["payments-db"])
-    assert r.resolve("payments-db.shop") == "payments-db"
-    assert r.resolve("api.psp.example.com") == "api.psp.example.com"

@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
+from compass_cli.ask import add_ask_command
 from compass_cli.bot import add_bot_commands
 from compass_cli.cost import add_cost_commands
 from compass_cli.knowledge import add_knowledge_commands
@@ -76,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_worker_commands(sub)
     add_cost_commands(sub)
     add_postmortem_command(sub)
+    add_ask_command(sub)
     return parser
 
 

@@ -10,21 +10,16 @@ cause: the record's cause (a person's correction, or the verdict) is given, and 
 from __future__ import annotations
 
 import json
-import logging
 import re
-import time
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from compass_worker.cost.ledger import CostLedger
 from compass_worker.cost.prices import PriceTable
-from compass_worker.cost.usage import TokenUsage
-from compass_worker.knowledge.records import LlmCall
 from compass_worker.postmortem.record import PostmortemRecord
 from compass_worker.reasoners.llm import AnswerTool, ChatMessage, LlmModel, LlmRequest
+from compass_worker.reasoners.oneshot import ask_once
 from compass_worker.reasoners.privacy import RedactionPolicy
-
-log = logging.getLogger(__name__)
 
 PHASE = "summarize"
 _CITATION = re.compile(r"\[(E\d+)\]")
@@ -107,13 +102,15 @@ class ProseWriter:
             max_output_tokens=max_output_tokens,
             phase=PHASE,
         )
-        started = time.monotonic()
-        try:
-            reply = await self._model.complete(request)
-        except Exception as exc:  # a provider that is down leaves the deterministic draft
-            log.warning("post-mortem prose: %s:%s failed: %s", self._model.provider, self._model.model, exc)
+        reply = await ask_once(
+            self._model,
+            request,
+            ledger=self._ledger,
+            prices=self._prices,
+            investigation_id=record.investigation_id,
+        )
+        if reply is None:
             return None, "AI prose unavailable (the provider failed); this is the template draft"
-        await self._account(record, reply.usage, started)
         try:
             prose = Prose.model_validate(reply.arguments or json.loads(reply.raw or "null"))
             validate(prose, record)
@@ -121,20 +118,3 @@ class ProseWriter:
             reason = str(exc).splitlines()[0]
             return None, f"AI prose rejected ({reason}); this is the template draft"
         return prose, f"prose by {self._model.provider}:{self._model.model}, checked against the record"
-
-    async def _account(self, record: PostmortemRecord, usage: TokenUsage, started: float) -> None:
-        call = LlmCall(
-            investigation_id=record.investigation_id,
-            phase=PHASE,
-            provider=self._model.provider,
-            model=self._model.model,
-            tokens_in=usage.input_tokens,
-            tokens_out=usage.output_tokens,
-            tokens_cached=usage.cached_tokens,
-            usd=self._prices.usd(self._model.provider, self._model.model, usage),
-            latency_ms=int((time.monotonic() - started) * 1000),
-        )
-        try:
-            await self._ledger.record(call)
-        except Exception as exc:  # bookkeeping must not lose the draft
-            log.warning("cost ledger: could not record the post-mortem call: %s", exc)

@@ -16,11 +16,9 @@ ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /src
 # Dependencies first (a layer that changes only with pyproject.toml), then the project itself.
 COPY pyproject.toml setup.py README.md ./
-RUN python - <<'PY' > /tmp/requirements.txt
-import tomllib
-print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]))
-PY
-RUN pip install --upgrade pip && pip install -r /tmp/requirements.txt
+RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
+        > /tmp/requirements.txt \
+    && pip install -r /tmp/requirements.txt
 # The packages and migrations/ (.dockerignore lets nothing else in).
 COPY . .
 RUN pip install --no-deps . \

@@ -296,3 +296,16 @@ def test_notes_tell_what_to_do_next() -> None:
     with_ingress = render({**INGRESS_ON, "secrets": {"existingSecret": "s"}})["compass/templates/NOTES.txt"]
     assert "https://compass.example.org/slack/events" in with_ingress
     assert "create secret generic" not in with_ingress
+
+
+@pytest.mark.parametrize("name", sorted(VALUE_SETS))
+def test_helm_lint_strict_finds_nothing_above_info(name: str) -> None:
+    report = helm.lint(str(CHART), VALUE_SETS[name], strict=True, namespace=NAMESPACE, kube_version="1.33.0")
+    assert report["errors"] == []
+    # Helm's severities: 1 info ("icon is recommended"), 2 warning, 3 error.
+    assert [m for m in report["messages"] if m["severity"] > 1] == []
+
+
+def test_helm_lint_reports_a_broken_value() -> None:
+    report = helm.lint(str(CHART), {"bot": {"replicaCount": 0}}, strict=True, namespace=NAMESPACE)
+    assert any(m["severity"] > 1 and "replicaCount" in m["error"] for m in report["messages"])

@@ -1,6 +1,6 @@
 """`compass doctor`: is this deployment able to investigate? One line per check, exit 0 when none fails.
 
-    ok   settings: engine, knowledge store, LLM and Slack service settings parse
+    ok   settings: engine, knowledge store, LLM and Slack bot/worker settings parse
     ok   redis: redis://redis:6379/0 answers (Redis 7.4.1)
     fail mcp grafana: failed to start: … (stderr: …)
     skip llm: not configured (COMPASS_LLM=none: the built-in evidence engine investigates)
@@ -111,12 +111,28 @@ def check_settings(env: Mapping[str, str]) -> tuple[CheckResult, LoadedSettings]
     llm: LlmSettings | None = parse(LlmSettings, "COMPASS_")
     slack_configured = bool(env.get("SLACK_BOT_TOKEN"))
     service: ServiceSettings | None = parse(ServiceSettings, "") if slack_configured else None
+    if slack_configured:
+        problems.extend(_bot_settings_problems())
     loaded = LoadedSettings(engine, knowledge, llm, service, slack_configured)
     if problems:
         return fail("settings", "invalid " + "; ".join(problems)), loaded
-    groups = "engine, knowledge store, LLM" + (" and Slack service" if slack_configured else "")
+    groups = "engine, knowledge store, LLM" + (" and Slack bot/worker" if slack_configured else "")
     note = "" if slack_configured else " (SLACK_BOT_TOKEN unset: the Slack service is not configured)"
     return ok("settings", f"{groups} settings parse{note}"), loaded
+
+
+def _bot_settings_problems() -> list[str]:
+    """The bot's own settings (signing secret, app token, TTLs): one image runs both roles, so a deployment
+    with Slack configured needs them even where doctor runs in a worker's container."""
+    try:
+        from compass_bot.settings import BotConfigError, load_bot_settings
+    except ModuleNotFoundError:  # a worker-only install
+        return []
+    try:
+        load_bot_settings()
+    except BotConfigError as exc:
+        return [str(exc).removeprefix("invalid setting ")]
+    return []
 
 
 # -- Redis ---------------------------------------------------------------------------------------------------

@@ -72,6 +72,7 @@ def setup(
         monkeypatch.delenv(name, raising=False)
     env = {
         "SLACK_BOT_TOKEN": SLACK_TOKEN,
+        "SLACK_SIGNING_SECRET": "test-signing-secret",
         "COMPASS_SLACK_API_URL": slack.base_url,
         "REDIS_URL": redis_server.url,
         "DATABASE_URL": db_url,
@@ -133,6 +134,10 @@ def _bad_setting(s: Setup) -> None:
     s.env["COMPASS_TOOL_TIMEOUT_S"] = "-1"
 
 
+def _signing_secret_missing(s: Setup) -> None:
+    del s.env["SLACK_SIGNING_SECRET"]
+
+
 def _redis_down(s: Setup) -> None:
     s.env["REDIS_URL"] = f"redis://127.0.0.1:{free_port()}/0"
 
@@ -186,6 +191,7 @@ def _llm_without_key(s: Setup) -> None:
 # (break it, the check that fails, what its line says, checks that are skipped because of it)
 CASES: dict[str, tuple[Broken, str, str, tuple[str, ...]]] = {
     "bad setting": (_bad_setting, "settings", "COMPASS_TOOL_TIMEOUT_S", ("mcp",)),
+    "signing secret missing": (_signing_secret_missing, "settings", "SLACK_SIGNING_SECRET: is not set", ()),
     "redis down": (_redis_down, "redis", "unreachable", ()),
     "postgresql down": (
         _postgres_down,

@@ -10,7 +10,10 @@ from setuptools import find_packages, setup
 
 setup(
     packages=[
-        *find_packages(include=["compass_worker*", "compass_bot*", "compass_lab*", "compass_cli*"]),
+        # compass_cli and compass_testing: the packages the import restructuring (issue 9) adds.
+        *find_packages(
+            include=["compass_worker*", "compass_bot*", "compass_lab*", "compass_cli*", "compass_testing*"]
+        ),
         "compass_migrations",
     ],
     package_dir={"compass_migrations": "migrations"},

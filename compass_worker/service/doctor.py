@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import asyncpg
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -93,8 +94,9 @@ def _first_error(exc: ValidationError, prefix: str) -> str:
     return f"{name}: {msg}"
 
 
-def check_settings(env: Mapping[str, str]) -> tuple[CheckResult, LoadedSettings]:
-    """Every settings group COMPASS reads at start-up, each parsed on its own so one bad value hides none."""
+def check_settings() -> tuple[CheckResult, LoadedSettings]:
+    """Every settings group COMPASS reads at start-up (from the process environment, as the services do),
+    each parsed on its own so that one bad value hides none."""
     problems: list[str] = []
 
     def parse(factory: Callable[[], Any], prefix: str) -> Any:
@@ -109,7 +111,7 @@ def check_settings(env: Mapping[str, str]) -> tuple[CheckResult, LoadedSettings]
     engine: Settings | None = parse(Settings, "COMPASS_")
     knowledge: KnowledgeSettings | None = parse(KnowledgeSettings, "COMPASS_")
     llm: LlmSettings | None = parse(LlmSettings, "COMPASS_")
-    slack_configured = bool(env.get("SLACK_BOT_TOKEN"))
+    slack_configured = bool(os.environ.get("SLACK_BOT_TOKEN"))
     service: ServiceSettings | None = parse(ServiceSettings, "") if slack_configured else None
     if slack_configured:
         problems.extend(_bot_settings_problems())
@@ -170,6 +172,8 @@ async def check_postgresql(url: str, display: str, timeout_s: float) -> CheckRes
         vector = await conn.fetchval(
             "SELECT default_version FROM pg_available_extensions WHERE name = 'vector'"
         )
+    except (asyncpg.PostgresError, OSError) as exc:
+        return fail("postgresql", f"{display} answers but refuses a query: {_one_line(exc)}")
     finally:
         await conn.close()
     if vector is None:
@@ -186,6 +190,8 @@ async def check_migrations(url: str, migrations_dir: Path, timeout_s: float) -> 
         version = await check_schema(conn, migrations_dir)
     except CompassError as exc:
         return fail("migrations", str(exc))
+    except (asyncpg.PostgresError, OSError) as exc:
+        return fail("migrations", f"cannot read schema_migrations: {_one_line(exc)}")
     finally:
         await conn.close()
     return ok("migrations", f"schema at version {version}, nothing pending ({migrations_dir})")
@@ -312,13 +318,11 @@ async def check_llm(settings: LlmSettings, timeout_s: float) -> list[CheckResult
 
 # -- the whole run -------------------------------------------------------------------------------------------
 async def diagnose(
-    env: Mapping[str, str] | None = None,
-    *,
-    timeout_s: float = 20.0,
-    report: Callable[[CheckResult], None] | None = None,
+    *, timeout_s: float = 20.0, report: Callable[[CheckResult], None] | None = None
 ) -> list[CheckResult]:
-    """Run every check in order; `report` sees each result as soon as it is known."""
-    env = os.environ if env is None else env
+    """Run every check in order on the process environment, read now, as `compass bot` and `compass worker`
+    read it at start-up; `report` sees each result as soon as it is known."""
+    env = os.environ
     results: list[CheckResult] = []
 
     def add(*found: CheckResult) -> None:
@@ -327,7 +331,7 @@ async def diagnose(
             if report is not None:
                 report(result)
 
-    result, loaded = check_settings(env)
+    result, loaded = check_settings()
     add(result)
     unparsed = "skipped: its settings did not parse"
 

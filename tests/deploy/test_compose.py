@@ -166,3 +166,21 @@ def test_env_example_lists_every_setting() -> None:
     for model in (Settings, KnowledgeSettings, LlmSettings, ServiceSettings, BotSettings):
         missing = _env_names(model) - listed
         assert not missing, f"{model.__name__}: {sorted(missing)} missing from .env.example"
+
+
+def test_every_service_command_is_one_the_cli_accepts(compose: dict[str, Any]) -> None:
+    from compass_worker.cli.main import build_parser
+
+    parser = build_parser()
+    for name in COMPASS_SERVICES:
+        command = compose["services"][name]["command"]
+        args = parser.parse_args(command)  # argparse exits 2 on anything it would refuse
+        assert callable(args.func), name
+
+
+def test_the_lab_serves_a_scenario_that_exists(compose: dict[str, Any]) -> None:
+    from compass_lab.scenarios import all_scenarios
+
+    command = compose["services"]["lab"]["command"]
+    scenario = command[command.index("--scenario") + 1]
+    assert scenario in {s.id for s in all_scenarios()}

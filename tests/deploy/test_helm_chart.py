@@ -309,3 +309,16 @@ def test_helm_lint_strict_finds_nothing_above_info(name: str) -> None:
 def test_helm_lint_reports_a_broken_value() -> None:
     report = helm.lint(str(CHART), {"bot": {"replicaCount": 0}}, strict=True, namespace=NAMESPACE)
     assert any(m["severity"] > 1 and "replicaCount" in m["error"] for m in report["messages"])
+
+
+def test_every_container_runs_a_command_the_cli_accepts(rendered: tuple[str, list[Manifest]]) -> None:
+    from compass_worker.cli.main import build_parser
+
+    _, docs = rendered
+    parser = build_parser()
+    for pod, spec in pod_specs(docs):
+        for container in spec["containers"]:
+            if container["image"].startswith(("redis:", "pgvector/")):
+                continue
+            args = parser.parse_args(container["args"])  # argparse exits 2 on anything it would refuse
+            assert callable(args.func), pod

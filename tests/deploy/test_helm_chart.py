@@ -322,3 +322,15 @@ def test_every_container_runs_a_command_the_cli_accepts(rendered: tuple[str, lis
                 continue
             args = parser.parse_args(container["args"])  # argparse exits 2 on anything it would refuse
             assert callable(args.func), pod
+
+
+def test_socket_mode_needs_no_ingress() -> None:
+    rendered = render({"bot": {"socketMode": True}, "secrets": {"existingSecret": "s"}})
+    deployment = by_kind(manifests(rendered), "Deployment")[f"{RELEASE}-bot"]
+    kubernetes_validate.validate(deployment, KUBERNETES_VERSION, strict=True)
+    (bot,) = deployment["spec"]["template"]["spec"]["containers"]
+    assert bot["args"][-1] == "--socket-mode"
+    from compass_worker.cli.main import build_parser
+
+    assert build_parser().parse_args(bot["args"]).socket_mode is True
+    assert "Socket Mode" in rendered["compass/templates/NOTES.txt"]

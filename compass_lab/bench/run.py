@@ -21,7 +21,7 @@ import httpx
 
 from compass_lab.bench.baselines import baseline_onset, rank_components
 from compass_lab.bench.metrics import Row, Summary, summarise
-from compass_lab.bench.report import render
+from compass_lab.bench.report import breakdown, render, render_breakdown
 from compass_lab.datasets import DEFAULT_DATASET, TelemetryBuilder, load_dataset
 from compass_lab.model import Scenario, Split
 from compass_worker.domain.events import NullSink
@@ -131,6 +131,26 @@ def _with_baselines(
     return out
 
 
+def _breakdowns(rows: list[Row], scenarios: dict[str, Scenario]) -> str:
+    """Per system when a split spans several, and per the dataset's own fault variant when it has them."""
+    out = []
+    for split in sorted({r.split for r in rows}):
+        in_split = [r for r in rows if r.split == split]
+        systems = {scenarios[r.scenario_id].system for r in in_split}
+        if len(systems) > 1:
+            groups = breakdown(in_split, lambda r: scenarios[r.scenario_id].system)
+            out.append(render_breakdown(f"split {split}, per system", groups))
+        if any(scenarios[r.scenario_id].variant for r in in_split):
+            groups = breakdown(
+                in_split,
+                lambda r: (
+                    f"{scenarios[r.scenario_id].system}/{scenarios[r.scenario_id].variant or 'control'}"
+                ),
+            )
+            out.append(render_breakdown(f"split {split}, per system and fault variant", groups))
+    return "\n".join(out)
+
+
 def run_bench(
     splits: Sequence[str],
     settings: Settings,
@@ -150,6 +170,7 @@ def run_bench(
     rows = _with_baselines(rows, by_id, data.build_telemetry)
     summaries = {split: summarise([r for r in rows if r.split == split]) for split in splits}
     print(render(summaries))
+    print(_breakdowns(rows, by_id))
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
         stamp = time.strftime("%Y%m%d-%H%M%S")

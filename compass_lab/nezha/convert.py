@@ -37,7 +37,6 @@ _TIME_COLUMNS = ("Time", "time")
 _SKIP_COLUMNS = ("TimeStamp", "timestamp", "Time", "time")
 _LABEL_COLUMNS = {"PodName": "pod", "ServiceName": "ServiceName"}
 _EDGE_FILES = ("source_50", "destination_50")  # columns "<caller>_<callee>": edge latencies
-_HEX = re.compile(r"^[0-9a-fA-F]+$")
 
 csv.field_size_limit(sys.maxsize)
 
@@ -121,34 +120,31 @@ def _metric_file(path: Path, namespace: str) -> list[tuple[dict[str, str], list[
         tcol = next((header.index(c) for c in _TIME_COLUMNS if c in header), None)
         if tcol is None:
             return []  # not a time series (dependency.csv: a static call graph)
-        rows = list(reader)
-    edge_file = path.stem in _EDGE_FILES
-    out: dict[tuple[tuple[str, str], ...], tuple[list[float], list[float]]] = defaultdict(lambda: ([], []))
+        rows = [r for r in reader if len(r) == len(header)]
+    label_cols = [(header.index(c), lbl) for c, lbl in _LABEL_COLUMNS.items() if c in header]
+    value_cols = [
+        (i, col) for i, col in enumerate(header) if col not in _SKIP_COLUMNS and col not in _LABEL_COLUMNS
+    ]
+    # rows grouped by their label values (one pod per file in practice), columns read as a whole
+    groups: dict[tuple[str, ...], list[tuple[float, list[str]]]] = defaultdict(list)
     for row in rows:
-        if len(row) != len(header):
-            continue
         t = parse_time(row[tcol])
-        if t is None:
-            continue
-        base = {"namespace": namespace}
-        for col, lbl in _LABEL_COLUMNS.items():
-            if col in header:
-                base[lbl] = row[header.index(col)]
-        for i, col in enumerate(header):
-            if col in _SKIP_COLUMNS or col in _LABEL_COLUMNS:
-                continue
-            v = _float(row[i])
-            if not np.isfinite(v):
-                continue
-            if edge_file:
+        if t is not None:
+            groups[tuple(row[i] for i, _ in label_cols)].append((t, row))
+    out = []
+    for key, members in groups.items():
+        base = {"namespace": namespace, **{lbl: v for (_, lbl), v in zip(label_cols, key, strict=True)}}
+        times = [t for t, _ in members]
+        for i, col in value_cols:
+            if path.stem in _EDGE_FILES:
                 caller, _, callee = col.partition("_")
                 labels = {"__name__": path.stem, **base, "source": caller, "destination": callee}
             else:
                 labels = {"__name__": metric_name(col), **base}
-            ts, vs = out[tuple(sorted(labels.items()))]
-            ts.append(t)
-            vs.append(v)
-    return [(dict(k), ts, vs) for k, (ts, vs) in out.items()]
+            values = [_float(r[i]) for _, r in members]
+            kept = [(t, v) for t, v in zip(times, values, strict=True) if v == v and abs(v) != float("inf")]
+            out.append((labels, [t for t, _ in kept], [v for _, v in kept]))
+    return out
 
 
 def convert_metrics(day_dir: Path, namespace: str) -> DayMetrics:
@@ -157,6 +153,8 @@ def convert_metrics(day_dir: Path, namespace: str) -> DayMetrics:
     chunks_v: list[F64] = []
     for path in sorted((day_dir / "metric").glob("*.csv")):
         for lbl, ts, vs in _metric_file(path, namespace):
+            if not ts:
+                continue  # a column with no value at all: no series
             t = np.asarray(ts, dtype=np.float64)
             v = np.asarray(vs, dtype=np.float64)
             order = np.argsort(t, kind="stable")
@@ -177,48 +175,76 @@ def convert_metrics(day_dir: Path, namespace: str) -> DayMetrics:
 
 
 def _hex(text: str, width: int) -> int | None:
-    return int(text, 16) if len(text) == width and _HEX.match(text) else None
+    if len(text) != width:
+        return None
+    try:
+        return int(text, 16)
+    except ValueError:
+        return None
+
+
+_SPAN_COLUMNS = (
+    "TraceID",
+    "SpanID",
+    "ParentID",
+    "PodName",
+    "OperationName",
+    "StartTimeUnixNano",
+    "EndTimeUnixNano",
+)
 
 
 def convert_spans(day_dir: Path) -> DaySpans:
-    cols: dict[str, list[int]] = {k: [] for k in ("hi", "lo", "span", "parent", "pod", "op", "start", "end")}
+    hi: list[int] = []
+    lo: list[int] = []
+    span_ids: list[int] = []
+    parents: list[int] = []
+    pod_ix: list[int] = []
+    op_ix: list[int] = []
+    starts: list[int] = []
+    ends: list[int] = []
     pods: dict[str, int] = {}
     ops: dict[str, int] = {}
+    mask = (1 << 64) - 1
     for path in sorted((day_dir / "trace").glob("*_trace.csv")):
         with path.open(newline="") as fh:
-            reader = csv.DictReader(fh)
+            reader = csv.reader(fh)
+            header = next(reader, [])
+            if not all(c in header for c in _SPAN_COLUMNS):
+                continue
+            ti, si, pi, podi, opi, sti, eni = (header.index(c) for c in _SPAN_COLUMNS)
+            width = len(header)
             for row in reader:
-                tid = _hex(row.get("TraceID") or "", 32)
-                sid = _hex(row.get("SpanID") or "", 16)
-                raw_parent = row.get("ParentID") or ""
+                if len(row) != width:
+                    continue
+                tid, sid = _hex(row[ti], 32), _hex(row[si], 16)
+                raw_parent = row[pi]
                 parent = 0 if raw_parent in ("root", "") else _hex(raw_parent, 16)
                 try:
-                    start, end = int(row["StartTimeUnixNano"]), int(row["EndTimeUnixNano"])
-                except (KeyError, TypeError, ValueError):
+                    start, end = int(row[sti]), int(row[eni])
+                except ValueError:
                     continue
                 if tid is None or sid is None or parent is None or end < start:
                     continue
-                pod = row.get("PodName") or ""
-                op = row.get("OperationName") or ""
-                cols["hi"].append(tid >> 64)
-                cols["lo"].append(tid & 0xFFFFFFFFFFFFFFFF)
-                cols["span"].append(sid)
-                cols["parent"].append(parent)
-                cols["pod"].append(pods.setdefault(pod, len(pods)))
-                cols["op"].append(ops.setdefault(op, len(ops)))
-                cols["start"].append(start)
-                cols["end"].append(end)
-    starts = np.asarray(cols["start"], dtype=np.int64)
-    order = np.argsort(starts, kind="stable")
+                hi.append(tid >> 64)
+                lo.append(tid & mask)
+                span_ids.append(sid)
+                parents.append(parent)
+                pod_ix.append(pods.setdefault(row[podi], len(pods)))
+                op_ix.append(ops.setdefault(row[opi], len(ops)))
+                starts.append(start)
+                ends.append(end)
+    start_arr = np.asarray(starts, dtype=np.int64)
+    order = np.argsort(start_arr, kind="stable")
     return DaySpans(
-        np.asarray(cols["hi"], dtype=np.uint64)[order],
-        np.asarray(cols["lo"], dtype=np.uint64)[order],
-        np.asarray(cols["span"], dtype=np.uint64)[order],
-        np.asarray(cols["parent"], dtype=np.uint64)[order],
-        np.asarray(cols["pod"], dtype=np.int32)[order],
-        np.asarray(cols["op"], dtype=np.int32)[order],
-        starts[order],
-        np.asarray(cols["end"], dtype=np.int64)[order],
+        np.asarray(hi, dtype=np.uint64)[order],
+        np.asarray(lo, dtype=np.uint64)[order],
+        np.asarray(span_ids, dtype=np.uint64)[order],
+        np.asarray(parents, dtype=np.uint64)[order],
+        np.asarray(pod_ix, dtype=np.int32)[order],
+        np.asarray(op_ix, dtype=np.int32)[order],
+        start_arr[order],
+        np.asarray(ends, dtype=np.int64)[order],
         tuple(pods),
         tuple(ops),
     )

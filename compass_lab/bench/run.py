@@ -131,24 +131,21 @@ def _with_baselines(
     return out
 
 
-def _breakdowns(rows: list[Row], scenarios: dict[str, Scenario]) -> str:
+def _breakdowns(rows: list[Row], scenarios: dict[str, Scenario]) -> dict[str, dict[str, Summary]]:
     """Per system when a split spans several, and per the dataset's own fault variant when it has them."""
-    out = []
+    out: dict[str, dict[str, Summary]] = {}
     for split in sorted({r.split for r in rows}):
         in_split = [r for r in rows if r.split == split]
-        systems = {scenarios[r.scenario_id].system for r in in_split}
-        if len(systems) > 1:
-            groups = breakdown(in_split, lambda r: scenarios[r.scenario_id].system)
-            out.append(render_breakdown(f"split {split}, per system", groups))
+        if len({scenarios[r.scenario_id].system for r in in_split}) > 1:
+            out[f"split {split}, per system"] = breakdown(in_split, lambda r: scenarios[r.scenario_id].system)
         if any(scenarios[r.scenario_id].variant for r in in_split):
-            groups = breakdown(
+            out[f"split {split}, per system and fault variant"] = breakdown(
                 in_split,
                 lambda r: (
                     f"{scenarios[r.scenario_id].system}/{scenarios[r.scenario_id].variant or 'control'}"
                 ),
             )
-            out.append(render_breakdown(f"split {split}, per system and fault variant", groups))
-    return "\n".join(out)
+    return out
 
 
 def run_bench(
@@ -172,13 +169,16 @@ def run_bench(
     present = [split for split in splits if any(r.split == split for r in rows)]
     summaries = {split: summarise([r for r in rows if r.split == split]) for split in present}
     print(render(summaries))
-    print(_breakdowns(rows, by_id))
+    groups = _breakdowns(rows, by_id)
+    for title, by_group in groups.items():
+        print(render_breakdown(title, by_group))
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
         stamp = time.strftime("%Y%m%d-%H%M%S")
         payload = {
             "summaries": {k: asdict(v) for k, v in summaries.items()},
             "rows": [asdict(r) for r in rows],
+            "breakdowns": {t: {k: asdict(v) for k, v in g.items()} for t, g in groups.items()},
         }
         for name in (f"bench-{stamp}.json", "bench-latest.json"):
             (out_dir / name).write_text(json.dumps(payload, indent=1))

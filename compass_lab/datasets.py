@@ -47,6 +47,11 @@ DATASETS: dict[str, DatasetSpec] = {
         DatasetSpec(
             "lab", "the built-in scenario library (dev and held-out splits)", "compass_lab.scenarios"
         ),
+        DatasetSpec(
+            "random",
+            "generated topologies in eight convention families; dev and held-out generator families",
+            "compass_lab.randomised",
+        ),
     )
 }
 

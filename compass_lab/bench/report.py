@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 
-from compass_lab.bench.metrics import Summary
+from compass_lab.bench.metrics import Row, Summary, summarise
 
 
 def _p(x: float) -> str:
@@ -46,5 +47,24 @@ def render(summaries: dict[str, Summary]) -> str:
         )
         lines.append(
             f"tool calls                median {s.tool_calls_median:.0f}  p95 {s.tool_calls_p95:.0f}"
+        )
+    return "\n".join(lines)
+
+
+def render_families(rows: list[Row], family_of: dict[str, str]) -> str:
+    """One line per (split, family): a dataset whose `system` names its generator family (or system)."""
+    groups: dict[tuple[str, str], list[Row]] = defaultdict(list)
+    for r in rows:
+        groups[(r.split, family_of.get(r.scenario_id, "?"))].append(r)
+    lines = [
+        "\n=== per family (system)",
+        f"{'split':8} {'family':24} {'n':>3} {'AC@1':>5} {'AC@3':>5} {'svc@1':>5} {'BARO@1':>6} "
+        f"{'ctl-inc':>7} {'f-conf':>6}",
+    ]
+    for (split, fam), rs in sorted(groups.items()):
+        s = summarise(rs)
+        lines.append(
+            f"{split:8} {fam:24} {s.n:3d} {_p(s.joint_at1)} {_p(s.joint_at3)} {_p(s.service_at1)} "
+            f"{_p(s.baro_at1):>6} {_p(s.controls_inconclusive):>7} {_p(s.false_confident_rate):>6}"
         )
     return "\n".join(lines)

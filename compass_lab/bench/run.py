@@ -21,7 +21,7 @@ import httpx
 
 from compass_lab.bench.baselines import baseline_onset, rank_components
 from compass_lab.bench.metrics import Row, Summary, summarise
-from compass_lab.bench.report import render
+from compass_lab.bench.report import render, render_families
 from compass_lab.datasets import DEFAULT_DATASET, TelemetryBuilder, load_dataset
 from compass_lab.model import Scenario, Split
 from compass_worker.domain.events import NullSink
@@ -150,6 +150,9 @@ def run_bench(
     rows = _with_baselines(rows, by_id, data.build_telemetry)
     summaries = {split: summarise([r for r in rows if r.split == split]) for split in splits}
     print(render(summaries))
+    family_of = {s.id: s.system for s in scenarios}
+    if len(set(family_of.values())) > 1:
+        print(render_families(rows, family_of))
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
         stamp = time.strftime("%Y%m%d-%H%M%S")

@@ -220,6 +220,11 @@ def _scenario(
         bp = replace(bp, symptom_candidates=prefs)
         recipe = replace(recipe, blueprint=bp)
         symptom = choose(sim, bp, local)
+        if symptom.salience <= 1.0 and bp.magnitude < 1.0:  # nothing visible: the loud version of it
+            bp = replace(bp, magnitude=1.0)
+            recipe = replace(recipe, blueprint=bp)
+            sim = simulate(recipe)
+            symptom = choose(sim, bp, np.random.default_rng([seed, 8]))
         symptom_component, text = symptom.component, symptom.text
     reds = tuple(_describe(d, start) for d in bp.distractors[(1 if fault is None else 0) :])
     title = (

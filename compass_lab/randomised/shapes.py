@@ -241,22 +241,30 @@ def _want(b: _Builder, needs: frozenset[Need], need: Need, size: int, p: float) 
     return need in needs or (b.count() < size - 1 and b.rng.random() < p)
 
 
-def _stores(b: _Builder, owner: str, layer: int, needs: frozenset[Need], size: int, shared: str = "") -> None:
-    """Data stores behind one service: its own (or a shared) database, maybe a cache in front."""
+def _stores(b: _Builder, owner: str, layer: int, needs: frozenset[Need], size: int) -> None:
+    """Data stores behind one service: its own database, sometimes behind a read-through cache."""
     rng = b.rng
-    db = shared
-    first_sql = _want(b, needs, "sql", size, 0.6) and not any(e.protocol == "sql" for e in b.edges)
-    if not db and (first_sql or (b.count() < size - 1 and rng.random() < 0.45)):
-        db = b.database(layer + 1)
-    if not db:
-        return
     has_cache = any(e.protocol == "redis" for e in b.edges)
-    if (not has_cache and "cache" in needs) or (b.count() < size - 1 and rng.random() < 0.3):
-        b.cached_read(owner, b.cache(layer + 1), db)
-        if rng.random() < 0.6:
-            b.sql(owner, db, write=True)
-    else:
-        b.sql(owner, db, write=rng.random() < 0.6)
+    if ("cache" in needs and not has_cache) or (b.count() < size - 2 and rng.random() < 0.2):
+        # the database behind a cache is loaded by the cache's misses only, so losing the cache hurts
+        b.cached_read(owner, b.cache(layer + 1), b.database(layer + 1))
+        return
+    first_sql = _want(b, needs, "sql", size, 0.6) and not any(e.protocol == "sql" for e in b.edges)
+    if first_sql or (b.count() < size - 1 and rng.random() < 0.45):
+        b.sql(owner, b.database(layer + 1), write=rng.random() < 0.6)
+
+
+def _reaches(b: _Builder, src: str, dst: str) -> bool:
+    seen, frontier = {src}, [src]
+    while frontier:
+        cur = frontier.pop()
+        if cur == dst:
+            return True
+        for e in b.edges:
+            if e.caller == cur and e.protocol != "consume" and e.callee not in seen:
+                seen.add(e.callee)
+                frontier.append(e.callee)
+    return False
 
 
 def _maybe_pipeline(b: _Builder, producer: str, layer: int, needs: frozenset[Need], size: int) -> None:
@@ -264,13 +272,14 @@ def _maybe_pipeline(b: _Builder, producer: str, layer: int, needs: frozenset[Nee
         return
     if _want(b, needs, "queue", size, 0.5):
         _q, worker = b.pipeline(producer, layer)
-        dbs = [n for n, s in b.specs.items() if s.node.kind == "database"]
-        if dbs and b.rng.random() < 0.7:
+        cached = {e.callee for e in b.edges if e.fallback_of}
+        dbs = [n for n, s in b.specs.items() if s.node.kind == "database" and n not in cached]
+        # a worker calling back into its producer's callers would feed its own queue: never
+        callees = [s for s in b.services() if s != producer and not _reaches(b, s, producer)]
+        if dbs and (b.rng.random() < 0.7 or not callees):
             b.sql(worker, str(b.rng.choice(dbs)), write=True)
-        else:
-            callees = [s for s in b.services() if s != producer]
-            if callees:
-                b.call(worker, str(b.rng.choice(callees)), 1.0, 0.5)
+        elif callees:
+            b.call(worker, str(b.rng.choice(callees)), 1.0, 0.5)
 
 
 def _layered(b: _Builder, size: int, needs: frozenset[Need]) -> None:
@@ -357,8 +366,7 @@ def _hub(b: _Builder, size: int, needs: frozenset[Need]) -> None:
     if shared and not any(e.callee == shared for e in b.edges):
         b.sql(spokes[0], shared, write=True)
     if "cache" in needs or (b.count() < size and rng.random() < 0.5):
-        db = shared or b.database(3)
-        b.cached_read(str(rng.choice(spokes)), b.cache(3), db)
+        b.cached_read(str(rng.choice(spokes)), b.cache(3), b.database(3))
     _maybe_pipeline(b, hub, 2, needs, size)
     while b.count() < size:
         leaf = b.service(3)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import subprocess
+import sys
 from collections import Counter
 
 import numpy as np
@@ -87,6 +90,40 @@ def test_same_seed_same_telemetry() -> None:
     assert again is not first
     assert _same(first, again)
     assert not _same(first, build_telemetry(scenarios()[1]))
+
+
+_DIGEST_SRC = """
+def digest(tel):
+    h = hashlib.sha256()
+    for s in tel.series:
+        h.update(repr(sorted(s.labels.items())).encode())
+        h.update(s.values.tobytes())
+    for st in tel.log_streams:
+        h.update(repr((sorted(st.labels.items()), st.lines)).encode())
+    h.update(repr(tel.spans).encode())
+    return h.hexdigest()
+"""
+_namespace: dict[str, object] = {"hashlib": hashlib}
+exec(_DIGEST_SRC, _namespace)  # the same digest here and in the child process
+digest = _namespace["digest"]
+_CHILD = (
+    "import hashlib, sys\n"
+    "from compass_lab.randomised import build_telemetry, scenarios\n"
+    + _DIGEST_SRC
+    + "print(digest(build_telemetry(next(x for x in scenarios() if x.id == sys.argv[1]))))\n"
+)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(400)  # the child process plans the whole dataset again
+def test_same_seed_same_telemetry_in_another_process() -> None:
+    """The lab server and the benchmark build telemetry in different processes: they must agree."""
+    s = next(x for x in scenarios() if x.conventions == "statsd-mapper")
+    other = subprocess.run(
+        [sys.executable, "-c", _CHILD, s.id], capture_output=True, text=True, check=True, timeout=300
+    )
+    assert callable(digest)
+    assert other.stdout.strip() == digest(build_telemetry(s))
 
 
 def test_a_scenario_that_is_not_the_datasets_is_refused() -> None:

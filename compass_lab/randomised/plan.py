@@ -22,7 +22,7 @@ from compass_lab.randomised.simulate import simulate
 from compass_lab.scenarios.blueprint import STEP_S, Blueprint, Distractor, DistractorKind
 from compass_lab.scenarios.catalog import _control_symptom, _describe, _distractors, _symptom_candidates
 from compass_lab.scenarios.faults import FAULT_IDS, MIN_LEAD_MIN, Candidate, affected_services, candidates
-from compass_lab.scenarios.symptom import choose
+from compass_lab.scenarios.symptom import choose, hhmm
 from compass_lab.scenarios.topology import System
 
 PER_FAULT = 4
@@ -70,6 +70,17 @@ _SERVICE_KEY = {
 
 
 @dataclass(frozen=True)
+class Anomaly:
+    """A second, unrelated fault elsewhere in the system, at about the same time (not the answer)."""
+
+    fault: str
+    component: str
+    variant: str
+    magnitude: float
+    onset_idx: int
+
+
+@dataclass(frozen=True)
 class Recipe:
     """Everything `build_telemetry` needs beyond the public scenario."""
 
@@ -82,6 +93,7 @@ class Recipe:
     drift_kind: str  # "" | "cadvisor_legacy" | "service_key"
     drift_idx: int
     drift_key: str
+    second: Anomaly | None = None  # a concurrent, unrelated real anomaly
 
 
 def _system(rng: np.random.Generator, fam: Family, fault: str | None) -> tuple[System, Candidate | None]:
@@ -97,6 +109,48 @@ def _system(rng: np.random.Generator, fam: Family, fault: str | None) -> tuple[S
             continue
         return system, pool[int(rng.integers(0, len(pool)))]
     raise RuntimeError(f"no generated {fam.shape} system fits {fault}")
+
+
+_SECOND = {"cpu_saturation": "hot_loop", "dependency_latency": "slow", "db_slow_queries": "missing_index"}
+_SECOND |= {"cache_failure": "evictions"}
+
+
+def _downstream(system: System, name: str) -> set[str]:
+    out, frontier = set(), [name]
+    while frontier:
+        cur = frontier.pop()
+        for e in system.calls_of(cur):
+            if e.callee not in out:
+                out.add(e.callee)
+                frontier.append(e.callee)
+    return out
+
+
+def _unrelated(
+    rng: np.random.Generator, system: System, truth: str, symptom: str, onset_idx: int
+) -> Anomaly | None:
+    """A real anomaly that neither the culprit nor the alerting component can see (nor cause)."""
+    if truth in system.hosts or truth == "coredns":
+        return None
+    related = {truth, symptom, *system.ancestors(truth), *_downstream(system, truth)}
+    options = []
+    for fault, variant in sorted(_SECOND.items()):
+        try:
+            pool = candidates(system, fault)
+        except ValueError:
+            continue
+        for c in pool:
+            if c.variant != variant or c.component in related:
+                continue
+            if symptom in system.ancestors(c.component) or truth in system.ancestors(c.component):
+                continue
+            options.append((fault, c))
+    if not options:
+        return None
+    fault, c = options[int(rng.integers(0, len(options)))]
+    return Anomaly(
+        fault, c.component, c.variant, float(rng.uniform(0.4, 1.0)), onset_idx + int(rng.integers(-40, 20))
+    )
 
 
 def _hops(system: System, roots: list[str]) -> dict[str, int]:
@@ -227,6 +281,15 @@ def _scenario(
             symptom = choose(sim, bp, np.random.default_rng([seed, 8]))
         symptom_component, text = symptom.component, symptom.text
     reds = tuple(_describe(d, start) for d in bp.distractors[(1 if fault is None else 0) :])
+    if fault is not None and truth is not None and local.random() < 0.3:
+        second = _unrelated(local, system, truth, symptom_component, onset_idx)
+        if second is not None:
+            recipe = replace(recipe, second=second)
+            t = hhmm(start + second.onset_idx * STEP_S)
+            reds += (
+                f"unrelated {second.fault} on {second.component} from {t} "
+                f"(never reaches {symptom_component})",
+            )
     title = (
         f"{fault} on {truth} ({bp.variant}), seen as: {text}"
         if fault

@@ -17,7 +17,7 @@ from compass_lab.randomised import degrade
 from compass_lab.randomised.conventions import CONVENTIONS, apply, relabel_logs
 from compass_lab.randomised.onset import snapshot, soften
 from compass_lab.scenarios import distractors
-from compass_lab.scenarios.blueprint import Blueprint
+from compass_lab.scenarios.blueprint import STEP_S, Blueprint
 from compass_lab.scenarios.faults import inject
 from compass_lab.scenarios.render_app import render_app
 from compass_lab.scenarios.render_infra import InfraRenderer
@@ -27,10 +27,10 @@ from compass_lab.scenarios.series_out import SeriesOut
 from compass_lab.scenarios.simulate import Sim
 
 if TYPE_CHECKING:
-    from compass_lab.randomised.plan import Recipe
+    from compass_lab.randomised.plan import Anomaly, Recipe
 
 
-def _simulate(bp: Blueprint, gradual: int) -> Sim:
+def _simulate(bp: Blueprint, gradual: int, second: Anomaly | None) -> Sim:
     sim = Sim(bp)
     rng = np.random.default_rng([bp.seed, 5])
     for d in bp.distractors:
@@ -39,12 +39,16 @@ def _simulate(bp: Blueprint, gradual: int) -> Sim:
     inject(sim, bp)
     if before is not None:
         soften(sim, before, bp.onset_idx, gradual)
+    if second is not None:  # the library's injector, pointed at another component and time
+        onset = bp.start + second.onset_idx * STEP_S
+        other = replace(bp, fault=second.fault, component=second.component, variant=second.variant)
+        inject(sim, replace(other, magnitude=second.magnitude, onset=onset, lookalike_group=None))
     sim.run()
     return sim
 
 
 def simulate(recipe: Recipe) -> Sim:
-    return _simulate(recipe.blueprint, recipe.gradual)
+    return _simulate(recipe.blueprint, recipe.gradual, recipe.second)
 
 
 def _series(sim: Sim, bp: Blueprint) -> tuple[Series, ...]:
@@ -61,7 +65,7 @@ def render(recipe: Recipe) -> TelemetrySet:
     if recipe.affected_pods and bp.component is not None:
         pods = sim.comps[bp.component].pods
         spared = [p.name for p in pods[recipe.affected_pods :] if p.start == 0]
-        clean = _series(_simulate(replace(bp, fault=None), 0), bp)
+        clean = _series(_simulate(replace(bp, fault=None), 0, recipe.second), bp)
         series = degrade.only_pods(series, clean, spared)
     family = CONVENTIONS[recipe.family.convention]
     series = apply(family, series, sim.ts)

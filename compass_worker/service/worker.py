@@ -15,6 +15,7 @@ from arq.connections import RedisSettings
 from arq.typing import StartupShutdown
 from arq.worker import Function, Worker
 
+from compass_worker.alerts.jobs import ALERT_TRIES, process_alert, record_api_feedback, refresh_alert_incident
 from compass_worker.contracts import JobName
 from compass_worker.knowledge.embedders.protocol import Embedder
 from compass_worker.service.context import CTX_KEY, ServiceContext
@@ -43,6 +44,15 @@ def functions(config: WorkerConfig) -> list[Function]:
         func(record_feedback, name=JobName.FEEDBACK, timeout=short, max_tries=FEEDBACK_TRIES),
         func(record_resolution, name=JobName.RESOLUTION, timeout=short, max_tries=FEEDBACK_TRIES),
         func(cost_report_job, name=JobName.COST_REPORT, timeout=short, max_tries=2),
+        *alert_functions(short),
+    ]
+
+
+def alert_functions(timeout_s: float) -> list[Function]:
+    return [
+        func(process_alert, name=JobName.PROCESS_ALERT, timeout=timeout_s, max_tries=ALERT_TRIES),
+        func(refresh_alert_incident, name=JobName.REFRESH_ALERT_INCIDENT, timeout=timeout_s, max_tries=3),
+        func(record_api_feedback, name=JobName.API_FEEDBACK, timeout=timeout_s, max_tries=3),
     ]
 
 
@@ -74,6 +84,7 @@ class WorkerSettings:
         func(record_feedback, name=JobName.FEEDBACK, max_tries=FEEDBACK_TRIES),
         func(record_resolution, name=JobName.RESOLUTION, max_tries=FEEDBACK_TRIES),
         func(cost_report_job, name=JobName.COST_REPORT, max_tries=2),
+        *alert_functions(30.0),
     ]
     on_startup = _startup(None, None, None)
     on_shutdown = shutdown

@@ -10,9 +10,10 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 from arq.connections import ArqRedis
-from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from redis.exceptions import RedisError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -50,6 +51,40 @@ Period = Literal["today", "7d", "30d"]
 _PERIODS = {"today": timedelta(days=1), "7d": timedelta(days=7), "30d": timedelta(days=30)}
 
 
+_bearer = HTTPBearer(auto_error=False, description="a token from `compass api-token create`")
+
+
+async def _caller(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Caller:
+    pool: LazyPool = request.app.state.pool
+    try:
+        return await authenticate(await pool.get(), credentials.credentials if credentials else None)
+    except DB_ERRORS as exc:
+        raise ProblemError(503, f"database unavailable: {type(exc).__name__}") from None
+
+
+async def _reader(who: Annotated[Caller, Depends(_caller)]) -> Caller:
+    who.require("read")
+    return who
+
+
+async def _feedback_giver(who: Annotated[Caller, Depends(_caller)]) -> Caller:
+    who.require("feedback")
+    return who
+
+
+async def _admin(who: Annotated[Caller, Depends(_caller)]) -> Caller:
+    who.require("admin")
+    return who
+
+
+# Module level, so that FastAPI resolves them from these (string) annotations.
+Reader = Annotated[Caller, Depends(_reader)]
+FeedbackGiver = Annotated[Caller, Depends(_feedback_giver)]
+Admin = Annotated[Caller, Depends(_admin)]
+
+
 def _page(items: list[object], more: bool, limit: int, offset: int) -> dict[str, object]:
     return {"items": items, "limit": limit, "offset": offset, "next_offset": offset + limit if more else None}
 
@@ -63,6 +98,7 @@ def create_api(pool: LazyPool, redis: ArqRedis) -> FastAPI:
         redoc_url=None,
         responses=problem_responses(401, 403, 422, 503),
     )
+    api.state.pool = pool
 
     @api.exception_handler(ProblemError)
     async def _problem(_: Request, exc: ProblemError) -> JSONResponse:
@@ -78,20 +114,6 @@ def create_api(pool: LazyPool, redis: ArqRedis) -> FastAPI:
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         return problem_response(exc.status_code, str(exc.detail))
 
-    async def caller(authorization: Annotated[str | None, Header()] = None) -> Caller:
-        try:
-            return await authenticate(await pool.get(), authorization)
-        except DB_ERRORS as exc:
-            raise ProblemError(503, f"database unavailable: {type(exc).__name__}") from None
-
-    def scoped(scope: Literal["read", "feedback", "admin"]) -> object:
-        async def check(who: Annotated[Caller, Depends(caller)]) -> Caller:
-            who.require(scope)
-            return who
-
-        return Depends(check)
-
-    Reader = Annotated[Caller, scoped("read")]
     not_found = problem_responses(404)
 
     @api.get("/health")
@@ -168,9 +190,7 @@ def create_api(pool: LazyPool, redis: ArqRedis) -> FastAPI:
         status_code=202,
         responses={**not_found, **problem_responses(503)},
     )
-    async def give_feedback(
-        investigation_id: UUID, body: FeedbackIn, who: Annotated[Caller, scoped("feedback")]
-    ) -> FeedbackQueued:
+    async def give_feedback(investigation_id: UUID, body: FeedbackIn, who: FeedbackGiver) -> FeedbackQueued:
         """Confirm the verdict, or correct it with the actual component and fault."""
         if body.kind == "correct" and not body.component:
             raise ProblemError(422, "a correction needs the actual component (and preferably its fault)")
@@ -202,13 +222,13 @@ def create_api(pool: LazyPool, redis: ArqRedis) -> FastAPI:
         return Page[PatternOut].model_validate(_page(list(items), more, limit, offset))
 
     @api.post("/tokens", status_code=201)
-    async def new_token(body: TokenIn, who: Annotated[Caller, scoped("admin")]) -> TokenCreated:
+    async def new_token(body: TokenIn, who: Admin) -> TokenCreated:
         """Create a token (shown once)."""
         token_id, token = await create_token(await pool.get(), body.name, list(body.scopes), who.name)
         return TokenCreated(id=token_id, name=body.name, scopes=sorted(set(body.scopes)), token=token)
 
     @api.delete("/tokens/{token_id}", status_code=204, responses=not_found)
-    async def revoke_token(token_id: UUID, _: Annotated[Caller, scoped("admin")]) -> None:
+    async def revoke_token(token_id: UUID, _: Admin) -> None:
         """Revoke a token."""
         done = await (await pool.get()).execute(
             "UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL", token_id

@@ -24,10 +24,10 @@ class Caller:
             raise ProblemError(403, f"this token lacks the {scope!r} scope")
 
 
-async def authenticate(pool: asyncpg.Pool[asyncpg.Record], authorization: str | None) -> Caller:
-    scheme, _, token = (authorization or "").partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token.startswith(API_TOKEN_PREFIX) or len(token) > 200:
+async def authenticate(pool: asyncpg.Pool[asyncpg.Record], token: str | None) -> Caller:
+    """The caller behind a bearer token (the header's scheme is checked by the framework)."""
+    token = (token or "").strip()
+    if not token.startswith(API_TOKEN_PREFIX) or len(token) > 200:
         raise ProblemError(
             401, "a bearer token is required (compass api-token create)", {"WWW-Authenticate": "Bearer"}
         )

@@ -67,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     _optional(sub, "compass_bot.cli", "add_bot_commands")
     _optional(sub, "compass_worker.service.cli", "add_worker_commands")
     _optional(sub, "compass_worker.cost.cli", "add_cost_commands")
+    _optional(sub, "compass_worker.knowledge.api_tokens", "add_api_token_commands")
     return parser
 
 

@@ -49,7 +49,7 @@ _CATEGORY_WORDS: Final[tuple[tuple[Category, str], ...]] = (
     (
         "data",
         r"replication|replica lag|\blag\b.*replic|corrupt|data loss|checksum|inconsisten|backup"
-        r"|\bstale data|wal\b|split.?brain|dead.?letter|\bdlq\b",
+        r"|\bstale data|\bwal\b|split.?brain|dead.?letter|\bdlq\b",
     ),
     (
         "availability",
@@ -65,14 +65,14 @@ _CATEGORY_WORDS: Final[tuple[tuple[Category, str], ...]] = (
     ),
     (
         "errors",
-        r"error|5xx|4xx|\b50[0-4]\b|failure|failed|exception|panic|errors? rate|reject|429|throttl"
-        r"|rate.?limit",
+        r"error|5xx|4xx|\b50[0-4]\b|failure|failed|exception|panic|errors? rate|reject|\b429\b"
+        r"|rate.?limit|quota",
     ),
     (
         "saturation",
         r"cpu|memory|\bmem\b|disk|space|inode|filesystem|saturat|exhaust|pool|connections?"
         r"|throttl|capacity|full|heap|file descriptors|\bfds?\b|load average|usage|utili[sz]ation"
-        r"|surge|traffic",
+        r"|surge|traffic|request rate|throughput|\brps\b|baseline",
     ),
 )
 _CATEGORY_PATTERNS: Final = tuple((cat, re.compile(words, re.IGNORECASE)) for cat, words in _CATEGORY_WORDS)

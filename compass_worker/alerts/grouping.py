@@ -5,8 +5,11 @@ In order, the first that holds wins:
 1. `fingerprint` — the same alert (re-fired, or a resolve) belongs where it was;
 2. `group_key`   — Alertmanager/Grafana already grouped it with alerts of that incident;
 3. `component`   — it is about a component the incident's alerts are about;
-4. `dependency`  — its component calls, or is called by, one of the incident's (transitively): a caller's
-                   symptom and its callee's cause are one incident;
+4. `dependency`  — its component calls one of the incident's (transitively): a caller inherits its callee's
+                   fault, so its alert is a symptom of the running incident. The other way round — a
+                   component the incident's components call — joins only while the incident is young
+                   (`cause_window_s` after it opened): a cause alerting just after its symptoms. Later, a
+                   callee of a busy top-level service is more likely a new, unrelated fault;
 5. `similar`     — its text is close to the incident's (cosine similarity of embeddings, pgvector), when
                    components cannot be compared (either side names none): the same alert rule firing on
                    two unrelated services is two incidents, however alike the texts;
@@ -59,6 +62,7 @@ class Candidate:
     id: UUID
     group_key: str
     components: tuple[str, ...]
+    opened_at: datetime
     last_alert_at: datetime
     similarity: float | None  # None: no comparable embedding
 
@@ -79,8 +83,9 @@ class DependencyGraph:
                     todo.append(nxt)
         return seen
 
-    def related(self, a: str, b: str) -> bool:
-        return a != b and (b in self._reach(a) or a in self._reach(b))
+    def calls(self, a: str, b: str) -> bool:
+        """`a` depends on `b`, directly or through others."""
+        return a != b and b in self._reach(a)
 
 
 @dataclass(frozen=True)
@@ -91,12 +96,14 @@ class Decision:
 
 def decide(
     *,
+    at: datetime,
     fingerprint_incident: UUID | None,
     group_key: str,
     component: str | None,
     candidates: Sequence[Candidate],
     graph: DependencyGraph,
     similarity: float,
+    cause_window_s: float = 300.0,
 ) -> Decision:
     if fingerprint_incident is not None:
         return Decision(fingerprint_incident, "fingerprint")
@@ -109,7 +116,11 @@ def decide(
             if component in c.components:
                 return Decision(c.id, "component")
         for c in recent:
-            if any(graph.related(component, other) for other in c.components):
+            young = (at - c.opened_at).total_seconds() <= cause_window_s
+            if any(
+                graph.calls(component, other) or (young and graph.calls(other, component))
+                for other in c.components
+            ):
                 return Decision(c.id, "dependency")
     best = max(
         (

@@ -4,7 +4,7 @@ COMPASS_ALERT_ROUTES        JSON object, label match → Slack channel, first ma
                             {"team=payments": "C0PAY", "service=checkout": "C0CHK"}
 COMPASS_ALERT_CHANNEL       the channel for alerts no route matches (unset: such incidents are only recorded)
 COMPASS_ALERT_CHANNEL_RATE  new-incident root messages per channel per minute (a storm waits, never floods)
-COMPASS_ALERT_WINDOW_S      how long after an incident's last alert a related alert still joins it
+COMPASS_ALERT_WINDOW_S      how long after an incident's last alert a related alert still joins it (300 s)
 COMPASS_ALERT_SIMILARITY    cosine similarity from which alert texts count as "the same problem"
 COMPASS_ALERT_DEPENDENCIES  JSON file {component: [components it calls]}: related alerts on a dependency path
 COMPASS_ALERT_INVESTIGATE   start an investigation for each new incident (default true)
@@ -25,7 +25,7 @@ class AlertSettings(BaseSettings):
     routes: dict[str, str] = Field(default_factory=dict)
     channel: str | None = None
     channel_rate: int = Field(default=6, ge=1, le=600)
-    window_s: float = Field(default=900.0, ge=10.0, le=86400.0)
+    window_s: float = Field(default=300.0, ge=10.0, le=86400.0)
     similarity: float = Field(default=0.85, gt=0.0, le=1.0)
     dependencies: Path | None = None
     investigate: bool = True

@@ -104,6 +104,7 @@ class GroupingPolicy(BaseModel):
     window_s: float
     similarity: float
     graph: DependencyGraph
+    cause_window_s: float = 300.0
 
 
 Classifier = Callable[[StoredAlert], Classification]
@@ -150,7 +151,7 @@ class AlertIncidentStore:
                 alert.id,
             )
             rows = await conn.fetch(
-                """SELECT id, group_key, components, last_alert_at,
+                """SELECT id, group_key, components, opened_at, last_alert_at,
                           CASE WHEN embedding_model = $4 THEN 1 - (embedding <=> $3) END AS similarity
                    FROM alert_incidents
                    WHERE status = 'firing' AND last_alert_at >= $1 AND opened_at <= $2""",
@@ -164,18 +165,21 @@ class AlertIncidentStore:
                     id=r["id"],
                     group_key=r["group_key"],
                     components=tuple(r["components"]),
+                    opened_at=r["opened_at"],
                     last_alert_at=r["last_alert_at"],
                     similarity=r["similarity"],
                 )
                 for r in rows
             ]
             decision = decide(
+                at=alert.starts_at,
                 fingerprint_incident=same,
                 group_key=alert.group_key,
                 component=alert.component,
                 candidates=candidates,
                 graph=policy.graph,
                 similarity=policy.similarity,
+                cause_window_s=policy.cause_window_s,
             )
             label = classify(alert)
             if decision.incident_id is None:

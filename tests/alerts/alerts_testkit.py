@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 
+from compass_bot.settings import BotSettings
 from compass_bot.testing import FakeSlack, SlackMessage
 from compass_worker.alerts.settings import AlertSettings
 from compass_worker.knowledge.settings import EmbedderKind, KnowledgeSettings
@@ -102,3 +103,18 @@ def roots(slack: FakeSlack, channel: str = CHANNEL) -> list[SlackMessage]:
 
 def verdicts(messages: list[SlackMessage]) -> list[SlackMessage]:
     return [m for m in messages if any(isinstance(b, dict) and b.get("type") == "actions" for b in m.blocks)]
+
+
+def bot_settings(redis_url: str, slack_url: str, db_url: str) -> BotSettings:
+    return BotSettings.model_validate(
+        {
+            "slack_bot_token": SLACK_TOKEN,
+            "slack_signing_secret": SIGNING_SECRET,
+            "slack_api_url": slack_url,
+            "redis_url": redis_url,
+            "database_url": db_url,
+            "alertmanager_token": AM_TOKEN,
+            "grafana_hmac_secret": GRAFANA_SECRET,
+            "outbox_interval_s": 0.2,
+        }
+    )

@@ -9,12 +9,11 @@ from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
-from alerts_testkit import AM_TOKEN, GRAFANA_SECRET, SIGNING_SECRET, SLACK_TOKEN, worker_config
+from alerts_testkit import bot_settings, worker_config
 from arq.connections import ArqRedis
 from arq.worker import Worker
 
 from compass_bot.app import Edge, create_edge
-from compass_bot.settings import BotSettings
 from compass_bot.testing import FakeSlack, RedisServer
 from compass_lab.harness import lab_server, scenario_mcp_config
 from compass_lab.model import Scenario
@@ -33,21 +32,6 @@ def scenario() -> Scenario:
 def lab(scenario: Scenario) -> Iterator[LabServer]:
     with lab_server([scenario], scenario.id) as server:
         yield server
-
-
-def bot_settings(redis_url: str, slack_url: str, db_url: str) -> BotSettings:
-    return BotSettings.model_validate(
-        {
-            "slack_bot_token": SLACK_TOKEN,
-            "slack_signing_secret": SIGNING_SECRET,
-            "slack_api_url": slack_url,
-            "redis_url": redis_url,
-            "database_url": db_url,
-            "alertmanager_token": AM_TOKEN,
-            "grafana_hmac_secret": GRAFANA_SECRET,
-            "outbox_interval_s": 0.2,
-        }
-    )
 
 
 @pytest.fixture

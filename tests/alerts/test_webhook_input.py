@@ -8,10 +8,16 @@ import json
 
 import httpx
 import pytest
-from alerts_testkit import AM_TOKEN, GRAFANA_SECRET, alert_body, post_alertmanager, reference_body
+from alerts_testkit import (
+    AM_TOKEN,
+    GRAFANA_SECRET,
+    alert_body,
+    bot_settings,
+    post_alertmanager,
+    reference_body,
+)
 from arq.connections import ArqRedis
 from arq.constants import default_queue_name
-from conftest import bot_settings
 
 from compass_bot.app import create_edge
 from compass_bot.testing import FakeSlack, RedisServer

@@ -8,8 +8,8 @@ import json
 import uuid
 
 import httpx
+from api_testkit import AM_TOKEN, create_token, seed_investigation
 from arq.connections import ArqRedis
-from conftest import AM_TOKEN, create_token, seed_investigation
 
 from compass_bot.testing import FakeSlack, RedisServer
 from compass_worker.alerts.settings import AlertSettings

@@ -8,7 +8,7 @@ import asyncio
 import httpx
 import hypothesis
 import schemathesis
-from conftest import AM_TOKEN, ServerThread, create_token, seed_investigation
+from api_testkit import AM_TOKEN, ServerThread, create_token, seed_investigation
 from hypothesis import HealthCheck, Phase
 from schemathesis.checks import (
     content_type_conformance,

@@ -11,6 +11,8 @@ from uuid import UUID
 
 import asyncpg
 
+from compass_worker.contracts import FAULT_CATEGORIES
+
 from .schemas import (
     AlertOut,
     CostBucketOut,
@@ -29,8 +31,9 @@ from .schemas import (
 Pool: TypeAlias = "asyncpg.Pool[asyncpg.Record]"  # generic only to the type checker
 
 _INCIDENT = """
-SELECT a.*, v.id AS investigation_id
+SELECT a.*, v.id AS investigation_id, d.fault AS verdict_fault
 FROM alert_incidents a LEFT JOIN investigations v ON v.idempotency_key = a.investigation_key
+     LEFT JOIN verdicts d ON d.investigation_id = v.id
 """
 
 
@@ -41,6 +44,8 @@ def _incident(r: asyncpg.Record) -> IncidentOut:
         component=r["component"],
         severity=r["severity"],
         category=r["category"],
+        evidence_category=FAULT_CATEGORIES.get(r["verdict_fault"] or ""),
+        verdict_fault=r["verdict_fault"],
         status=r["status"],
         alert_count=r["alert_count"],
         channel=r["channel"],

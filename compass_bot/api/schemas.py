@@ -50,7 +50,9 @@ class IncidentOut(_Out):
     title: str
     component: str | None
     severity: Severity
-    category: Category
+    category: Category  # from the alerts' labels and words
+    evidence_category: Category | None  # from the investigation's verdict (its fault), once there is one
+    verdict_fault: str | None
     status: IncidentStatus
     alert_count: int
     channel: str | None

@@ -3,7 +3,7 @@ open incidents within the window; the store applies them under a lock.
 
 In order, the first that holds wins:
 1. `fingerprint` — the same alert (re-fired, or a resolve) belongs where it was;
-2. `group_key`   — Alertmanager/Grafana already grouped it with alerts of that incident;
+2. `group_key`   — Alertmanager/Grafana already grouped it with an alert of that incident;
 3. `component`   — it is about a component the incident's alerts are about;
 4. `dependency`  — its component calls one of the incident's (transitively): a caller inherits its callee's
                    fault, so its alert is a symptom of the running incident. The other way round — a
@@ -60,7 +60,7 @@ def component_of(labels: Mapping[str, str]) -> str | None:
 @dataclass(frozen=True)
 class Candidate:
     id: UUID
-    group_key: str
+    shares_group_key: bool  # one of its alerts has the new alert's group key
     components: tuple[str, ...]
     opened_at: datetime
     last_alert_at: datetime
@@ -98,7 +98,6 @@ def decide(
     *,
     at: datetime,
     fingerprint_incident: UUID | None,
-    group_key: str,
     component: str | None,
     candidates: Sequence[Candidate],
     graph: DependencyGraph,
@@ -109,7 +108,7 @@ def decide(
         return Decision(fingerprint_incident, "fingerprint")
     recent = sorted(candidates, key=lambda c: c.last_alert_at, reverse=True)
     for c in recent:
-        if c.group_key == group_key:
+        if c.shares_group_key:
             return Decision(c.id, "group_key")
     if component is not None:
         for c in recent:

@@ -151,19 +151,22 @@ class AlertIncidentStore:
                 alert.id,
             )
             rows = await conn.fetch(
-                """SELECT id, group_key, components, opened_at, last_alert_at,
-                          CASE WHEN embedding_model = $4 THEN 1 - (embedding <=> $3) END AS similarity
-                   FROM alert_incidents
-                   WHERE status = 'firing' AND last_alert_at >= $1 AND opened_at <= $2""",
+                """SELECT i.id, i.components, i.opened_at, i.last_alert_at,
+                          EXISTS (SELECT 1 FROM alerts a WHERE a.incident_id = i.id AND a.group_key = $5)
+                              AS shares_group_key,
+                          CASE WHEN i.embedding_model = $4 THEN 1 - (i.embedding <=> $3) END AS similarity
+                   FROM alert_incidents i
+                   WHERE i.status = 'firing' AND i.last_alert_at >= $1 AND i.opened_at <= $2""",
                 alert.starts_at - window,
                 alert.starts_at + window,
                 vector,
                 self._embedder.model_id,
+                alert.group_key,
             )
             candidates = [
                 Candidate(
                     id=r["id"],
-                    group_key=r["group_key"],
+                    shares_group_key=r["shares_group_key"],
                     components=tuple(r["components"]),
                     opened_at=r["opened_at"],
                     last_alert_at=r["last_alert_at"],
@@ -174,7 +177,6 @@ class AlertIncidentStore:
             decision = decide(
                 at=alert.starts_at,
                 fingerprint_incident=same,
-                group_key=alert.group_key,
                 component=alert.component,
                 candidates=candidates,
                 graph=policy.graph,

@@ -10,13 +10,21 @@ import httpx
 from alerts_testkit import CHANNEL, alert_body, post_alertmanager, roots, verdicts
 from arq.worker import Worker
 
+from compass_bot.api.auth import create_token
+from compass_bot.app import Edge
 from compass_bot.testing import FakeSlack
 from compass_lab.model import Scenario
+from compass_worker.contracts import FAULT_CATEGORIES
 from compass_worker.knowledge import KnowledgeStore
 
 
 async def test_alert_to_incident_investigation_verdict_then_duplicate_related_and_resolve(
-    http: httpx.AsyncClient, worker: Worker, slack: FakeSlack, scenario: Scenario, store: KnowledgeStore
+    http: httpx.AsyncClient,
+    edge: Edge,
+    worker: Worker,
+    slack: FakeSlack,
+    scenario: Scenario,
+    store: KnowledgeStore,
 ) -> None:
     first = alert_body(
         name="HighRequestLatency",
@@ -46,6 +54,16 @@ async def test_alert_to_incident_investigation_verdict_then_duplicate_related_an
     stored = await store.investigations.verdict(inv_id)
     assert stored is not None and verdict.text.startswith("Root cause:" if stored.confident else "")
     assert await store.pool.fetchval("SELECT trigger FROM investigations WHERE id = $1", inv_id) == "alert"
+
+    # The REST API shows the incident with its investigation; the verdict's fault gives its evidence category.
+    assert edge.alerting is not None
+    _, token = await create_token(await edge.alerting.pool.get(), "flow", ["read"], "test")
+    [listed] = (await http.get("/api/v1/incidents", headers={"Authorization": f"Bearer {token}"})).json()[
+        "items"
+    ]
+    assert listed["investigation_id"] == str(inv_id) and listed["slack_thread_ts"] == root.ts
+    fault = stored.root_causes[0].fault  # the showcase scenario has a root cause
+    assert (listed["verdict_fault"], listed["evidence_category"]) == (fault, FAULT_CATEGORIES[fault])
 
     # The same alert again (Alertmanager's repeat_interval): absorbed, nothing new anywhere.
     again = await post_alertmanager(http, first)

@@ -7,12 +7,12 @@ from __future__ import annotations
 import asyncio
 
 import httpx
-from alerts_testkit import CHANNEL, alert_body, post_alertmanager, roots, verdicts
+from alerts_testkit import CHANNEL, SIGNING_SECRET, alert_body, post_alertmanager, roots, verdicts
 from arq.worker import Worker
 
 from compass_bot.api.auth import create_token
 from compass_bot.app import Edge
-from compass_bot.testing import FakeSlack
+from compass_bot.testing import FakeSlack, event_request, message_event
 from compass_lab.model import Scenario
 from compass_worker.contracts import FAULT_CATEGORIES
 from compass_worker.knowledge import KnowledgeStore
@@ -64,6 +64,23 @@ async def test_alert_to_incident_investigation_verdict_then_duplicate_related_an
     assert listed["investigation_id"] == str(inv_id) and listed["slack_thread_ts"] == root.ts
     fault = stored.root_causes[0].fault  # the showcase scenario has a root cause
     assert (listed["verdict_fault"], listed["evidence_category"]) == (fault, FAULT_CATEGORIES[fault])
+
+    # The alert's thread is a thread like a mention's: a reply there is a correction, recorded by the worker.
+    snapshot = await store.investigations.snapshot(inv_id)
+    other = next(h.component for h in snapshot.hypotheses if h.component != stored.root_causes[0].component)
+    reply = message_event(
+        CHANNEL, "1900000000.000001", f"no — it was the {other} failover", thread_ts=root.ts
+    )
+    resp = await http.post(
+        "/slack/events", content=(req := event_request(SIGNING_SECRET, reply))[0], headers=req[1]
+    )
+    assert resp.status_code == 200
+    for _ in range(300):
+        if await store.feedback.corrections(inv_id):
+            break
+        await asyncio.sleep(0.05)
+    [correction] = await store.feedback.corrections(inv_id)
+    assert correction.actual.component == other and correction.wrong is not None
 
     # The same alert again (Alertmanager's repeat_interval): absorbed, nothing new anywhere.
     again = await post_alertmanager(http, first)

@@ -110,6 +110,13 @@ def create_api(pool: LazyPool, redis: ArqRedis) -> FastAPI:
         where = ".".join(str(p) for p in err.get("loc", ()))
         return problem_response(422, f"invalid {where or 'request'}: {err.get('msg', '')}")
 
+    async def _unavailable(_: Request, exc: Exception) -> JSONResponse:
+        # The database went away after the pool was opened: the client may retry; it is not a bug.
+        return problem_response(503, f"database unavailable: {type(exc).__name__}", {"Retry-After": "5"})
+
+    for error in DB_ERRORS:
+        api.add_exception_handler(error, _unavailable)
+
     @api.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         return problem_response(exc.status_code, str(exc.detail))

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 import uuid
+from urllib.parse import urlsplit
 
+import asyncpg
 import httpx
 from api_testkit import AM_TOKEN, create_token, seed_investigation
 from arq.connections import ArqRedis
@@ -200,3 +202,20 @@ async def test_investigation_timeline_and_feedback_through_the_worker(
     )
     detail = (await http.get(f"/api/v1/investigations/{inv}", headers=auth(token))).json()
     assert detail["feedback"][0]["channel"] == "api" and detail["timeline"][-1]["kind"] == "feedback"
+
+
+async def test_a_database_lost_after_start_is_a_503_not_a_500(
+    http: httpx.AsyncClient, db_url: str, pg_uri: str
+) -> None:
+    token = await create_token(db_url, "read")
+    assert (await http.get("/api/v1/incidents", headers=auth(token))).status_code == 200  # the pool is open
+    admin = await asyncpg.connect(pg_uri)
+    try:
+        await admin.execute(f"DROP DATABASE {urlsplit(db_url).path.lstrip('/')} WITH (FORCE)")
+    finally:
+        await admin.close()
+    for path in ("/api/v1/incidents", "/api/v1/costs"):
+        resp = await http.get(path, headers=auth(token))
+        assert resp.status_code == 503 and resp.headers["content-type"] == PROBLEM, resp.text
+    health = (await http.get("/api/v1/health")).json()
+    assert health["status"] == "degraded" and health["database"] is False

@@ -28,6 +28,7 @@ from .models import AlertSource, WebhookPayload, to_rows
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 4 * 1024 * 1024
+LOG_EVERY_S = 1.0
 
 
 class Accepted(BaseModel):
@@ -66,8 +67,24 @@ class Webhooks:
         self._redis = redis
         self._auth = auth
         self._metrics = metrics
+        self._logged: dict[str, float] = {}
 
     async def receive(self, source: AlertSource, request: Request) -> Accepted:
+        try:
+            return await self._receive(source, request)
+        except ProblemError as exc:
+            self._log_refusal(source, exc)
+            raise
+
+    def _log_refusal(self, source: str, exc: ProblemError) -> None:
+        """One line per refusal, at most one per second per (source, status): a flood cannot fill the log."""
+        now = time.monotonic()
+        key = f"{source}:{exc.status}"
+        if now - self._logged.get(key, -LOG_EVERY_S) >= LOG_EVERY_S:
+            self._logged[key] = now
+            log.warning("webhook %s refused: %d %s", source, exc.status, exc.detail[:200])
+
+    async def _receive(self, source: AlertSource, request: Request) -> Accepted:
         started = time.perf_counter()
         auth = self._auth.get(source)
         if auth is None or not auth.configured:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 
 import httpx
 import pytest
@@ -187,3 +188,15 @@ async def test_redis_away_alerts_wait_in_the_outbox_then_are_enqueued_once(
         assert await inbox.drain() == 0  # nothing left to send
     assert await redis.zcard(default_queue_name) == 1
     await up.queue.redis.aclose()
+
+
+async def test_a_flood_of_refused_requests_logs_one_line_per_second_without_tracebacks(
+    http: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="compass_bot.webhooks.routes"):
+        for _ in range(50):
+            assert (await http.post("/webhooks/alertmanager", content=b"x")).status_code == 401
+    lines = [r for r in caplog.records if r.name == "compass_bot.webhooks.routes"]
+    assert 1 <= len(lines) <= 3  # 50 refusals within a second or two
+    assert lines[0].getMessage().startswith("webhook alertmanager refused: 401 ")
+    assert all(r.exc_info is None for r in lines)

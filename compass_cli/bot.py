@@ -51,7 +51,7 @@ def run_bot(args: argparse.Namespace) -> int:
         if not 0 < args.port < 65536:
             raise BotConfigError(f"invalid --port {args.port}: use 1-65535")
     except BotConfigError as exc:
-        print(f"compass bot: error: {exc}", file=sys.stderr)
+        print(f"compass: error: {exc}", file=sys.stderr)
         return 2
     print(f"compass bot: listening on http://{args.host}:{args.port}/slack/events", file=sys.stderr)
     asyncio.run(_serve(settings, args.host, args.port, args.socket_mode))

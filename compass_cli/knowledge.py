@@ -13,15 +13,22 @@ import json
 import re
 import sys
 from collections.abc import Callable, Coroutine
-from uuid import UUID
 
 from pydantic import ValidationError
 
+from compass_cli.feedback_input import check_cause, check_id, has_resolution, resolve_id
 from compass_worker.errors import ConfigError, ExternalError
 from compass_worker.knowledge.database import connect, open_target
 from compass_worker.knowledge.errors import InvalidInput
 from compass_worker.knowledge.migrations import migrate
-from compass_worker.knowledge.records import Cause, FeedbackChannel, HistoryEntry
+from compass_worker.knowledge.records import (
+    Cause,
+    CorrectionKind,
+    CorrectionRecord,
+    FeedbackChannel,
+    HistoryEntry,
+    InvestigationStatus,
+)
 from compass_worker.knowledge.scope import Viewer
 from compass_worker.knowledge.settings import KnowledgeSettings
 from compass_worker.knowledge.store import KnowledgeStore
@@ -64,9 +71,12 @@ def _run(command: Callable[[], Coroutine[object, object, int]]) -> int:
     """Run one command; every failure becomes one line on stderr and an exit code."""
     try:
         return asyncio.run(command())
+    except BrokenPipeError:
+        raise  # `compass history | head`: the root command ends quietly
     except ValidationError as exc:
         first = exc.errors()[0]
-        _fail(f"invalid setting {'.'.join(str(p) for p in first['loc'])}: {first['msg']}")
+        msg = str(first["msg"]).removeprefix("Value error, ")
+        _fail(f"invalid setting {'.'.join(str(p) for p in first['loc'])}: {msg}")
         return 2
     except ConfigError as exc:
         _fail(str(exc))
@@ -86,7 +96,7 @@ def _run(command: Callable[[], Coroutine[object, object, int]]) -> int:
 
 
 def _fail(message: str) -> None:
-    print(f"compass: {message}", file=sys.stderr)
+    print(f"compass: error: {message}", file=sys.stderr)
 
 
 async def _migrate(settings: KnowledgeSettings) -> int:
@@ -111,37 +121,49 @@ def parse_cause(text: str) -> Cause:
     return Cause(component=component.strip(), fault=fault)
 
 
-def _parse_id(text: str) -> UUID:
-    try:
-        return UUID(text)
-    except ValueError:
-        raise InvalidInput(f"not an investigation id: {text!r} (see `compass history`)") from None
-
-
 async def _feedback(settings: KnowledgeSettings, args: argparse.Namespace) -> int:
-    investigation_id = _parse_id(args.investigation_id)
-    actual = parse_cause(args.actual) if args.actual else None
+    wanted = check_id(args.investigation_id)
+    named = parse_cause(args.actual) if args.actual else None
     if args.resolution is not None and not args.resolution.strip():
         raise InvalidInput("--resolution is empty")
     author = args.by or getpass.getuser()
     async with KnowledgeStore.open(settings) as store:
+        investigation_id = await resolve_id(store, wanted)
+        actual = None if named is None else await check_cause(store, investigation_id, named)
+        before = await store.feedback.corrections(investigation_id)
         if actual is None:
-            record = await store.feedback.confirm(
+            record = await _once(before, author) or await store.feedback.confirm(
                 investigation_id, author=author, channel=FeedbackChannel.CLI
             )
         else:
-            record = await store.feedback.correct(
+            record = await _once(before, author, actual) or await store.feedback.correct(
                 investigation_id, actual, author=author, channel=FeedbackChannel.CLI
             )
         if args.resolution:
             await store.feedback.resolve(investigation_id, args.resolution, author=author)
+        resolved = await has_resolution(store, investigation_id)
+    again = " (already recorded)" if any(c.id == record.id for c in before) else ""
     if record.wrong is not None:
-        print(f"recorded: {record.actual} (not {record.wrong}), by {author}")
+        print(f"recorded: {record.actual} (not {record.wrong}), by {record.author}{again}")
     else:
-        print(f"recorded: {record.actual} {record.kind.value}, by {author}")
-    if not args.resolution:
+        print(f"recorded: {record.actual} {record.kind.value}, by {record.author}{again}")
+    if not resolved:
         print('Thanks. What resolved it? Add it with --resolution "..."')
     return 0
+
+
+async def _once(
+    before: list[CorrectionRecord], author: str, actual: Cause | None = None
+) -> CorrectionRecord | None:
+    """The same feedback given again by the same person: keep the first, record nothing new."""
+    if not before:
+        return None
+    last = before[-1]
+    if last.author != author:
+        return None
+    if actual is None:
+        return last if last.kind == CorrectionKind.CONFIRMED else None
+    return last if last.actual == actual else None
 
 
 async def _history(settings: KnowledgeSettings, args: argparse.Namespace) -> int:
@@ -167,7 +189,12 @@ def _print_table(entries: list[HistoryEntry]) -> None:
         print("no investigations yet")
         return
     for e in entries:
-        said = str(e.verdict) if e.verdict else e.status.value
+        if e.verdict is not None:
+            said = str(e.verdict)
+        elif e.status == InvestigationStatus.COMPLETED:
+            said = "inconclusive"  # a completed investigation without a cause: nothing survived
+        else:
+            said = e.status.value
         confirmed = f"  confirmed: {e.confirmed}" if e.confirmed else ""
         similar = f"  ({e.similarity:.2f})" if e.similarity is not None else ""
         when = f"{e.started_at:%Y-%m-%d %H:%M}"

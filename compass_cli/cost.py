@@ -12,25 +12,25 @@ import asyncio
 import json
 from collections.abc import Callable
 from datetime import timedelta
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from compass_cli.errors import EXIT_INTERNAL, EXIT_UNAVAILABLE, EXIT_USAGE, fail, note
-from compass_worker.cost.ledger import StoreLedger, utc_now
-from compass_worker.cost.report import GroupBy, cost_report, render_text
 from compass_worker.engine.incident import parse_duration
 from compass_worker.errors import ConfigError, ExternalError
-from compass_worker.knowledge.settings import KnowledgeSettings
 from compass_worker.reasoners.settings import LlmSettings, load_llm_settings
 
+if TYPE_CHECKING:  # the store is imported when the command runs: `compass --help` stays fast
+    from compass_worker.knowledge.settings import KnowledgeSettings
+
 MAX_SINCE_DAYS = 3660
-KnowledgeFactory = Callable[[], KnowledgeSettings]
+KnowledgeFactory = Callable[[], "KnowledgeSettings"]
 LlmFactory = Callable[[], LlmSettings]
 
 
 def add_cost_commands(
     subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
     *,
-    settings: KnowledgeFactory = KnowledgeSettings,
+    settings: KnowledgeFactory | None = None,
     llm_settings: LlmFactory = load_llm_settings,
 ) -> None:
     p = subparsers.add_parser("cost", help="LLM spend and tokens: by model, phase, investigation")
@@ -49,9 +49,11 @@ def add_cost_commands(
     p.set_defaults(func=lambda args: _run(args, settings, llm_settings))
 
 
-def _run(args: argparse.Namespace, settings: KnowledgeFactory, llm_settings: LlmFactory) -> int:
+def _run(args: argparse.Namespace, settings: KnowledgeFactory | None, llm_settings: LlmFactory) -> int:
+    from compass_worker.knowledge.settings import KnowledgeSettings
+
     try:
-        return asyncio.run(_cost(args, settings(), llm_settings()))
+        return asyncio.run(_cost(args, (settings or KnowledgeSettings)(), llm_settings()))
     except BrokenPipeError:
         raise  # `compass cost --json | head`: the root command ends quietly
     except ConfigError as exc:
@@ -79,6 +81,8 @@ def parse_since(text: str) -> tuple[int, str]:
 
 
 async def _cost(args: argparse.Namespace, settings: KnowledgeSettings, llm: LlmSettings) -> int:
+    from compass_worker.cost.ledger import StoreLedger, utc_now
+    from compass_worker.cost.report import GroupBy, cost_report, render_text
     from compass_worker.knowledge.store import KnowledgeStore
 
     seconds, label = parse_since(args.since) if args.since else (0, None)

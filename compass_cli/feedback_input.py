@@ -61,19 +61,26 @@ def check_fault(fault: str) -> str:
 
 
 async def incident_components(store: KnowledgeStore, investigation_id: UUID) -> list[str]:
-    """The components the investigation saw (its signature), plus the ones its verdict names."""
+    """Every component the investigation considered: what its verdict names (causes, eliminated, the
+    anomaly fingerprint), what its signature saw, the reported service. Empty without a verdict (nothing
+    to check against: an investigation that never finished, or one recorded elsewhere)."""
+    verdict = await store.investigations.verdict(investigation_id)
+    if verdict is None:
+        return []
+    names: dict[str, None] = {}
+    if verdict.incident.service:
+        names[verdict.incident.service] = None
+    for rc in verdict.root_causes:
+        names.setdefault(rc.component)
+    for el in verdict.eliminated:
+        names.setdefault(el.component)
+    for step in verdict.anomalies:
+        names.setdefault(step.component)
     seen = await store.pool.fetchval(
         "SELECT components FROM incident_signatures WHERE investigation_id = $1", investigation_id
     )
-    if not seen:
-        return []  # no record of what it saw (an older or external investigation): nothing to check against
-    names = dict.fromkeys(str(c) for c in seen)
-    verdict = await store.investigations.verdict(investigation_id)
-    if verdict is not None:
-        for rc in verdict.root_causes:
-            names.setdefault(rc.component)
-        for el in verdict.eliminated:
-            names.setdefault(el.component)
+    for c in seen or ():
+        names.setdefault(str(c))
     return sorted(names)
 
 

@@ -13,23 +13,28 @@ import argparse
 import asyncio
 import os
 from contextlib import AsyncExitStack
+from typing import TYPE_CHECKING
 
 from compass_cli.errors import EXIT_NO_TELEMETRY, EXIT_OK, note
 from compass_cli.inputs import incident_from_args
-from compass_cli.llm import cli_ledger, cli_reasoner, load_cli_settings
 from compass_cli.options import output_format
-from compass_cli.output import Output, make_output, no_telemetry, print_document
 from compass_worker.domain.models import Incident
 from compass_worker.errors import ConfigError
-from compass_worker.reasoners.settings import LlmSettings
-from compass_worker.runner import investigate
-from compass_worker.settings import Settings
-from compass_worker.telemetry.config import McpConfig, load_mcp_config
+from compass_worker.reasoners.settings import LlmSettings, load_llm_settings
+from compass_worker.settings import Settings, load_settings
+
+if TYPE_CHECKING:  # the engine, the MCP client and the SDKs load after the input is known to be good
+    from compass_cli.output import Output
+    from compass_worker.telemetry.config import McpConfig
 
 
 async def _run(
     incident: Incident, config: McpConfig, settings: Settings, llm: LlmSettings, out: Output, remember: bool
 ) -> int:
+    from compass_cli.llm import cli_ledger, cli_reasoner
+    from compass_cli.output import no_telemetry, print_document
+    from compass_worker.runner import investigate
+
     investigation_id = None
     async with AsyncExitStack() as stack:
         memory = None
@@ -66,7 +71,7 @@ async def _run(
             if recorded is None and memory.enabled and memory.notice:
                 note(memory.notice)
             investigation_id = recorded
-    dead = no_telemetry(result.queries)
+    dead = no_telemetry(result.verdict, result.queries)
     shown_id = str(investigation_id) if investigation_id else None
     print_document(out.fmt, result.verdict, investigation_id=shown_id, dead=dead)
     if out.fmt == "text" and shown_id:
@@ -81,7 +86,7 @@ async def _run(
 
 
 def run_investigate(args: argparse.Namespace) -> int:
-    settings, llm = load_cli_settings()
+    settings, llm = load_settings(), load_llm_settings()
     fmt = output_format(args)
     incident = incident_from_args(args)
     path = args.mcp_config or settings.mcp_config
@@ -90,6 +95,9 @@ def run_investigate(args: argparse.Namespace) -> int:
             "no MCP servers configured: pass --mcp-config FILE or set COMPASS_MCP_CONFIG "
             "(try `compass lab mcp-config --port 3100` for the lab)"
         )
+    from compass_cli.output import make_output
+    from compass_worker.telemetry.config import load_mcp_config
+
     config = load_mcp_config(path, os.environ)
     out = make_output(fmt, verbose=args.verbose, no_color=args.no_color)
     remember = settings.memory and not args.no_memory

@@ -2,49 +2,42 @@
 
 Exit codes: 0 ok; 2 bad input or a refused migration (one line on stderr, fix and retry); 3 the database
 is unreachable or an external service failed; 1 anything unexpected (still one line, never a traceback).
+The store is imported only when one of these runs (`knowledge_run.py`), so `compass --help` stays fast.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import getpass
-import json
-import re
-import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
+from types import ModuleType
+from typing import TYPE_CHECKING
 
-from pydantic import ValidationError
+if TYPE_CHECKING:
+    from compass_worker.knowledge.settings import KnowledgeSettings
 
-from compass_cli.feedback_input import check_cause, check_id, has_resolution, resolve_id
-from compass_worker.errors import ConfigError, ExternalError
-from compass_worker.knowledge.database import connect, open_target
-from compass_worker.knowledge.errors import InvalidInput
-from compass_worker.knowledge.migrations import migrate
-from compass_worker.knowledge.records import (
-    Cause,
-    CorrectionKind,
-    CorrectionRecord,
-    FeedbackChannel,
-    HistoryEntry,
-    InvestigationStatus,
-)
-from compass_worker.knowledge.scope import Viewer
-from compass_worker.knowledge.settings import KnowledgeSettings
-from compass_worker.knowledge.store import KnowledgeStore
+SettingsFactory = Callable[[], "KnowledgeSettings"]
 
-SettingsFactory = Callable[[], KnowledgeSettings]
-_FAULT = re.compile(r"^[a-z][a-z0-9_]*$")
+
+def _impl() -> ModuleType:
+    from compass_cli import knowledge_run
+
+    return knowledge_run
+
+
+def _settings(factory: SettingsFactory | None) -> KnowledgeSettings:
+    from compass_worker.knowledge.settings import KnowledgeSettings
+
+    return (factory or KnowledgeSettings)()
 
 
 def add_knowledge_commands(
     subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
     *,
-    settings: SettingsFactory = KnowledgeSettings,
+    settings: SettingsFactory | None = None,
 ) -> None:
     """Register the knowledge commands. `settings` builds KnowledgeSettings when a command runs."""
     p = subparsers.add_parser("migrate", help="apply pending database migrations (idempotent)")
-    p.set_defaults(func=lambda args: _run(lambda: _migrate(settings())))
+    p.set_defaults(func=lambda args: _impl().run(lambda: _impl().migrate_cmd(_settings(settings))))
 
     p = subparsers.add_parser("feedback", help="confirm or correct an investigation's verdict")
     p.add_argument("investigation_id", help="the investigation id (see `compass history`)")
@@ -55,7 +48,7 @@ def add_knowledge_commands(
     )
     p.add_argument("--resolution", metavar="TEXT", help="what resolved it")
     p.add_argument("--by", metavar="USER", help="who is giving the feedback (default: your login)")
-    p.set_defaults(func=lambda args: _run(lambda: _feedback(settings(), args)))
+    p.set_defaults(func=lambda args: _impl().run(lambda: _impl().feedback_cmd(_settings(settings), args)))
 
     p = subparsers.add_parser("history", help="past investigations, optionally the most similar to a text")
     p.add_argument("--similar-to", metavar="TEXT", help="rank by similarity to this description")
@@ -64,138 +57,4 @@ def add_knowledge_commands(
         "--team", action="append", default=[], metavar="TEAM", help="also show this team's (repeatable)"
     )
     p.add_argument("--json", action="store_true", help="print a JSON array")
-    p.set_defaults(func=lambda args: _run(lambda: _history(settings(), args)))
-
-
-def _run(command: Callable[[], Coroutine[object, object, int]]) -> int:
-    """Run one command; every failure becomes one line on stderr and an exit code."""
-    try:
-        return asyncio.run(command())
-    except BrokenPipeError:
-        raise  # `compass history | head`: the root command ends quietly
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        msg = str(first["msg"]).removeprefix("Value error, ")
-        _fail(f"invalid setting {'.'.join(str(p) for p in first['loc'])}: {msg}")
-        return 2
-    except ConfigError as exc:
-        _fail(str(exc))
-        return 2
-    except ExternalError as exc:
-        _fail(str(exc))
-        return 3
-    except (TimeoutError, OSError) as exc:
-        _fail(f"database connection lost: {exc}")
-        return 3
-    except KeyboardInterrupt:
-        _fail("interrupted")
-        return 130
-    except Exception as exc:  # the last line of defence: a person sees one line, never a traceback
-        _fail(f"unexpected error ({type(exc).__name__}): {str(exc).splitlines()[0] if str(exc) else ''}")
-        return 1
-
-
-def _fail(message: str) -> None:
-    print(f"compass: error: {message}", file=sys.stderr)
-
-
-async def _migrate(settings: KnowledgeSettings) -> int:
-    async with open_target(settings) as target:
-        conn = await connect(target.url, timeout_s=settings.connect_timeout_s)
-        try:
-            report = await migrate(conn, settings.migrations_dir)
-        finally:
-            await conn.close()
-    for name in report.applied:
-        print(f"applied {name}")
-    print(f"schema is at version {report.version} on {target.display}")
-    return 0
-
-
-def parse_cause(text: str) -> Cause:
-    component, sep, fault = text.rpartition(":")
-    if not sep or not component.strip() or not _FAULT.match(fault):
-        raise InvalidInput(
-            f"--actual must be COMPONENT:FAULT with a fault id like db_slow_queries, got {text!r}"
-        )
-    return Cause(component=component.strip(), fault=fault)
-
-
-async def _feedback(settings: KnowledgeSettings, args: argparse.Namespace) -> int:
-    wanted = check_id(args.investigation_id)
-    named = parse_cause(args.actual) if args.actual else None
-    if args.resolution is not None and not args.resolution.strip():
-        raise InvalidInput("--resolution is empty")
-    author = args.by or getpass.getuser()
-    async with KnowledgeStore.open(settings) as store:
-        investigation_id = await resolve_id(store, wanted)
-        actual = None if named is None else await check_cause(store, investigation_id, named)
-        before = await store.feedback.corrections(investigation_id)
-        if actual is None:
-            record = await _once(before, author) or await store.feedback.confirm(
-                investigation_id, author=author, channel=FeedbackChannel.CLI
-            )
-        else:
-            record = await _once(before, author, actual) or await store.feedback.correct(
-                investigation_id, actual, author=author, channel=FeedbackChannel.CLI
-            )
-        if args.resolution:
-            await store.feedback.resolve(investigation_id, args.resolution, author=author)
-        resolved = await has_resolution(store, investigation_id)
-    again = " (already recorded)" if any(c.id == record.id for c in before) else ""
-    if record.wrong is not None:
-        print(f"recorded: {record.actual} (not {record.wrong}), by {record.author}{again}")
-    else:
-        print(f"recorded: {record.actual} {record.kind.value}, by {record.author}{again}")
-    if not resolved:
-        print('Thanks. What resolved it? Add it with --resolution "..."')
-    return 0
-
-
-async def _once(
-    before: list[CorrectionRecord], author: str, actual: Cause | None = None
-) -> CorrectionRecord | None:
-    """The same feedback given again by the same person: keep the first, record nothing new."""
-    if not before:
-        return None
-    last = before[-1]
-    if last.author != author:
-        return None
-    if actual is None:
-        return last if last.kind == CorrectionKind.CONFIRMED else None
-    return last if last.actual == actual else None
-
-
-async def _history(settings: KnowledgeSettings, args: argparse.Namespace) -> int:
-    if args.limit < 1:
-        raise InvalidInput("--limit must be at least 1")
-    if args.similar_to is not None and not args.similar_to.strip():
-        raise InvalidInput("--similar-to is empty")
-    viewer = Viewer(user=getpass.getuser(), teams=tuple(args.team))
-    async with KnowledgeStore.open(settings) as store:
-        if args.similar_to:
-            entries = await store.memory.search(args.similar_to, viewer, args.limit)
-        else:
-            entries = await store.investigations.history(viewer, limit=args.limit)
-    if args.json:
-        print(json.dumps([e.model_dump(mode="json") for e in entries], indent=2))
-    else:
-        _print_table(entries)
-    return 0
-
-
-def _print_table(entries: list[HistoryEntry]) -> None:
-    if not entries:
-        print("no investigations yet")
-        return
-    for e in entries:
-        if e.verdict is not None:
-            said = str(e.verdict)
-        elif e.status == InvestigationStatus.COMPLETED:
-            said = "inconclusive"  # a completed investigation without a cause: nothing survived
-        else:
-            said = e.status.value
-        confirmed = f"  confirmed: {e.confirmed}" if e.confirmed else ""
-        similar = f"  ({e.similarity:.2f})" if e.similarity is not None else ""
-        when = f"{e.started_at:%Y-%m-%d %H:%M}"
-        print(f"{when}  {e.investigation_id}  {e.symptom[:60]!r}  → {said}{confirmed}{similar}")
+    p.set_defaults(func=lambda args: _impl().run(lambda: _impl().history_cmd(_settings(settings), args)))

@@ -143,7 +143,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command not in _NO_SETTINGS:
             load_llm_settings()  # one validation, one line, whatever the command (COMPASS_LLM=bogus → exit 2)
         handler: Handler = args.func
-        return handler(args)
+        code = handler(args)
+        sys.stdout.flush()  # a closed pipe must surface here, not in the interpreter's exit flush
+        return code
     except BrokenPipeError:
         return _quiet_pipe_exit()
     except ConfigError as exc:

@@ -58,9 +58,15 @@ def make_output(fmt: str, *, verbose: bool, no_color: bool) -> Output:
     return Output(fmt, StreamSink(sys.stdout, console, verbose=verbose), None, console)
 
 
-def no_telemetry(queries: list[QueryRecord]) -> bool:
-    """The MCP server answered, but the telemetry behind it did not: every query failed."""
-    return bool(queries) and all(q.outcome == "failed" for q in queries)
+# The engine's gap when not even the datasources could be listed (then no query is ever recorded).
+UNREACHABLE_GAP = "no telemetry reachable"
+
+
+def no_telemetry(verdict: Verdict, queries: list[QueryRecord]) -> bool:
+    """The MCP server answered, but the telemetry behind it did not: nothing listed, or every query failed."""
+    if queries:
+        return all(q.outcome == "failed" for q in queries)
+    return any(g.startswith(UNREACHABLE_GAP) for g in verdict.gaps)
 
 
 def print_document(fmt: str, verdict: Verdict, *, investigation_id: str | None, dead: bool) -> None:

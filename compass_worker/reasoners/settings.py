@@ -20,7 +20,7 @@ from typing import Literal
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from compass_worker.cost.budget import Budgets
+from compass_worker.cost.limits import Budgets
 from compass_worker.errors import ConfigError
 
 Provider = Literal["anthropic", "openai", "ollama"]

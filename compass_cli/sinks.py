@@ -9,6 +9,7 @@ Both print the verdict (box + full links) when it arrives, unless the output is 
 
 from __future__ import annotations
 
+import textwrap
 from typing import TextIO
 
 from rich.console import Console
@@ -110,7 +111,14 @@ class StreamSink:
         self._tally = _Tally()
 
     def _say(self, t: float, text: str) -> None:
-        self._out.write(f"[{t:5.1f} s] {text}\n")
+        # Wrapped to the width like the verdict box (progress lines carry no links to keep whole).
+        line = textwrap.fill(
+            f"[{t:5.1f} s] {text}",
+            width=self._console.width,
+            subsequent_indent=" " * 10,
+            break_on_hyphens=False,
+        )
+        self._out.write(line + "\n")
         self._out.flush()
 
     async def emit(self, event: Event) -> None:

@@ -41,5 +41,39 @@ def into_closed_pipe(*args: str, env: dict[str, str]) -> tuple[int, str]:
     proc = subprocess.Popen([*COMPASS, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     assert proc.stdout is not None and proc.stderr is not None
     proc.stdout.close()  # every write now fails with EPIPE
-    err = proc.stderr.read().decode()
+    with proc.stderr:
+        err = proc.stderr.read().decode()
     return proc.wait(timeout=120), err
+
+
+def in_terminal(*args: str, env: dict[str, str], timeout: float = 240) -> tuple[int, str]:
+    """Run attached to a pseudo-terminal (what a person sees): (rc, everything written to the terminal)."""
+    import os
+    import pty
+    import select
+    import time
+
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen([*COMPASS, *args], stdin=follower, stdout=follower, stderr=follower, env=env)
+    os.close(follower)
+    chunks: list[bytes] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([leader], [], [], 0.5)
+            if ready:
+                try:
+                    data = os.read(leader, 65536)
+                except OSError:  # the child closed the terminal
+                    break
+                if not data:
+                    break
+                chunks.append(data)
+            elif proc.poll() is not None:
+                break
+        code = proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        os.close(leader)
+    return code, b"".join(chunks).decode("utf-8", "replace")

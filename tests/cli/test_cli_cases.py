@@ -168,6 +168,48 @@ def test_cost_since_a_bare_number_means_days_and_says_so(tmp_path: Path, db_url:
     days = compass("cost", "--since", "7", "--json", env=env)
     assert days.returncode == 0, days.stderr
     assert days.stderr.strip() == "compass: --since 7 read as 7 days (units: m, h, d)"
-    report = json.loads(days.stdout)
+    [window] = json.loads(days.stdout)["windows"]
     unit = compass("cost", "--since", "7d", "--json", env=env)
-    assert json.loads(unit.stdout) == report and unit.stderr == ""
+    [same] = json.loads(unit.stdout)["windows"]
+    assert unit.stderr == "" and window["label"] == same["label"] == "7d"
+    since = datetime.fromisoformat(window["since"].replace("Z", "+00:00"))
+    assert abs((datetime.now(UTC) - since) - timedelta(days=7)) < timedelta(minutes=10)
+
+
+@pytest.mark.parametrize(
+    ("verdict", "causes", "said"),
+    [
+        (
+            "inconclusive",
+            [("payments-db", "db_slow_queries", 0.43)],
+            "inconclusive; the right cause was ranked 1st of 1 at 43 %",
+        ),
+        ("root_cause", [("payments-db", "db_slow_queries", 0.995)], "COMPASS was right (99 % confidence)"),
+        (
+            "root_cause",
+            [("cart", "bad_deploy", 0.2), ("payments-db", "db_slow_queries", 0.7)],
+            "COMPASS was right (70 %",
+        ),
+        (
+            "root_cause",
+            [("cart", "bad_deploy", 0.8), ("payments-db", "db_slow_queries", 0.1)],
+            "wrong: the right cause was ranked 2nd of 2 at 10 %",
+        ),
+        ("inconclusive", [], "wrong: the right cause is not among the inconclusive verdict's candidates"),
+    ],
+)
+def test_the_demo_says_what_happened(verdict: str, causes: list[tuple[str, str, float]], said: str) -> None:
+    from compass_cli.demo import outcome_line
+    from compass_lab.scenarios import DEFAULT_SCENARIO_ID, get_scenario
+    from compass_worker.domain.models import Incident, RootCause, Verdict
+
+    scenario = get_scenario(DEFAULT_SCENARIO_ID)  # truth: payments-db · db_slow_queries
+    v = Verdict.model_validate(
+        {
+            "verdict": verdict,
+            "incident": Incident(symptom="s", at=scenario.at),
+            "root_causes": [RootCause(component=c, fault=f, confidence=p, summary="-") for c, f, p in causes],
+        }
+    )
+    line = outcome_line(scenario, v)
+    assert line.startswith("lab ground truth: payments-db · db_slow_queries — ") and said in line

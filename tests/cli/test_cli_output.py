@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from clirun import clean_env, compass
+from clirun import clean_env, compass, in_terminal
 
 from compass_lab.harness import lab_server
 from compass_lab.scenarios import DEFAULT_SCENARIO_ID, get_scenario
@@ -142,3 +142,15 @@ def test_grafana_down_behind_mcp_grafana_is_not_a_verdict(tmp_path: Path) -> Non
     assert proc.returncode == 4, proc.stderr
     assert json.loads(proc.stdout)["verdict"] == "no_telemetry"
     assert "every telemetry query failed" in proc.stderr
+
+
+def test_a_terminal_sees_a_spinner_from_the_start_then_the_verdict(config: Path, tmp_path: Path) -> None:
+    code, screen = in_terminal(
+        "investigate", SHOWCASE.symptom, "--at", AT, "--mcp-config", str(config), "--no-memory",
+        env=clean_env(tmp_path, TERM="xterm-256color", COLUMNS="100"),
+    )  # fmt: skip
+    assert code == 0, screen
+    assert "starting the MCP servers…" in screen  # a sign of life before mcp-grafana answers
+    assert re.search(r"\d+ hypotheses · \d+ refuted · \d+ supported", screen)  # the live status line
+    assert "COMPASS verdict" in screen and "\x1b]8;" in screen  # the box, with terminal hyperlinks
+    assert "refuted payments" not in screen  # the stream of refutations is for -v

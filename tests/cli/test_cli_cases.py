@@ -163,6 +163,7 @@ def test_config_file_is_read_and_the_environment_overrides_it(tmp_path: Path) ->
     assert str(config) in one_error_line(broken)
 
 
+@pytest.mark.timeout(600)
 def test_cost_since_a_bare_number_means_days_and_says_so(tmp_path: Path, db_url: str) -> None:
     env = clean_env(tmp_path, DATABASE_URL=db_url)
     days = compass("cost", "--since", "7", "--json", env=env)

@@ -17,7 +17,7 @@ from compass_lab.scenarios import DEFAULT_SCENARIO_ID, get_scenario
 from compass_lab.server.runner import LabServer, mcp_config
 from compass_testing.fake_llm import Answer, FakeLlmApi, Garbage, HttpError, Step
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]  # real mcp-grafana runs, on a shared machine
 SHOWCASE = get_scenario(DEFAULT_SCENARIO_ID)
 SECRETS = {
     "email": "alice.oncall@example.com",

@@ -16,7 +16,7 @@ from compass_lab.harness import lab_server
 from compass_lab.scenarios import DEFAULT_SCENARIO_ID, get_scenario
 from compass_lab.server.runner import LabServer, mcp_config
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]  # real mcp-grafana runs, on a shared machine
 SHOWCASE = get_scenario(DEFAULT_SCENARIO_ID)
 AT = str(int(SHOWCASE.at))
 ANSI = re.compile(r"\x1b\[")

@@ -5,6 +5,7 @@ calls to the fake OpenAI-compatible and Anthropic servers; the verdict's tokens 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -156,3 +157,14 @@ def test_demo_uses_the_llm_too(fake_llm: FakeLlmApi, db_url: str, tmp_path: Path
     cost = json.loads(proc.stdout)["cost"]
     tokens_in, tokens_out = _billed(script, len(fake_llm.requests))
     assert fake_llm.requests and (cost["input_tokens"], cost["output_tokens"]) == (tokens_in, tokens_out)
+
+
+def test_lab_bench_asks_the_llm_through_the_same_factory(fake_llm: FakeLlmApi, tmp_path: Path) -> None:
+    fake_llm.reset(*_answers())
+    proc = compass(
+        "lab", "bench", "--split", "dev", "--only", SHOWCASE.id,
+        env=clean_env(tmp_path, **_llm_env(fake_llm, "openai")), timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert fake_llm.requests and all(r.path == "/v1/chat/completions" for r in fake_llm.requests)
+    assert re.search(r"^db_slow_queries\s+1\s+1\.00", proc.stdout, re.M)  # found, with the LLM taking part

@@ -20,6 +20,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]  # real mcp-grafana ru
 SHOWCASE = get_scenario(DEFAULT_SCENARIO_ID)
 AT = str(int(SHOWCASE.at))
 ANSI = re.compile(r"\x1b\[")
+COLOUR = re.compile(r"\x1b\[[0-9;]*(?:3[0-7]|9[0-7]|38;[25])[;m]")  # a foreground colour code
 REFERENCE = Path("/work/shared/reference/alertmanager-0.25-webhook-firing.json")
 
 
@@ -154,3 +155,17 @@ def test_a_terminal_sees_a_spinner_from_the_start_then_the_verdict(config: Path,
     assert re.search(r"\d+ hypotheses · \d+ refuted · \d+ supported", screen)  # the live status line
     assert "COMPASS verdict" in screen and "\x1b]8;" in screen  # the box, with terminal hyperlinks
     assert "refuted payments" not in screen  # the stream of refutations is for -v
+    assert COLOUR.search(screen)  # colour by default (what --no-color and NO_COLOR take away)
+
+
+@pytest.mark.parametrize("how", [["--no-color"], ["NO_COLOR=1"]])
+def test_no_color_in_a_terminal(config: Path, tmp_path: Path, how: list[str]) -> None:
+    flags = [h for h in how if h.startswith("--")]
+    extra = dict(h.split("=", 1) for h in how if "=" in h)
+    code, screen = in_terminal(
+        "investigate", SHOWCASE.symptom, "--at", AT, "--mcp-config", str(config), "--no-memory", *flags,
+        env=clean_env(tmp_path, TERM="xterm-256color", COLUMNS="100", **extra),
+    )  # fmt: skip
+    assert code == 0, screen
+    assert "COMPASS verdict" in screen
+    assert not COLOUR.search(screen)  # no foreground colour at all

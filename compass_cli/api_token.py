@@ -11,7 +11,7 @@ import getpass
 import secrets
 import uuid
 
-from compass_cli.knowledge import SettingsFactory, _run
+from compass_cli.knowledge import SettingsFactory
 from compass_worker.contracts import API_SCOPES, API_TOKEN_PREFIX, api_token_hash
 from compass_worker.knowledge.database import connect, open_target
 from compass_worker.knowledge.settings import KnowledgeSettings
@@ -27,7 +27,13 @@ def add_api_token_commands(
     create = sub.add_parser("create", help="create a token; it is printed once")
     create.add_argument("--scope", action="append", choices=API_SCOPES, required=True, help="repeatable")
     create.add_argument("--name", help="who or what uses it (default: your login)")
-    create.set_defaults(func=lambda args: _run(lambda: _create(settings(), args.scope, args.name)))
+    create.set_defaults(func=lambda args: _run_create(settings, args))
+
+
+def _run_create(settings: SettingsFactory, args: argparse.Namespace) -> int:
+    from compass_cli.knowledge_run import run  # the store's one-line error mapping, loaded when used
+
+    return run(lambda: _create(settings(), args.scope, args.name))
 
 
 async def _create(settings: KnowledgeSettings, scopes: list[str], name: str | None) -> int:

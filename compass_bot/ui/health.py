@@ -1,11 +1,13 @@
-"""The Health page's checks: the same functions as `compass doctor` (compass_worker.health), run
-concurrently on the settings this process reads, each within COMPASS_UI_HEALTH_TIMEOUT_S."""
+"""The Health page's checks: the same functions as `compass doctor` (compass_worker.health), on the
+settings this process reads, each within COMPASS_UI_HEALTH_TIMEOUT_S.
+
+They run one after another, not gathered: a check's first run imports heavy modules (the MCP client, the LLM
+SDKs) and would hold the event loop long enough for a concurrent check's connect timeout to fire — a
+healthy Redis reported as unreachable."""
 
 from __future__ import annotations
 
-import asyncio
 import os
-from collections.abc import Awaitable
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -58,18 +60,12 @@ async def _llm(timeout_s: float) -> list[CheckResult]:
     return await check_llm(llm, timeout_s)
 
 
-async def _one(check: Awaitable[CheckResult]) -> list[CheckResult]:
-    return [await check]
-
-
 async def run_checks(bot: BotSettings, timeout_s: float) -> list[CheckResult]:
     manifest = Path(os.environ.get(MANIFEST_ENV) or DEFAULT_MANIFEST)
-    groups = await asyncio.gather(
-        _one(check_redis(bot.redis_url, timeout_s)),
-        _one(check_queue(bot.redis_url, timeout_s)),
-        _database(),
-        _mcp(timeout_s),
-        _one(check_slack(bot.slack_bot_token.get_secret_value(), bot.slack_api_url, manifest, timeout_s)),
-        _llm(timeout_s),
-    )
-    return [result for group in groups for result in group]
+    token = bot.slack_bot_token.get_secret_value()
+    results = [await check_redis(bot.redis_url, timeout_s), await check_queue(bot.redis_url, timeout_s)]
+    results += await _database()
+    results += await _mcp(timeout_s)
+    results.append(await check_slack(token, bot.slack_api_url, manifest, timeout_s))
+    results += await _llm(timeout_s)
+    return results

@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint typecheck unit bench bench-dev bench-heldout clean
+.PHONY: setup demo test lint typecheck unit bench bench-dev bench-heldout bench-dashboard clean
 
 setup: $(STAMP)
 
@@ -39,6 +39,9 @@ bench-dev: setup
 
 bench-heldout: setup
 	$(BIN)/compass lab bench --split heldout --out bench-results
+
+bench-dashboard: setup
+	$(BIN)/python benchmarks/dashboard.py
 
 clean:
 	rm -rf $(VENV) bench-results .mypy_cache .ruff_cache .pytest_cache

@@ -115,9 +115,7 @@ class _Sql:
         SELECT v.id, v.started_at, v.finished_at, v.status, v.trigger, i.title, i.service,
                i.scope, i.owner, i.team_id,
                d.component AS v_component, d.fault AS v_fault, d.confidence,
-               s.confirmed_component, s.confirmed_fault,
-               (SELECT t.channel_id FROM slack_threads t WHERE t.investigation_id = v.id LIMIT 1) AS channel,
-               count(*) OVER () AS total
+               s.confirmed_component, s.confirmed_fault, count(*) OVER () AS total
         FROM investigations v
         JOIN incidents i ON i.id = v.incident_id
         LEFT JOIN verdicts d ON d.investigation_id = v.id
@@ -164,8 +162,11 @@ class DashboardQueries:
     async def investigations(self, f: InvestigationFilter) -> InvestigationPage:
         where, params = _where(f)
         n = len(params)
+        # The channel is looked up for the page's rows only, not for every row the count runs over.
         rows = await self._pool.fetch(
-            f"{_Sql.LIST}{where} ORDER BY v.started_at DESC, v.id LIMIT ${n + 1} OFFSET ${n + 2}",
+            f"SELECT q.*, (SELECT t.channel_id FROM slack_threads t WHERE t.investigation_id = q.id LIMIT 1)"
+            f" AS channel FROM ({_Sql.LIST}{where} ORDER BY v.started_at DESC, v.id"
+            f" LIMIT ${n + 1} OFFSET ${n + 2}) q ORDER BY q.started_at DESC, q.id",
             *params,
             f.limit,
             f.offset,

@@ -1,0 +1,47 @@
+"""The dashboard's settings and sessions: a bad value is one line naming the variable; a session is only as
+good as its token."""
+
+from __future__ import annotations
+
+import pytest
+
+from compass_bot.ui.auth import Authenticator
+from compass_bot.ui.settings import TokenScope, UiConfigError, UiSettings, load_ui_settings
+
+TOKEN = "token-of-ada-0123456789"
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("ada:boss:" + TOKEN, "scope 'boss' of ada is not one of read, feedback, admin"),
+        ("ada:admin", "each entry must be name:scope:token"),
+        ("ada:admin:short", "the token of ada is shorter than 16 characters"),
+        (f"ada:admin:{TOKEN},ada:read:{TOKEN}x", "a name appears twice"),
+    ],
+)
+def test_a_bad_token_list_is_one_line_naming_the_variable(
+    raw: str, message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COMPASS_UI_TOKENS", raw)
+    with pytest.raises(UiConfigError, match=rf"^invalid setting COMPASS_UI_TOKENS: {message}$"):
+        load_ui_settings()
+
+
+def test_sessions_end_when_their_token_goes_and_csrf_is_per_session() -> None:
+    settings = UiSettings(tokens=f"ada:admin:{TOKEN}", secret="s" * 32)  # type: ignore[arg-type]
+    auth = Authenticator(settings)
+    assert auth.login("wrong-token-0123456789") is None
+    session = auth.login(TOKEN)
+    assert session is not None and session.scope is TokenScope.ADMIN
+    cookie = auth.cookie(session)
+    assert auth.session(cookie) == session
+    assert auth.session(cookie[:-2] + "xx") is None  # tampered
+    assert auth.csrf_ok(session, auth.csrf_token(session))
+    other = auth.login(TOKEN)
+    assert other is not None and not auth.csrf_ok(other, auth.csrf_token(session))
+
+    rotated = Authenticator(UiSettings(tokens=f"ada:admin:{TOKEN}-new", secret="s" * 32))  # type: ignore[arg-type]
+    assert rotated.session(cookie) is None  # the token was changed: its sessions are over
+    other_key = Authenticator(UiSettings(tokens=f"ada:admin:{TOKEN}", secret="t" * 32))  # type: ignore[arg-type]
+    assert other_key.session(cookie) is None

@@ -7,6 +7,7 @@ POST that changes something needs the session's CSRF token. Bad input is one cle
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -29,7 +30,7 @@ from compass_bot.ui.settings import UiSettings
 from compass_bot.ui.store import LazyStore, StoreUnavailable
 from compass_worker.errors import CompassError
 from compass_worker.health import Status
-from compass_worker.knowledge.dashboard import InvestigationFilter
+from compass_worker.knowledge.dashboard import Facets, InvestigationFilter
 from compass_worker.knowledge.errors import NotFound
 from compass_worker.knowledge.records import InvestigationStatus
 from compass_worker.knowledge.scope import Ownership, Scope, Viewer
@@ -37,6 +38,8 @@ from compass_worker.reasoners.settings import LlmSettings
 
 TEMPLATES = Path(__file__).parent / "templates"
 PAGE_SIZE = 50
+# The filters' choices (services, faults, channels) change slowly; reading them scans whole tables.
+FACETS_TTL_S = 30.0
 # Only our own files run or style the page; nothing may frame it.
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -56,11 +59,18 @@ class Dashboard:
 
     def __post_init__(self) -> None:
         self.auth = Authenticator(self.settings)
+        self._facets: tuple[float, Facets] | None = None
         self.env = Environment(
             loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]), enable_async=False
         )
         self.env.globals["sparkline"] = charts.sparkline
         self.env.globals["color"] = charts.color
+
+    async def facets(self) -> Facets:
+        now = time.monotonic()
+        if self._facets is None or now - self._facets[0] > FACETS_TTL_S:
+            self._facets = (now, await (await self.store.get()).dashboard.facets())
+        return self._facets[1]
 
 
 def _form(body: bytes) -> dict[str, str]:
@@ -214,7 +224,7 @@ def build_router(ui: Dashboard) -> APIRouter:
                 raise BadInput(f"invalid filter {field}: {err['msg']}") from None
             store = await ui.store.get()
             found = await store.dashboard.investigations(wanted)
-            facets = await store.dashboard.facets()
+            facets = await ui.facets()
             keep = {k: v for k, v in {**raw, "q": raw["search"]}.items() if v and k != "search"}
             return render(
                 request,

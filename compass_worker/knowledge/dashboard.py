@@ -111,11 +111,19 @@ class KnownCause(_Frozen):
 
 
 class _Sql:
+    # PostgreSQL drops the LEFT JOINs (unique keys) unless the fault filter reads them.
+    COUNT = """
+        SELECT count(*)
+        FROM investigations v
+        JOIN incidents i ON i.id = v.incident_id
+        LEFT JOIN verdicts d ON d.investigation_id = v.id
+        LEFT JOIN incident_signatures s ON s.investigation_id = v.id
+    """
     LIST = """
         SELECT v.id, v.started_at, v.finished_at, v.status, v.trigger, i.title, i.service,
                i.scope, i.owner, i.team_id,
                d.component AS v_component, d.fault AS v_fault, d.confidence,
-               s.confirmed_component, s.confirmed_fault, count(*) OVER () AS total
+               s.confirmed_component, s.confirmed_fault
         FROM investigations v
         JOIN incidents i ON i.id = v.incident_id
         LEFT JOIN verdicts d ON d.investigation_id = v.id
@@ -162,7 +170,7 @@ class DashboardQueries:
     async def investigations(self, f: InvestigationFilter) -> InvestigationPage:
         where, params = _where(f)
         n = len(params)
-        # The channel is looked up for the page's rows only, not for every row the count runs over.
+        # Newest first straight off the started_at index; the channel only for the page's rows.
         rows = await self._pool.fetch(
             f"SELECT q.*, (SELECT t.channel_id FROM slack_threads t WHERE t.investigation_id = q.id LIMIT 1)"
             f" AS channel FROM ({_Sql.LIST}{where} ORDER BY v.started_at DESC, v.id"
@@ -171,9 +179,10 @@ class DashboardQueries:
             f.limit,
             f.offset,
         )
-        total = int(rows[0]["total"]) if rows else 0
-        if not rows and f.offset:  # past the last page: the count still matters for the pager
-            total = int(await self._pool.fetchval(f"SELECT count(*) FROM ({_Sql.LIST}{where}) q", *params))
+        if f.offset == 0 and len(rows) < f.limit:
+            total = len(rows)  # the whole result is on this page
+        else:
+            total = int(await self._pool.fetchval(f"{_Sql.COUNT}{where}", *params))
         return InvestigationPage(
             rows=tuple(
                 InvestigationRow(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote
 from uuid import UUID
 
@@ -25,16 +25,15 @@ from pydantic import ValidationError
 from compass_bot.settings import BotSettings
 from compass_bot.ui import charts
 from compass_bot.ui.auth import COOKIE, Authenticator, Session
-from compass_bot.ui.health import run_checks
 from compass_bot.ui.settings import UiSettings
 from compass_bot.ui.store import LazyStore, StoreUnavailable
 from compass_worker.errors import CompassError
-from compass_worker.health import Status
-from compass_worker.knowledge.dashboard import Facets, InvestigationFilter
-from compass_worker.knowledge.errors import NotFound
-from compass_worker.knowledge.records import InvestigationStatus
-from compass_worker.knowledge.scope import Ownership, Scope, Viewer
-from compass_worker.reasoners.settings import LlmSettings
+
+if TYPE_CHECKING:
+    from compass_worker.knowledge.dashboard import Facets
+
+# The worker's modules (the knowledge store, asyncpg, the MCP client for Health) are imported by the routes
+# that use them, on first use: the Slack edge itself stays light and starts fast (tests/bot checks it).
 
 TEMPLATES = Path(__file__).parent / "templates"
 PAGE_SIZE = 50
@@ -111,6 +110,8 @@ def build_router(ui: Dashboard) -> APIRouter:
         return RedirectResponse(f"/ui/login?next={quote(target, safe='')}", status_code=303)
 
     async def guarded(request: Request, page: Any, *, fragment: bool = False) -> Response:
+        from compass_worker.knowledge.errors import NotFound
+
         session = session_of(request)
         if session is None:
             return Response("login required", status_code=401) if fragment else to_login(request)
@@ -196,6 +197,9 @@ def build_router(ui: Dashboard) -> APIRouter:
     # -- investigations ----------------------------------------------------------------------------------
     @router.get("/investigations", include_in_schema=False)
     async def investigations(request: Request) -> Response:
+        from compass_worker.knowledge.dashboard import InvestigationFilter
+        from compass_worker.knowledge.records import InvestigationStatus
+
         q = request.query_params
 
         async def page(session: Session) -> Response:
@@ -278,6 +282,8 @@ def build_router(ui: Dashboard) -> APIRouter:
     # -- costs -------------------------------------------------------------------------------------------
     @router.get("/costs", include_in_schema=False)
     async def costs(request: Request) -> Response:
+        from compass_worker.reasoners.settings import LlmSettings
+
         async def page(session: Session) -> Response:
             try:
                 days = int(request.query_params.get("days") or 14)
@@ -322,6 +328,8 @@ def build_router(ui: Dashboard) -> APIRouter:
     # -- memory ------------------------------------------------------------------------------------------
     @router.get("/memory", include_in_schema=False)
     async def memory(request: Request) -> Response:
+        from compass_worker.knowledge.scope import Scope
+
         async def page(session: Session) -> Response:
             store = await ui.store.get()
             known = await store.dashboard.known_causes()
@@ -339,6 +347,8 @@ def build_router(ui: Dashboard) -> APIRouter:
 
     @router.post("/memory/promote", include_in_schema=False)
     async def promote(request: Request) -> Response:
+        from compass_worker.knowledge.scope import Ownership, Viewer
+
         async def act(session: Session, form: Mapping[str, str]) -> Response:
             if not session.is_admin:
                 return error(request, session, 403, "promoting needs the admin scope")
@@ -376,6 +386,9 @@ def build_router(ui: Dashboard) -> APIRouter:
     # -- health ------------------------------------------------------------------------------------------
     @router.get("/health", include_in_schema=False)
     async def health(request: Request) -> Response:
+        from compass_bot.ui.health import run_checks
+        from compass_worker.health import Status
+
         async def page(session: Session) -> Response:
             results = await run_checks(ui.bot, ui.settings.health_timeout_s)
             failed = sum(r.status is Status.FAIL for r in results)

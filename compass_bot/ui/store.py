@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import AsyncExitStack
+from typing import TYPE_CHECKING
 
 from compass_worker.errors import CompassError
-from compass_worker.knowledge import KnowledgeStore
-from compass_worker.knowledge.settings import KnowledgeSettings
+
+if TYPE_CHECKING:
+    from compass_worker.knowledge import KnowledgeStore
+    from compass_worker.knowledge.settings import KnowledgeSettings
 
 
 class StoreUnavailable(Exception):
@@ -29,6 +32,10 @@ class LazyStore:
             return self._store
         async with self._lock:
             if self._store is None:
+                # Imported here: the bot loads the knowledge store only once somebody opens the dashboard.
+                from compass_worker.knowledge import KnowledgeStore
+                from compass_worker.knowledge.settings import KnowledgeSettings
+
                 try:
                     settings = self._settings or KnowledgeSettings()
                     self._store = await self._stack.enter_async_context(KnowledgeStore.open(settings))

@@ -3,6 +3,9 @@ good as its token."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from compass_bot.ui.auth import Authenticator
@@ -45,3 +48,21 @@ def test_sessions_end_when_their_token_goes_and_csrf_is_per_session() -> None:
     assert rotated.session(cookie) is None  # the token was changed: its sessions are over
     other_key = Authenticator(UiSettings(tokens=f"ada:admin:{TOKEN}", secret="t" * 32))  # type: ignore[arg-type]
     assert other_key.session(cookie) is None
+
+
+def test_the_dashboard_loads_the_store_only_when_opened_and_never_the_engine() -> None:
+    code = (
+        "import os, sys\n"
+        "os.environ.update(SLACK_BOT_TOKEN='xoxb-1', SLACK_SIGNING_SECRET='s')\n"
+        "from compass_bot.app import create_app\n"
+        "from compass_bot.settings import load_bot_settings\n"
+        "create_app(load_bot_settings())\n"
+        "mounted = [m for m in ('asyncpg', 'mcp', 'compass_worker.knowledge') if m in sys.modules]\n"
+        "import compass_bot.ui.health, compass_bot.ui.pages, compass_worker.knowledge.dashboard\n"
+        "import compass_worker.reasoners.factory\n"  # what the Health page's LLM check loads
+        "above = ('compass_worker.engine', 'compass_worker.service')\n"
+        "engine = [m for m in sys.modules if m.startswith(above)]\n"
+        "print(mounted, engine)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[] []"

@@ -16,7 +16,8 @@ def chromium_for_tests() -> str:
     if os.path.exists(CHROMIUM):
         return CHROMIUM
     if shutil.which("apt-get") is not None and os.geteuid() == 0:
-        install = ["apt-get", "install", "-y", "-qq", "chromium"]
+        # The emoji font: feedback shows ✅ / ❌, which would otherwise render as empty boxes in screenshots.
+        install = ["apt-get", "install", "-y", "-qq", "chromium", "fonts-noto-color-emoji"]
         for cmd in (install, ["apt-get", "update", "-qq"], install):
             env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
             subprocess.run(cmd, check=False, capture_output=True, timeout=900, env=env)

@@ -74,9 +74,9 @@ async def accessible(page: Page) -> None:
     assert await page.locator("h1").count() == 1
 
 
-async def shoot(page: Page, name: str) -> None:
+async def shoot(page: Page, name: str, *, full_page: bool = True) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
 
 
 async def seed(store: KnowledgeStore, investigated: tuple[Incident, Verdict]) -> dict[str, UUID]:
@@ -221,10 +221,14 @@ async def test_a_running_investigation_updates_live(
     hypotheses = await page.locator("ol.hypotheses > li").count()
     snapshot = await store.investigations.snapshot(iid)
     assert hypotheses == len(snapshot.hypotheses) > 1
+    # A sparkline of its evidence values for each hypothesis with two or more of them.
+    with_series = sum(len([e for e in h.evidence if e.value is not None]) >= 2 for h in snapshot.hypotheses)
+    assert with_series > 0
+    await expect(page.locator("ol.hypotheses svg.sparkline")).to_have_count(with_series)
     await expect(page.locator(".cause h4").first).to_contain_text(result.verdict.root_causes[0].component)
     assert await page.evaluate("window.__same_page") is True
     assert await page.locator("#live").get_attribute("data-poll") is None  # polling stopped
-    await shoot(page, "investigation-live")
+    await shoot(page, "investigation-live", full_page=False)  # the top: status, verdict, first hypotheses
 
 
 async def test_the_cost_chart_shows_the_right_totals(page: Page, app: App, store: KnowledgeStore) -> None:

@@ -110,6 +110,8 @@ def build_router(ui: Dashboard) -> APIRouter:
         return RedirectResponse(f"/ui/login?next={quote(target, safe='')}", status_code=303)
 
     async def guarded(request: Request, page: Any, *, fragment: bool = False) -> Response:
+        import asyncpg
+
         from compass_worker.knowledge.errors import NotFound
 
         session = session_of(request)
@@ -124,6 +126,8 @@ def build_router(ui: Dashboard) -> APIRouter:
             return error(request, session, 404, str(exc))
         except StoreUnavailable as exc:
             return error(request, session, 503, f"the knowledge store is unavailable: {exc}")
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:  # the database went away
+            return error(request, session, 503, f"the knowledge store did not answer: {type(exc).__name__}")
 
     async def posted(request: Request, action: Any) -> Response:
         session = session_of(request)

@@ -66,3 +66,24 @@ def test_the_dashboard_loads_the_store_only_when_opened_and_never_the_engine() -
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[] []"
+
+
+async def test_an_unreachable_store_is_a_503_in_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    import httpx
+
+    from compass_bot.app import create_app
+    from compass_bot.settings import load_bot_settings
+
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "s")
+    monkeypatch.setenv("COMPASS_UI_TOKENS", f"ada:read:{TOKEN}")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://compass@127.0.0.1:9/compass")  # nothing listens there
+    transport = httpx.ASGITransport(app=create_app(load_bot_settings()))
+    async with httpx.AsyncClient(transport=transport, base_url="http://ui") as client:
+        assert (await client.get("/ui/investigations")).status_code == 303  # to the login page
+        login = await client.post("/ui/login", data={"token": TOKEN, "next": "/ui/investigations"})
+        assert login.status_code == 303 and login.headers["location"] == "/ui/investigations"
+        page = await client.get("/ui/investigations")
+        assert page.status_code == 503
+        assert "the knowledge store is unavailable:" in page.text and "Traceback" not in page.text
+        assert "default-src 'self'" in page.headers["content-security-policy"]

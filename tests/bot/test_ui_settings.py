@@ -50,6 +50,7 @@ def test_sessions_end_when_their_token_goes_and_csrf_is_per_session() -> None:
     assert other_key.session(cookie) is None
 
 
+@pytest.mark.slow  # a fresh interpreter importing the worker's modules: seconds on a busy machine
 def test_the_dashboard_loads_the_store_only_when_opened_and_never_the_engine() -> None:
     code = (
         "import os, sys\n"

@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint typecheck unit bench bench-dev bench-heldout bench-alerts clean
+.PHONY: setup demo test lint typecheck unit bench bench-dev bench-heldout bench-alerts bench-dashboard clean
 
 setup: $(STAMP)
 
@@ -42,6 +42,9 @@ bench-heldout: setup
 
 bench-alerts: setup
 	$(BIN)/python benchmarks/alerts.py
+
+bench-dashboard: setup
+	$(BIN)/python benchmarks/dashboard.py
 
 clean:
 	rm -rf $(VENV) bench-results .mypy_cache .ruff_cache .pytest_cache

@@ -1,5 +1,5 @@
 """The edge as an ASGI app: Slack (events, commands, interactivity) at /slack/events, plus /healthz,
-/readyz and Prometheus /metrics.
+/readyz, Prometheus /metrics and the web dashboard at /ui (compass_bot/ui).
 
 Bolt runs with `process_before_response=True`: the handler records and enqueues *before* Slack gets its
 200, so an acknowledged event is never lost (if the process dies first, Slack retries). Handlers only
@@ -25,6 +25,7 @@ from compass_bot.listeners import Deps, register_all
 from compass_bot.metrics import EdgeMetrics
 from compass_bot.queue import EdgeQueue
 from compass_bot.settings import BotSettings
+from compass_bot.ui import load_ui_settings, mount_ui
 
 if TYPE_CHECKING:
     from compass_bot.alerting import Alerting
@@ -73,6 +74,7 @@ def create_edge(settings: BotSettings) -> Edge:
                     yield
         finally:
             await redis.aclose()
+            await dashboard.store.aclose()
 
     api = FastAPI(title="COMPASS bot", lifespan=lifespan, docs_url=None, redoc_url=None)
     if settings.database_url is not None:
@@ -102,6 +104,7 @@ def create_edge(settings: BotSettings) -> Edge:
     async def prometheus() -> Response:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
+    dashboard = mount_ui(api, settings, load_ui_settings())  # the web dashboard at /ui (compass_bot/ui)
     return Edge(api=api, bolt=bolt, queue=queue, metrics=metrics, alerting=alerting)
 
 

@@ -46,9 +46,11 @@ async def _serve(settings: BotSettings, host: str, port: int, socket_mode: bool)
 
 def run_bot(args: argparse.Namespace) -> int:
     from compass_bot.settings import BotConfigError, load_bot_settings
+    from compass_bot.ui.settings import load_ui_settings
 
     try:
         settings = load_bot_settings()
+        load_ui_settings()  # the dashboard's settings: a bad one is the same one-line error
         if args.socket_mode and settings.slack_app_token is None:
             raise BotConfigError("invalid setting SLACK_APP_TOKEN: is not set (needed for --socket-mode)")
         if not 0 < args.port < 65536:

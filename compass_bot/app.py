@@ -20,6 +20,8 @@ from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from compass_bot.errors import ErrorResponder
+from compass_bot.guard import MAX_BODY_BYTES, RejectLog, check_request
 from compass_bot.listeners import Deps, register_all
 from compass_bot.metrics import EdgeMetrics
 from compass_bot.queue import EdgeQueue
@@ -36,7 +38,7 @@ class Edge:
     metrics: EdgeMetrics
 
 
-def build_bolt(settings: BotSettings, deps: Deps) -> AsyncApp:
+def build_bolt(settings: BotSettings, deps: Deps, errors: ErrorResponder | None = None) -> AsyncApp:
     client = AsyncWebClient(
         token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url, timeout=10
     )
@@ -46,6 +48,8 @@ def build_bolt(settings: BotSettings, deps: Deps) -> AsyncApp:
         process_before_response=True,
     )
     register_all(bolt, deps)
+    if errors is not None:
+        bolt.error(errors.bolt_handler)
     return bolt
 
 
@@ -53,7 +57,9 @@ def create_edge(settings: BotSettings) -> Edge:
     redis = ArqRedis.from_url(settings.redis_url)
     queue = EdgeQueue(redis, dedupe_ttl_s=settings.dedupe_ttl_s, thread_ttl_s=settings.thread_ttl_s)
     metrics = EdgeMetrics()
-    bolt = build_bolt(settings, Deps(queue=queue, metrics=metrics))
+    errors = ErrorResponder(metrics, RejectLog())
+    bolt = build_bolt(settings, Deps(queue=queue, metrics=metrics), errors)
+    secret = settings.slack_signing_secret.get_secret_value()
     handler = AsyncSlackRequestHandler(bolt)
 
     @asynccontextmanager
@@ -68,10 +74,28 @@ def create_edge(settings: BotSettings) -> Edge:
     @api.post("/slack/events")
     async def slack_events(request: Request) -> Response:
         started = time.perf_counter()
-        response: Response = await handler.handle(request)
+        response = await _guarded(request)
         metrics.ack_seconds.observe(time.perf_counter() - started)
         metrics.requests.labels(str(response.status_code)).inc()
         return response
+
+    async def _guarded(request: Request) -> Response:
+        """Validation before parsing (compass_bot.guard), then Bolt; nothing escapes as a 500."""
+        peer = request.client.host if request.client else "?"
+        declared = request.headers.get("content-length", "0")
+        if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            errors.reject(413, f"declared body of {declared} bytes", peer)
+            return Response(status_code=413)
+        rejection = check_request(secret, await request.body(), dict(request.headers))
+        if rejection is not None:
+            errors.reject(rejection.status, rejection.reason, peer)
+            return Response(rejection.reason, status_code=rejection.status, media_type="text/plain")
+        try:
+            handled: Response = await handler.handle(request)
+        except Exception as exc:  # Bolt's own error handler saw listener errors; this is the last resort
+            failed = errors.respond(exc, peer)
+            return Response(status_code=failed.status)
+        return handled
 
     @api.get("/healthz")
     async def healthz() -> dict[str, str]:

@@ -9,11 +9,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from arq.connections import ArqRedis
 from arq.constants import default_queue_name, health_check_key_suffix, in_progress_key_prefix
 from pydantic import BaseModel
+from redis.exceptions import RedisError
 
 from compass_worker.contracts import RedisKeys, SlackThread, job_id
 
@@ -65,12 +67,13 @@ class EdgeQueue:
 
     async def status(self) -> QueueStatus:
         try:
-            queued = await self.redis.zcard(default_queue_name)
-            running = 0
-            async for _ in self.redis.scan_iter(match=in_progress_key_prefix + "*", count=500):
-                running += 1
-            health = await self.redis.get(default_queue_name + health_check_key_suffix)
-        except (OSError, ConnectionError):
+            async with asyncio.timeout(2.0):  # the answer is part of a slash command's 3 s ack
+                queued = await self.redis.zcard(default_queue_name)
+                running = 0
+                async for _ in self.redis.scan_iter(match=in_progress_key_prefix + "*", count=500):
+                    running += 1
+                health = await self.redis.get(default_queue_name + health_check_key_suffix)
+        except (OSError, RedisError, TimeoutError):  # redis-py's ConnectionError is a RedisError
             return QueueStatus(redis_ok=False)
         return QueueStatus(
             redis_ok=True,
@@ -79,8 +82,9 @@ class EdgeQueue:
             worker_health=health.decode() if isinstance(health, bytes) else None,
         )
 
-    async def ping(self) -> bool:
+    async def ping(self, timeout_s: float = 1.0) -> bool:
         try:
-            return bool(await self.redis.ping())
-        except (OSError, ConnectionError):
+            async with asyncio.timeout(timeout_s):
+                return bool(await self.redis.ping())
+        except (OSError, RedisError, TimeoutError):
             return False

@@ -16,11 +16,22 @@ from compass_bot.classify import strip_mentions
 from compass_bot.listeners.dedupe import forget_on_failure
 from compass_bot.listeners.deps import Deps
 from compass_bot.listeners.events import EventFields, event_fields
-from compass_worker.contracts import FollowUpRequest, InvestigateRequest, JobName, SlackThread
+from compass_worker.contracts import (
+    MAX_TEXT_CHARS,
+    FollowUpRequest,
+    InvestigateRequest,
+    JobName,
+    SlackThread,
+)
 from compass_worker.slack import initial_status
 from compass_worker.slack.replies import HELP
 
 log = logging.getLogger(__name__)
+
+TOO_LONG = (
+    "That message is too long for me to investigate ({n:,} characters; at most {limit:,}). "
+    "Describe the symptom in a sentence or two — a link to the dashboard is plenty."
+)
 
 
 async def _post_status(client: AsyncWebClient, thread: SlackThread) -> str | None:
@@ -47,6 +58,10 @@ async def handle_mention(deps: Deps, client: AsyncWebClient, f: EventFields) -> 
         return
     if not text:
         await client.chat_postMessage(channel=f.channel, thread_ts=thread.thread_ts, text=HELP)
+        return
+    if len(text) > MAX_TEXT_CHARS:
+        refusal = TOO_LONG.format(n=len(text), limit=MAX_TEXT_CHARS)
+        await client.chat_postMessage(channel=f.channel, thread_ts=thread.thread_ts, text=refusal)
         return
     if not await deps.queue.claim_thread(thread):
         return  # a duplicate delivery of a mention already being investigated

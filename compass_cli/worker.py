@@ -16,14 +16,11 @@ def add_worker_commands(sub: argparse._SubParsersAction[Any]) -> None:
 
 
 async def _serve() -> None:
-    from compass_worker.service.worker import build_worker, close_worker
+    from compass_worker.service.worker import serve_forever
 
-    worker = build_worker(load_worker_config())
-    try:
-        with contextlib.suppress(asyncio.CancelledError):  # SIGINT/SIGTERM: ARQ cancels, jobs are re-queued
-            await worker.async_run()
-    finally:
-        await close_worker(worker)
+    # Redis or PostgreSQL down (at start or later): one line naming the setting, then back-off, never exit.
+    with contextlib.suppress(asyncio.CancelledError):  # SIGINT/SIGTERM: ARQ cancels, jobs are re-queued
+        await serve_forever(load_worker_config())
 
 
 def run_worker(args: argparse.Namespace) -> int:

@@ -4,7 +4,7 @@ servers. Nothing in the running service imports this package."""
 
 from compass_testing.fake_slack import FakeSlack, SlackCall, SlackMessage
 from compass_testing.postgres import postgres_for_tests
-from compass_testing.redis_server import RedisServer, redis_for_tests
+from compass_testing.redis_server import RedisProcess, RedisServer, redis_for_tests, restartable_redis
 from compass_testing.signing import (
     action_request,
     event_request,
@@ -17,6 +17,7 @@ from compass_testing.signing import (
 
 __all__ = [
     "FakeSlack",
+    "RedisProcess",
     "RedisServer",
     "SlackCall",
     "SlackMessage",
@@ -26,6 +27,7 @@ __all__ = [
     "message_event",
     "postgres_for_tests",
     "redis_for_tests",
+    "restartable_redis",
     "sign",
     "slash_request",
     "view_submission_request",

@@ -7,8 +7,8 @@ is 0.05 s so that enqueue → start is tens of milliseconds rather than ARQ's de
 
 from __future__ import annotations
 
-import warnings
 from typing import Any, ClassVar
+from urllib.parse import urlsplit, urlunsplit
 
 from arq import func
 from arq.connections import RedisSettings
@@ -25,6 +25,8 @@ from compass_worker.service.jobs import (
     record_feedback,
     record_resolution,
 )
+from compass_worker.service.outage import Outage
+from compass_worker.service.resilient import ResilientWorker, run_forever
 from compass_worker.service.settings import WorkerConfig, load_worker_config
 from compass_worker.telemetry.config import McpConfig
 
@@ -91,7 +93,7 @@ def build_worker(
 ) -> Worker:
     """An ARQ worker for this config (call inside a running event loop; run with `await w.async_run()`)."""
     s = config.service
-    return Worker(
+    worker = ResilientWorker(
         functions=functions(config),
         redis_settings=RedisSettings.from_dsn(s.redis_url),
         on_startup=_startup(config, mcp, embedder),
@@ -105,11 +107,30 @@ def build_worker(
         burst=burst,
         health_check_interval=30,
     )
+    worker.redis_outage = Outage(redis_setting(s.redis_url))
+    return worker
+
+
+def redis_setting(url: str) -> str:
+    """Which setting points where, for the one line an outage logs (a password is never shown)."""
+    parts = urlsplit(url)
+    if parts.password:
+        parts = parts._replace(netloc=f"{parts.username or ''}:***@{parts.hostname}:{parts.port or 6379}")
+    return f"Redis (REDIS_URL={urlunsplit(parts)})"
+
+
+async def serve_forever(
+    config: WorkerConfig, *, mcp: McpConfig | None = None, embedder: Embedder | None = None
+) -> None:
+    """`compass worker`: a worker that survives Redis and PostgreSQL outages, at start-up and later."""
+    await run_forever(
+        lambda: build_worker(config, mcp=mcp, embedder=embedder),
+        close_worker,
+        redis_setting(config.service.redis_url),
+        "PostgreSQL (DATABASE_URL / COMPASS_DATABASE_URL)",
+    )
 
 
 async def close_worker(worker: Worker) -> None:
-    """Close the worker and its Redis pool. ARQ 0.28 closes the pool with redis-py's deprecated
-    `close()`; that warning is ARQ's, not ours, so it is silenced here (and only here)."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=r"Call to deprecated close", category=DeprecationWarning)
-        await worker.close()
+    """Close the worker, its job context and its Redis pool (even when Redis is down: ResilientWorker)."""
+    await worker.close()

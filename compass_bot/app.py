@@ -8,6 +8,7 @@ touch Redis and post one short message, which keeps the ack far below Slack's 3 
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,6 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from compass_bot.errors import ErrorResponder
 from compass_bot.guard import MAX_BODY_BYTES, RejectLog, check_request
+from compass_bot.journal import Journal
 from compass_bot.listeners import Deps, register_all
 from compass_bot.metrics import EdgeMetrics
 from compass_bot.queue import EdgeQueue
@@ -55,7 +57,10 @@ def build_bolt(settings: BotSettings, deps: Deps, errors: ErrorResponder | None 
 
 def create_edge(settings: BotSettings) -> Edge:
     redis = ArqRedis.from_url(settings.redis_url)
-    queue = EdgeQueue(redis, dedupe_ttl_s=settings.dedupe_ttl_s, thread_ttl_s=settings.thread_ttl_s)
+    journal = Journal(settings.database_url.get_secret_value()) if settings.database_url else None
+    queue = EdgeQueue(
+        redis, dedupe_ttl_s=settings.dedupe_ttl_s, thread_ttl_s=settings.thread_ttl_s, journal=journal
+    )
     metrics = EdgeMetrics()
     errors = ErrorResponder(metrics, RejectLog())
     bolt = build_bolt(settings, Deps(queue=queue, metrics=metrics), errors)
@@ -68,6 +73,8 @@ def create_edge(settings: BotSettings) -> Edge:
             yield
         finally:
             await redis.aclose()
+            if journal is not None:
+                await journal.close()
 
     api = FastAPI(title="COMPASS bot", lifespan=lifespan, docs_url=None, redoc_url=None)
 
@@ -103,9 +110,13 @@ def create_edge(settings: BotSettings) -> Edge:
 
     @api.get("/readyz")
     async def readyz() -> Response:
-        if await queue.ping():
+        down = [] if await queue.ping() else ["redis unreachable"]
+        if journal is not None and not await journal.ping():
+            down.append("postgresql unreachable")
+        if not down:
             return Response('{"status":"ready"}', media_type="application/json")
-        return Response('{"status":"redis unreachable"}', status_code=503, media_type="application/json")
+        body = json.dumps({"status": ", ".join(down)})
+        return Response(body, status_code=503, media_type="application/json")
 
     @api.get("/metrics")
     async def prometheus() -> Response:

@@ -15,6 +15,7 @@ from redis.exceptions import RedisError
 from slack_bolt.response import BoltResponse
 
 from compass_bot.guard import RejectLog
+from compass_bot.journal import is_unavailable
 from compass_bot.metrics import EdgeMetrics
 
 log = logging.getLogger("compass_bot")
@@ -23,7 +24,7 @@ DEPENDENCY_ERRORS: tuple[type[BaseException], ...] = (RedisError, OSError, Timeo
 
 
 def classify(error: BaseException) -> tuple[int, str]:
-    if isinstance(error, DEPENDENCY_ERRORS):
+    if isinstance(error, DEPENDENCY_ERRORS) or is_unavailable(error):
         return 503, f"a dependency is unavailable ({type(error).__name__})"
     if isinstance(error, ValidationError):
         return 400, f"invalid content ({error.error_count()} field errors)"

@@ -26,6 +26,11 @@ class BotSettings(BaseSettings):
     redis_url: str = Field(
         default="redis://127.0.0.1:6379/0", validation_alias=AliasChoices("REDIS_URL", "COMPASS_REDIS_URL")
     )
+    # Optional: with a database the edge records accepted work in PostgreSQL (investigation rows and an
+    # outbox), so nothing it acknowledged is lost while Redis is down.
+    database_url: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "COMPASS_DATABASE_URL")
+    )
     # Slack retries an event for up to ~1 h; an event id is remembered a little longer than that.
     dedupe_ttl_s: int = Field(default=2 * 3600, ge=60, validation_alias="COMPASS_DEDUPE_TTL_S")
     # How long a thread stays "ours" (replies in it are read as corrections or follow-ups).
@@ -59,6 +64,7 @@ _NAMES = {
     "slack_app_token": "SLACK_APP_TOKEN",
     "slack_api_url": "COMPASS_SLACK_API_URL",
     "redis_url": "REDIS_URL",
+    "database_url": "DATABASE_URL",
 }
 
 

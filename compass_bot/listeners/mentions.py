@@ -63,12 +63,12 @@ async def handle_mention(deps: Deps, client: AsyncWebClient, f: EventFields) -> 
         refusal = TOO_LONG.format(n=len(text), limit=MAX_TEXT_CHARS)
         await client.chat_postMessage(channel=f.channel, thread_ts=thread.thread_ts, text=refusal)
         return
-    if not await deps.queue.claim_thread(thread):
+    req = InvestigateRequest(thread=thread, text=text, user=f.user, at=float(f.ts))
+    if not await deps.queue.accept_investigation(req):
         return  # a duplicate delivery of a mention already being investigated
     try:
-        status_ts = await _post_status(client, thread)
-        req = InvestigateRequest(thread=thread, text=text, user=f.user, at=float(f.ts), status_ts=status_ts)
-        if await deps.queue.enqueue(JobName.INVESTIGATE, req, thread.investigation_key):
+        req = req.model_copy(update={"status_ts": await _post_status(client, thread)})
+        if await deps.queue.submit_investigation(req):
             deps.metrics.jobs.labels(JobName.INVESTIGATE).inc()
     except BaseException:
         await deps.queue.release_thread(thread)  # let Slack's retry try again

@@ -8,7 +8,9 @@ same investigation record and updates the same Slack messages, so the thread get
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 from uuid import UUID
 
@@ -36,9 +38,12 @@ from compass_worker.service.context import ServiceContext, service
 from compass_worker.service.corrections import OTHER, parse_cause
 from compass_worker.service.costs import cost_report
 from compass_worker.service.followup import answer
+from compass_worker.service.leases import Lease
 from compass_worker.service.ledger import MessageLedger
 from compass_worker.service.memory import memory_priors
+from compass_worker.service.outage import DEPENDENCY_ERRORS, is_outage
 from compass_worker.service.slack_sink import SlackSink
+from compass_worker.service.thread_notices import ThreadNotices
 from compass_worker.slack.cost import cost_blocks
 from compass_worker.slack.replies import failure_text, follow_up_blocks, unreachable_text
 
@@ -49,6 +54,9 @@ TIMEOUT_MARGIN_S = 10.0
 TIMEOUT_MARGIN_SHARE = 0.2
 # Feedback can arrive before the investigation's record exists (the job has not started yet).
 FEEDBACK_RETRY_S = 1.0
+FAILED_OUTCOMES = frozenset({"bad input", "unreachable", "timeout", "failed"})
+INTERNAL_ERROR = "an internal error (details in the worker log)"
+OUTAGE_ERROR = "its database or queue was unreachable for too long; mention me again to retry"
 NOTHING_TO_CONFIRM = (
     "There is no root cause to confirm here — reply with what it actually was and I'll remember it."
 )
@@ -66,11 +74,74 @@ async def _team(svc: ServiceContext, channel: str) -> str:
 async def investigate_mention(ctx: dict[Any, Any], payload: dict[str, Any]) -> str:
     req = InvestigateRequest.model_validate(payload)
     svc = service(ctx)
+    key = req.thread.investigation_key
+    lease_s = svc.config.service.lease_s
+    await svc.jobs.ensure(key, req.model_dump(mode="json"))  # an edge without a database wrote none
+    lease = await svc.jobs.acquire(key, svc.owner, lease_s)
+    if lease is None:
+        return "held by another worker, or over"  # a duplicate job of a running or finished investigation
+    outcome = "failed"
+    try:
+        async with heartbeat(svc, key):
+            outcome = await _investigate(svc, req, lease)
+    except Exception as exc:
+        if is_outage(exc):
+            return await _outage(ctx, svc, req, exc)
+        log.exception("investigation %s failed", key)  # a bug: the thread still hears about it
+        await ThreadNotices(svc.slack, svc.redis).failed(req.thread, INTERNAL_ERROR, req.status_ts)
+        await svc.jobs.finish(key, svc.owner, "failed", INTERNAL_ERROR)
+        raise
+    await svc.jobs.finish(key, svc.owner, "failed" if outcome in FAILED_OUTCOMES else "done")
+    return outcome
+
+
+async def _outage(ctx: dict[Any, Any], svc: ServiceContext, req: InvestigateRequest, exc: Exception) -> str:
+    """Redis or PostgreSQL went away mid-investigation: give the lease back and retry with back-off;
+    after the last try, say so in the thread (the reconciler re-enqueues it once the store is back)."""
+    key, reason = req.thread.investigation_key, f"{type(exc).__name__} while investigating"
+    with contextlib.suppress(*DEPENDENCY_ERRORS):
+        await svc.jobs.release(key, svc.owner, reason)
+    tries = int(ctx.get("job_try") or 1)
+    if tries < svc.config.service.max_tries:
+        raise Retry(defer=min(30.0, 2.0**tries)) from exc
+    with contextlib.suppress(*DEPENDENCY_ERRORS):
+        await ThreadNotices(svc.slack, svc.redis).failed(req.thread, OUTAGE_ERROR, req.status_ts)
+    return "dependency down"
+
+
+@contextlib.asynccontextmanager
+async def heartbeat(svc: ServiceContext, key: str) -> AsyncIterator[None]:
+    """Extend the lease every third of its length while the block runs (a missed beat is retried)."""
+    lease_s = svc.config.service.lease_s
+
+    async def beat() -> None:
+        while True:
+            await asyncio.sleep(lease_s / 3)
+            try:
+                if not await svc.jobs.heartbeat(key, svc.owner, lease_s):
+                    log.warning("lost the lease of %s (another worker took it over)", key)
+                    return
+            except Exception as exc:
+                if not is_outage(exc):
+                    raise
+
+    task = asyncio.create_task(beat())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def _investigate(svc: ServiceContext, req: InvestigateRequest, lease: Lease) -> str:
     thread, key = req.thread, req.thread.investigation_key
     sink = SlackSink(
         svc.slack, MessageLedger(svc.redis, key), thread, interval_s=svc.config.service.status_interval_s
     )
     status_ts = await sink.open(req.status_ts)
+    if lease.attempt > 1:
+        sink.retrying(f"{lease.last_error or 'retry'} — retrying (attempt {lease.attempt})")
     try:
         try:
             incident = build_incident(req.text, service=None, at=str(req.at), window=None)
@@ -128,7 +199,9 @@ async def _run(svc: ServiceContext, sink: SlackSink, incident: Incident, inv_id:
         await svc.store.investigations.finish(inv_id, InvestigationStatus.FAILED)
         await sink.fail(failure_text(str(exc)), str(exc))
         return "failed"
-    except Exception:
+    except Exception as exc:
+        if is_outage(exc):
+            raise  # investigate_mention retries it (the investigation resumes from the store)
         # A bug must not leave the thread saying "Investigating …" forever; ARQ records the failure.
         log.exception("investigation %s failed", inv_id)
         await svc.store.investigations.finish(inv_id, InvestigationStatus.FAILED)

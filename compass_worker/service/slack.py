@@ -68,6 +68,17 @@ class SlackPoster:
             return False
         return True
 
+    async def react(self, channel: str, ts: str, name: str) -> bool:
+        """Add a reaction; one that is already there counts as added."""
+        try:
+            await self.client.reactions_add(channel=channel, timestamp=ts, name=name)
+        except SlackApiError as exc:
+            if _error(exc) == "already_reacted":
+                return True
+            log.warning("reactions.add failed in %s: %s", channel, _error(exc))
+            return False
+        return True
+
     async def ephemeral(
         self, channel: str, user: str, text: str, blocks: Sequence[Block] | None = None
     ) -> bool:

@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 
 # A supported hypothesis is a "key finding" worth its own reply from this score on (the judge's units).
 FINDING_SCORE = 3.0
+FAILED_REACTION = "x"
 MAX_FINDINGS = 2
 
 
@@ -89,6 +90,13 @@ class SlackSink:
             await self._ledger.set("status", self._status_ts)
         self._flusher = asyncio.create_task(self._flush_loop())
         return self._status_ts
+
+    def retrying(self, note: str) -> None:
+        """A retried attempt says so ("worker lost — retrying (attempt 2)") until its first phase."""
+        self._phase = note
+        if note not in self._notes:
+            self._notes.append(note)
+        self._dirty.set()
 
     async def emit(self, event: Event) -> None:
         if isinstance(event, PhaseStarted):
@@ -199,13 +207,14 @@ class SlackSink:
         return ts
 
     async def fail(self, message: str, reason: str) -> None:
-        """An honest failure: the status says it stopped, one reply says why (once)."""
+        """An honest failure: the status says it stopped, one reply says why (once), ❌ on the thread."""
         await self._stop()
         await self._update_status(self._view("failed", reason))
         if await self._ledger.get("failure") is None:
             ts = await self._poster.post(self._thread.channel, self._thread.thread_ts, message)
             if ts is not None:
                 await self._ledger.set("failure", ts)
+        await self._poster.react(self._thread.channel, self._thread.thread_ts, FAILED_REACTION)
 
     async def close(self) -> None:
         await self._stop()

@@ -7,6 +7,8 @@ is 0.05 s so that enqueue → start is tens of milliseconds rather than ARQ's de
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -53,7 +55,9 @@ def _startup(
 ) -> StartupShutdown:
     async def startup(ctx: dict[Any, Any]) -> None:
         cfg = config or load_worker_config()
-        ctx[CTX_KEY] = await ServiceContext.open(cfg, ctx["redis"], mcp=mcp, embedder=embedder)
+        svc = await ServiceContext.open(cfg, ctx["redis"], mcp=mcp, embedder=embedder)
+        ctx[CTX_KEY] = svc
+        svc.start_reconciler()
 
     return startup
 
@@ -129,6 +133,29 @@ async def serve_forever(
         redis_setting(config.service.redis_url),
         "PostgreSQL (DATABASE_URL / COMPASS_DATABASE_URL)",
     )
+
+
+async def stop_worker(worker: Worker, running: asyncio.Task[None], *, drain_s: float = 10.0) -> None:
+    """Stop a worker started with `asyncio.create_task(worker.async_run())`, gracefully: it picks no new
+    job, in-flight jobs get `drain_s` to finish, then polling stops and everything is closed.
+
+    Cancelling the polling task (what the tests used to do) lands inside one of ARQ's Redis pipelines
+    (start_jobs, or the shielded finish_job of a job) and `close()` then closes the pool under it: the
+    pipeline's connection is garbage-collected unclosed — the flaky `PytestUnraisableExceptionWarning:
+    Exception ignored in: <function AbstractConnection.__del__>` (or `Pipeline.__del__`).
+    """
+    worker.allow_pick_jobs = False
+    # ARQ's own clean exit: in burst mode with no jobs left to start, main() waits for the running jobs
+    # and returns after the current poll — no cancellation lands inside one of its Redis pipelines.
+    worker.burst, worker.max_burst_jobs = True, 0
+    done, _ = await asyncio.wait([running], timeout=drain_s)
+    if not done:
+        for task in worker.tasks.values():
+            task.cancel()
+        running.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await running
+    await close_worker(worker)
 
 
 async def close_worker(worker: Worker) -> None:

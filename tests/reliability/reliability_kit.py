@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import time
 from collections.abc import Awaitable, Callable
 
@@ -25,10 +26,15 @@ def worker_config(redis_url: str, slack_url: str, db_url: str, **service: object
     )
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], timeout_s: float, what: str) -> float:
+async def eventually(check: Callable[[], bool | Awaitable[bool]], timeout_s: float, what: str) -> float:
     """Seconds until `check()` held; AssertionError naming `what` after `timeout_s`."""
     started = time.monotonic()
-    while not await check():
+
+    async def holds() -> bool:
+        value = check()
+        return await value if inspect.isawaitable(value) else value
+
+    while not await holds():
         if time.monotonic() - started > timeout_s:
             raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for {what}")
         await asyncio.sleep(0.05)

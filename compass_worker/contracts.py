@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Annotated, Final, Literal
+from typing import Annotated, ClassVar, Final, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
@@ -158,6 +158,28 @@ class CostRequest(_Payload):
     channel: str
     user: str
     period: CostPeriod = "today"
+
+
+class MessageTag(_Payload):
+    """Which investigation posted a Slack message, and as what ("status", "verdict", "finding:<id>", …),
+    carried in the message's metadata so a retry can find a message whose ts was never recorded."""
+
+    EVENT_TYPE: ClassVar[str] = "compass_message"
+
+    investigation: str
+    part: str
+
+    def metadata(self) -> dict[str, object]:
+        return {"event_type": self.EVENT_TYPE, "event_payload": self.model_dump()}
+
+    @classmethod
+    def from_metadata(cls, raw: object) -> MessageTag | None:
+        if not isinstance(raw, dict) or raw.get("event_type") != cls.EVENT_TYPE:
+            return None
+        payload = raw.get("event_payload")
+        inv = payload.get("investigation") if isinstance(payload, dict) else None
+        part = payload.get("part") if isinstance(payload, dict) else None
+        return cls(investigation=inv, part=part) if isinstance(inv, str) and isinstance(part, str) else None
 
 
 class RedisKeys:

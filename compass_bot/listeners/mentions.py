@@ -21,6 +21,7 @@ from compass_worker.contracts import (
     FollowUpRequest,
     InvestigateRequest,
     JobName,
+    MessageTag,
     SlackThread,
 )
 from compass_worker.slack import initial_status
@@ -37,8 +38,13 @@ TOO_LONG = (
 async def _post_status(client: AsyncWebClient, thread: SlackThread) -> str | None:
     text, blocks = initial_status()
     try:
+        tag = MessageTag(investigation=thread.investigation_key, part="status")
         resp = await client.chat_postMessage(
-            channel=thread.channel, thread_ts=thread.thread_ts, text=text, blocks=blocks
+            channel=thread.channel,
+            thread_ts=thread.thread_ts,
+            text=text,
+            blocks=blocks,
+            metadata=tag.metadata(),
         )
     except SlackApiError as exc:  # the worker posts its own status message instead
         log.warning("could not post the status message in %s: %s", thread.investigation_key, exc)

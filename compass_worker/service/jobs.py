@@ -21,6 +21,7 @@ from compass_worker.contracts import (
     FeedbackRequest,
     FollowUpRequest,
     InvestigateRequest,
+    MessageTag,
     ResolutionRequest,
     SlackThread,
 )
@@ -136,9 +137,14 @@ async def heartbeat(svc: ServiceContext, key: str) -> AsyncIterator[None]:
 
 async def _investigate(svc: ServiceContext, req: InvestigateRequest, lease: Lease) -> str:
     thread, key = req.thread, req.thread.investigation_key
-    sink = SlackSink(
-        svc.slack, MessageLedger(svc.redis, key), thread, interval_s=svc.config.service.status_interval_s
+    # A retry reads back from Slack what an earlier attempt posted but may not have recorded.
+    recover = (
+        (lambda: svc.slack.tagged_replies(thread.channel, thread.thread_ts, key))
+        if lease.attempt > 1
+        else None
     )
+    ledger = MessageLedger(svc.redis, key, recover=recover)
+    sink = SlackSink(svc.slack, ledger, thread, interval_s=svc.config.service.status_interval_s)
     status_ts = await sink.open(req.status_ts)
     if lease.attempt > 1:
         sink.retrying(f"{lease.last_error or 'retry'} — retrying (attempt {lease.attempt})")
@@ -280,7 +286,8 @@ async def answer_follow_up(ctx: dict[Any, Any], payload: dict[str, Any]) -> str:
     except ServerUnavailable as exc:
         items, unknown = [], unreachable_text(str(exc))
     text, blocks = follow_up_blocks(req.text, items, unknown)
-    ts = await svc.slack.post(req.thread.channel, req.thread.thread_ts, text, blocks)
+    tag = MessageTag(investigation=req.thread.investigation_key, part=part)
+    ts = await svc.slack.post(req.thread.channel, req.thread.thread_ts, text, blocks, tag=tag)
     if ts is not None:
         await ledger.set(part, ts)
     return "answered" if items else "no answer"

@@ -15,10 +15,13 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
+from compass_worker.contracts import MessageTag
 from compass_worker.slack.blocks import Block, fallback_text
 
 log = logging.getLogger(__name__)
 
+# A thread of more than 1,000 replies is not an incident thread COMPASS will find its messages in.
+MAX_REPLY_PAGES = 5
 _BLOCK_ERRORS = frozenset({"invalid_blocks", "invalid_blocks_format", "msg_too_long", "too_many_blocks"})
 
 
@@ -37,20 +40,28 @@ class SlackPoster:
         return cls(AsyncWebClient(token=token, base_url=base_url, timeout=15))
 
     async def post(
-        self, channel: str, thread_ts: str | None, text: str, blocks: Sequence[Block] | None = None
+        self,
+        channel: str,
+        thread_ts: str | None,
+        text: str,
+        blocks: Sequence[Block] | None = None,
+        *,
+        tag: MessageTag | None = None,
     ) -> str | None:
-        """The new message's ts, or None when Slack would not take it."""
+        """The new message's ts, or None when Slack would not take it. A `tag` travels as the message's
+        metadata, so a retry can find the message even if its ts was never saved (`tagged_replies`)."""
         try:
             resp = await self.client.chat_postMessage(
                 channel=channel,
                 thread_ts=thread_ts,
                 text=fallback_text(text),
                 blocks=list(blocks or []) or None,
+                metadata=tag.metadata() if tag else None,
             )
         except SlackApiError as exc:
             if blocks and _error(exc) in _BLOCK_ERRORS:
                 log.warning("Slack refused the blocks (%s); posting plain text", _error(exc))
-                return await self.post(channel, thread_ts, text, None)
+                return await self.post(channel, thread_ts, text, None, tag=tag)
             log.warning("chat.postMessage failed in %s: %s", channel, _error(exc))
             return None
         ts = resp.get("ts")
@@ -67,6 +78,28 @@ class SlackPoster:
             log.warning("chat.update failed in %s: %s", channel, _error(exc))
             return False
         return True
+
+    async def tagged_replies(self, channel: str, thread_ts: str, investigation_key: str) -> dict[str, str]:
+        """{part: ts} of the messages this investigation already posted in the thread, read back from
+        Slack (conversations.replies with metadata) — the truth when the ledger lost a ts."""
+        found: dict[str, str] = {}
+        cursor: str | None = None
+        for _ in range(MAX_REPLY_PAGES):
+            try:
+                resp = await self.client.conversations_replies(
+                    channel=channel, ts=thread_ts, include_all_metadata=True, limit=200, cursor=cursor
+                )
+            except SlackApiError as exc:
+                log.warning("conversations.replies failed in %s: %s", channel, _error(exc))
+                break
+            for message in resp.get("messages") or []:
+                tag = MessageTag.from_metadata(message.get("metadata"))
+                if tag is not None and tag.investigation == investigation_key and "ts" in message:
+                    found.setdefault(tag.part, str(message["ts"]))
+            cursor = (resp.get("response_metadata") or {}).get("next_cursor") or None
+            if not resp.get("has_more") or not cursor:
+                break
+        return found
 
     async def react(self, channel: str, ts: str, name: str) -> bool:
         """Add a reaction; one that is already there counts as added."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from arq.connections import ArqRedis
 
-from compass_worker.contracts import SlackThread
+from compass_worker.contracts import MessageTag, SlackThread
 from compass_worker.service.ledger import MessageLedger
 from compass_worker.service.slack import SlackPoster
 from compass_worker.service.slack_sink import FAILED_REACTION
@@ -40,7 +40,8 @@ class ThreadNotices:
             view = StatusView(state="failed", failure=reason)
             await self._poster.update(thread.channel, ts, status_text(view), status_blocks(view))
         if await ledger.get("failure") is None:
-            posted = await self._poster.post(thread.channel, thread.thread_ts, failure_text(reason))
+            tag = MessageTag(investigation=thread.investigation_key, part="failure")
+            posted = await self._poster.post(thread.channel, thread.thread_ts, failure_text(reason), tag=tag)
             if posted is not None:
                 await ledger.set("failure", posted)
         await self._poster.react(thread.channel, thread.thread_ts, FAILED_REACTION)

@@ -7,19 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
-from arq.connections import ArqRedis
-from reliability_kit import CHANNEL, eventually, worker_config
+from reliability_kit import CHANNEL, eventually
 
-from compass_lab.harness import scenario_mcp_config
 from compass_lab.model import Scenario
-from compass_lab.server.runner import LabServer
-from compass_testing import FakeSlack, RedisServer
+from compass_testing import FakeSlack
 from compass_worker.contracts import CostRequest, InvestigateRequest, JobName, SlackThread, job_id
-from compass_worker.service.worker import build_worker, stop_worker
 from compass_worker.slack import initial_status
 
 pytestmark = pytest.mark.slow
@@ -58,30 +53,6 @@ async def _state(db_url: str, key: str) -> tuple[str, int] | None:
     finally:
         await conn.close()
     return None if row is None else (str(row["state"]), int(row["attempt"]))
-
-
-@pytest.fixture
-async def running_worker(
-    redis_server: RedisServer,
-    redis: ArqRedis,
-    slack: FakeSlack,
-    db_url: str,
-    lab: LabServer,
-    scenario: Scenario,
-) -> AsyncIterator[None]:
-    config = worker_config(
-        redis_server.url,
-        slack.base_url,
-        db_url,
-        status_interval_s=0.1,
-        reconcile_interval_s=0.3,
-        queued_grace_s=0.5,
-        lease_s=3.0,
-    )
-    w = build_worker(config, mcp=scenario_mcp_config(lab.url, scenario), handle_signals=False)
-    task = asyncio.create_task(w.async_run())
-    yield
-    await stop_worker(w, task)
 
 
 def _request(scenario: Scenario, ts: str, status_ts: str | None) -> InvestigateRequest:

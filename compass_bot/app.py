@@ -19,6 +19,7 @@ from fastapi import FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.builtin_async_handlers import AsyncServerErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from compass_bot.errors import ErrorResponder
@@ -44,6 +45,9 @@ def build_bolt(settings: BotSettings, deps: Deps, errors: ErrorResponder | None 
     client = AsyncWebClient(
         token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url, timeout=10
     )
+    # Inside Slack's 3 s ack there is room for one short retry of a 5xx, no more; a 429's Retry-After
+    # could exceed the ack, so a rate-limited status post is left to the worker (which posts its own).
+    client.retry_handlers.append(AsyncServerErrorRetryHandler(max_retry_count=1))
     bolt = AsyncApp(
         client=client,
         signing_secret=settings.slack_signing_secret.get_secret_value(),

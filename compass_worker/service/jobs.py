@@ -22,6 +22,7 @@ from compass_worker.contracts import (
     FollowUpRequest,
     InvestigateRequest,
     MessageTag,
+    RedisKeys,
     ResolutionRequest,
     SlackThread,
 )
@@ -36,8 +37,8 @@ from compass_worker.knowledge.signature import IncidentSignature
 from compass_worker.knowledge.sink import StoreSink
 from compass_worker.runner import investigate
 from compass_worker.service.context import ServiceContext, service
-from compass_worker.service.corrections import OTHER, parse_cause
-from compass_worker.service.costs import cost_report
+from compass_worker.service.corrections import OTHER, ask_component, component_from_text, fault_from_text
+from compass_worker.service.costs import cost_report, viewer_team
 from compass_worker.service.followup import answer
 from compass_worker.service.leases import Lease
 from compass_worker.service.ledger import MessageLedger
@@ -253,12 +254,18 @@ async def record_feedback(ctx: dict[Any, Any], payload: dict[str, Any]) -> str:
             return "nothing to confirm"
         return "confirmed"
     snapshot = await svc.store.investigations.snapshot(inv_id)
-    known = {h.component for h in snapshot.hypotheses}
+    known = {h.component.lower() for h in snapshot.hypotheses}
     if req.component:
-        cause = Cause(component=req.component.strip().lower(), fault=req.fault or OTHER)
+        component, fault = req.component.strip().lower(), req.fault or OTHER
     else:
-        component, fault = parse_cause(req.text or "", known)
-        cause = Cause(component=component, fault=fault)
+        found = component_from_text(req.text or "", known)
+        component, fault = found or "", fault_from_text(req.text or "") or OTHER
+    if known and component not in known:
+        # Corrections stay inside the incident: a name it never saw is asked about, not stored.
+        await svc.redis.delete(RedisKeys.awaiting_resolution(req.thread))  # the next reply is the answer
+        await svc.slack.post(req.thread.channel, req.thread.thread_ts, ask_component(component, known))
+        return "asked which component"
+    cause = Cause(component=component or "unknown", fault=fault)
     await svc.store.feedback.correct(
         inv_id, cause, author=req.user, channel=FeedbackChannel.SLACK, note=req.text
     )
@@ -296,7 +303,9 @@ async def answer_follow_up(ctx: dict[Any, Any], payload: dict[str, Any]) -> str:
 async def cost_report_job(ctx: dict[Any, Any], payload: dict[str, Any]) -> str:
     req = CostRequest.model_validate(payload)
     svc = service(ctx)
-    view = await cost_report(svc.store, req.period, llm_configured=svc.config.llm.configured)
+    # Costs are scoped to the asking user's team (their channel's); admins see the organisation.
+    team = None if req.user in svc.config.service.admins else await viewer_team(svc.store, req.channel)
+    view = await cost_report(svc.store, req.period, llm_configured=svc.config.llm.configured, team=team)
     text, blocks = cost_blocks(view)
     await svc.slack.ephemeral(req.channel, req.user, text, blocks)
     return "reported"

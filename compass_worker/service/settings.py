@@ -37,8 +37,14 @@ class ServiceSettings(BaseSettings):
     # queued investigation may be missing from Redis before it is enqueued again.
     reconcile_interval_s: float = Field(default=5.0, gt=0.0, le=300.0, validation_alias="COMPASS_RECONCILE_S")
     queued_grace_s: float = Field(default=10.0, ge=0.0, le=3600.0, validation_alias="COMPASS_QUEUED_GRACE_S")
+    # Slack user ids who see organisation-wide costs in `/compass cost` (everyone else: their team's).
+    admin_users: str = Field(default="", validation_alias="COMPASS_ADMIN_USERS")
     # chat.update of the status message at most this often (Slack allows ~1 message update per second).
     status_interval_s: float = Field(default=1.0, ge=0.0, validation_alias="COMPASS_STATUS_INTERVAL_S")
+
+    @property
+    def admins(self) -> frozenset[str]:
+        return frozenset(u.strip() for u in self.admin_users.split(",") if u.strip())
 
     @field_validator("slack_api_url")
     @classmethod

@@ -1,6 +1,8 @@
 """Posting to Slack from the worker without ever failing the investigation.
 
-- 429 `ratelimited`: the SDK's retry handler waits the `Retry-After` Slack sent, then retries.
+- 429 `ratelimited`: the SDK's retry handler waits the `Retry-After` Slack sent, then retries (up to
+  `retries` times: a storm of several minutes, not a blip, before a message is given up).
+- HTTP 5xx and dropped connections: retried with exponential back-off and jitter (0.5 s … 8 s).
 - `invalid_blocks` / `msg_too_long`: the builders already keep within the limits; if Slack still refuses,
   the message is re-sent as plain text (clipped), so the thread always gets the content.
 - Anything else is logged and reported as "not posted" (None / False), never raised.
@@ -9,10 +11,16 @@
 from __future__ import annotations
 
 import logging
+import random
 from collections.abc import Sequence
 
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.http_retry.interval_calculator import RetryIntervalCalculator
 from slack_sdk.web.async_client import AsyncWebClient
 
 from compass_worker.contracts import MessageTag
@@ -30,9 +38,23 @@ def _error(exc: SlackApiError) -> str:
     return str(data.get("error", "unknown")) if isinstance(data, dict) else "unknown"
 
 
+class CappedBackoff(RetryIntervalCalculator):
+    """0.5 s, 1 s, 2 s, 4 s, then 8 s per retry, each +0–0.5 s of jitter."""
+
+    def calculate_sleep_duration(self, current_attempt: int) -> float:
+        return min(8.0, 0.5 * 2.0**current_attempt) + random.random() / 2
+
+
 class SlackPoster:
-    def __init__(self, client: AsyncWebClient, *, rate_limit_retries: int = 3) -> None:
-        client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=rate_limit_retries))
+    def __init__(self, client: AsyncWebClient, *, retries: int = 20) -> None:
+        # The SDK counts attempts across all its handlers (a 429 then a 503 is attempt 2 for both), so
+        # they share one budget; the back-off is capped so that budget spans minutes, not hours.
+        backoff = CappedBackoff()
+        client.retry_handlers[:] = [
+            AsyncRateLimitErrorRetryHandler(max_retry_count=retries),
+            AsyncServerErrorRetryHandler(max_retry_count=retries, interval_calculator=backoff),
+            AsyncConnectionErrorRetryHandler(max_retry_count=retries, interval_calculator=backoff),
+        ]
         self.client = client
 
     @classmethod

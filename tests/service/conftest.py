@@ -49,7 +49,9 @@ def mcp_config_file(lab: LabServer, scenario: Scenario, tmp_path_factory: pytest
 # -- the services -------------------------------------------------------------------------------------------
 @pytest.fixture
 def config(redis_server: RedisServer, slack: FakeSlack, db_url: str, redis: ArqRedis) -> WorkerConfig:
-    return worker_config(redis_server.url, slack.base_url, db_url, status_interval_s=0.2)
+    return worker_config(
+        redis_server.url, slack.base_url, db_url, status_interval_s=0.2, admin_users="UADMIN"
+    )
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ touch Redis and post one short message, which keeps the ack far below Slack's 3 
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,6 +18,9 @@ from dataclasses import dataclass
 from arq.connections import ArqRedis
 from fastapi import FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import AsyncServerErrorRetryHandler
@@ -41,6 +45,15 @@ class Edge:
     metrics: EdgeMetrics
 
 
+def _bolt_logger() -> logging.Logger:
+    """Bolt's logger, without its multi-line "Unhandled request … [Suggestion]" warning: a signed event
+    of a type we do not subscribe to is answered 404 and is no news (a long `type` made each one KBs)."""
+    logger = logging.getLogger("compass_bot.bolt")
+    if not logger.filters:
+        logger.addFilter(lambda record: not str(record.msg).startswith("Unhandled request"))
+    return logger
+
+
 def build_bolt(settings: BotSettings, deps: Deps, errors: ErrorResponder | None = None) -> AsyncApp:
     client = AsyncWebClient(
         token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url, timeout=10
@@ -50,6 +63,7 @@ def build_bolt(settings: BotSettings, deps: Deps, errors: ErrorResponder | None 
     client.retry_handlers.append(AsyncServerErrorRetryHandler(max_retry_count=1))
     bolt = AsyncApp(
         client=client,
+        logger=_bolt_logger(),
         signing_secret=settings.slack_signing_secret.get_secret_value(),
         process_before_response=True,
     )
@@ -60,7 +74,16 @@ def build_bolt(settings: BotSettings, deps: Deps, errors: ErrorResponder | None 
 
 
 def create_edge(settings: BotSettings) -> Edge:
-    redis = ArqRedis.from_url(settings.redis_url)
+    # A pooled connection that Redis closed (a restart) fails its next command: retried at once on a fresh
+    # connection, so the first mention after a restart is enqueued, not journaled. Bounded timeouts keep
+    # a hung Redis from eating Slack's 3 s.
+    redis = ArqRedis.from_url(
+        settings.redis_url,
+        retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 2),
+        retry_on_error=[RedisConnectionError],
+        socket_connect_timeout=1.0,
+        socket_timeout=2.0,
+    )
     journal = Journal(settings.database_url.get_secret_value()) if settings.database_url else None
     queue = EdgeQueue(
         redis, dedupe_ttl_s=settings.dedupe_ttl_s, thread_ttl_s=settings.thread_ttl_s, journal=journal

@@ -33,9 +33,21 @@ class ResilientWorker(Worker):
             if not is_outage(exc):
                 raise
             self._drop_failed_tasks()
+            await self._reset_capacity()
             await asyncio.sleep(outage.failed(exc))
         else:
             outage.recovered()
+
+    async def _reset_capacity(self) -> None:
+        """A Redis error inside ARQ's start_jobs can escape between its semaphore's acquire and release,
+        leaking a permit each time: after enough outages the worker would stop taking jobs. The permits
+        are rebuilt from what actually runs (ARQ's own sizing: max_jobs + 1)."""
+        sem = asyncio.Semaphore(self.max_jobs + 1)
+        running = [t for t in self.tasks.values() if not t.done()]
+        for _ in running:
+            await sem.acquire()
+        self.sem = sem  # type: ignore[assignment]  # ARQ declares a BoundedSemaphore
+        self.job_counter = len(running)
 
     def _drop_failed_tasks(self) -> None:
         """A job whose own bookkeeping write failed during the outage is done here; ARQ would re-raise its

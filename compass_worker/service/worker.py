@@ -16,6 +16,9 @@ from arq import func
 from arq.connections import RedisSettings
 from arq.typing import StartupShutdown
 from arq.worker import Function, Worker
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from compass_worker.contracts import JobName
 from compass_worker.knowledge.embedders.protocol import Embedder
@@ -99,7 +102,7 @@ def build_worker(
     s = config.service
     worker = ResilientWorker(
         functions=functions(config),
-        redis_settings=RedisSettings.from_dsn(s.redis_url),
+        redis_settings=redis_settings(s.redis_url),
         on_startup=_startup(config, mcp, embedder),
         on_shutdown=shutdown,
         poll_delay=s.poll_delay_s,
@@ -111,11 +114,20 @@ def build_worker(
         burst=burst,
         health_check_interval=30,
     )
-    worker.redis_outage = Outage(redis_setting(s.redis_url))
+    worker.redis_outage = Outage(describe_redis(s.redis_url))
     return worker
 
 
-def redis_setting(url: str) -> str:
+def redis_settings(url: str) -> RedisSettings:
+    """ARQ's settings for `url`, retrying a command once on a fresh connection when Redis closed the
+    pooled one (a restart): the poll loop then rides a restart without even noticing it."""
+    settings = RedisSettings.from_dsn(url)
+    settings.retry = Retry(ExponentialBackoff(cap=0.5, base=0.05), 2)
+    settings.retry_on_error = [RedisConnectionError]
+    return settings
+
+
+def describe_redis(url: str) -> str:
     """Which setting points where, for the one line an outage logs (a password is never shown)."""
     parts = urlsplit(url)
     if parts.password:
@@ -130,7 +142,7 @@ async def serve_forever(
     await run_forever(
         lambda: build_worker(config, mcp=mcp, embedder=embedder),
         close_worker,
-        redis_setting(config.service.redis_url),
+        describe_redis(config.service.redis_url),
         "PostgreSQL (DATABASE_URL / COMPASS_DATABASE_URL)",
     )
 

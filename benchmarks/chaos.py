@@ -515,7 +515,7 @@ HEADER = (
 
 
 class Phases(list[Phase]):
-    """Phases in order; each row goes to stderr as its phase ends (progress), the table to stdout at the end."""
+    """Phases in order; each row goes to stderr as its phase ends, the table to stdout at the end."""
 
     def append(self, phase: Phase) -> None:
         if not self:

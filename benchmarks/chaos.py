@@ -356,7 +356,8 @@ class Chaos:
         killed = 0
         end = time.monotonic() + 20
         while killed < mentions and time.monotonic() < end:
-            for pid in _pids_named("mcp-grafana"):
+            workers = {p.pid for p in self.workers.procs}
+            for pid in _children_named(workers, "mcp-grafana"):
                 try:
                     os.kill(pid, signal.SIGKILL)
                     killed += 1
@@ -391,16 +392,29 @@ class Chaos:
         return phase
 
 
-def _pids_named(name: str) -> list[int]:
-    pids = []
+def _children_named(parents: set[int], name: str) -> list[int]:
+    """Processes called `name` among the descendants of `parents` — ours alone, never another user's."""
+    ppid: dict[int, int] = {}
+    comm: dict[int, str] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                if (entry / "comm").read_text().strip().startswith(name[:15]):
-                    pids.append(int(entry.name))
+                stat = (entry / "stat").read_text()
+                comm[int(entry.name)] = (entry / "comm").read_text().strip()
             except OSError:
                 continue
-    return pids
+            ppid[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+
+    def descends(pid: int) -> bool:
+        for _ in range(64):  # bounded walk up the tree
+            pid = ppid.get(pid, 0)
+            if pid in parents:
+                return True
+            if pid <= 1:
+                return False
+        return False
+
+    return [pid for pid, c in comm.items() if c.startswith(name[:15]) and descends(pid)]
 
 
 # -- fuzz ---------------------------------------------------------------------------------------------
@@ -501,10 +515,28 @@ async def fuzz(http: httpx.AsyncClient, n: int, seed: int = 11) -> tuple[Phase, 
     counts: dict[int, int] = {}
     for s in phase.statuses:
         counts[s] = counts.get(s, 0) + 1
-    phase.note = f"{n / (time.monotonic() - started):,.0f} req/s; " + ", ".join(
-        f"{k}: {v}" for k, v in sorted(counts.items())
+    root.removeHandler(counter)
+    http_counts = ", ".join(f"{k}: {v}" for k, v in sorted(counts.items()))
+    phase.note = (
+        f"{n / (time.monotonic() - started):,.0f} req/s; HTTP {http_counts}; log: {counter.records} lines,"
+        f" {counter.chars:,} chars, {counter.tracebacks} tracebacks"
     )
     return phase, counts
+
+
+async def fuzz_isolated(settings: BotSettings, n: int) -> Phase:
+    """The fuzz runs against its own edge on another Redis database and without a journal, so the few
+    valid mentions among the fuzzed bodies never reach the workers of the chaos phases."""
+    url = settings.redis_url.rsplit("/", 1)[0] + "/1"
+    edge = create_edge(settings.model_copy(update={"redis_url": url, "database_url": None}))
+    try:
+        transport = httpx.ASGITransport(app=edge.api)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bot", timeout=30) as http:
+            phase, _ = await fuzz(http, n)
+        await edge.queue.redis.flushdb()
+    finally:
+        await edge.queue.redis.aclose()
+    return phase
 
 
 # -- main ---------------------------------------------------------------------------------------------
@@ -569,8 +601,7 @@ async def run(args: argparse.Namespace) -> None:
                 transport=httpx.ASGITransport(app=edge.api), base_url="http://bot", timeout=30
             ) as http:
                 if "fuzz" in args.phases:
-                    fz, _ = await fuzz(http, args.fuzz)
-                    phases.append(fz)
+                    phases.append(await fuzz_isolated(settings, args.fuzz))
                 slack.reset()
                 log = mcp_file.parent / "workers.log"
                 print(f"worker log: {log}", file=sys.stderr, flush=True)

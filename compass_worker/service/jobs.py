@@ -56,6 +56,8 @@ TIMEOUT_MARGIN_S = 10.0
 TIMEOUT_MARGIN_SHARE = 0.2
 # Feedback can arrive before the investigation's record exists (the job has not started yet).
 FEEDBACK_RETRY_S = 1.0
+# An MCP server that dies mid-investigation gets one more attempt (a fresh session) before the thread is told.
+TELEMETRY_TRIES = 2
 FAILED_OUTCOMES = frozenset({"bad input", "unreachable", "timeout", "failed"})
 INTERNAL_ERROR = "an internal error (details in the worker log)"
 OUTAGE_ERROR = "its database or queue was unreachable for too long; mention me again to retry"
@@ -86,6 +88,9 @@ async def investigate_mention(ctx: dict[Any, Any], payload: dict[str, Any]) -> s
     try:
         async with heartbeat(svc, key):
             outcome = await _investigate(svc, req, lease)
+    except TelemetryLost:
+        await svc.jobs.release(key, svc.owner, "telemetry server lost")
+        raise Retry(defer=1.0) from None
     except Exception as exc:
         if is_outage(exc):
             return await _outage(ctx, svc, req, exc)
@@ -138,11 +143,11 @@ async def heartbeat(svc: ServiceContext, key: str) -> AsyncIterator[None]:
 
 async def _investigate(svc: ServiceContext, req: InvestigateRequest, lease: Lease) -> str:
     thread, key = req.thread, req.thread.investigation_key
-    # A retry reads back from Slack what an earlier attempt posted but may not have recorded.
+    # A retry reads back from Slack what an earlier attempt posted but may not have recorded; so does a
+    # first attempt without the edge's status ts (the edge may have posted it and died before saving it).
+    recovering = lease.attempt > 1 or req.status_ts is None
     recover = (
-        (lambda: svc.slack.tagged_replies(thread.channel, thread.thread_ts, key))
-        if lease.attempt > 1
-        else None
+        (lambda: svc.slack.tagged_replies(thread.channel, thread.thread_ts, key)) if recovering else None
     )
     ledger = MessageLedger(svc.redis, key, recover=recover)
     sink = SlackSink(svc.slack, ledger, thread, interval_s=svc.config.service.status_interval_s)
@@ -173,12 +178,27 @@ async def _investigate(svc: ServiceContext, req: InvestigateRequest, lease: Leas
             if done is not None:  # an earlier attempt concluded; make sure the thread shows it, once
                 await sink.finish(done)
                 return "verdict (resumed)"
-        return await _run(svc, sink, incident, inv_id, Viewer(user=req.user, teams=(team,)))
+        viewer = Viewer(user=req.user, teams=(team,))
+        return await _run(
+            svc, sink, incident, inv_id, viewer, retry_telemetry=lease.attempt < TELEMETRY_TRIES
+        )
     finally:
         await sink.close()
 
 
-async def _run(svc: ServiceContext, sink: SlackSink, incident: Incident, inv_id: UUID, viewer: Viewer) -> str:
+class TelemetryLost(Exception):
+    """The MCP server died mid-investigation (a crash, not a wrong config): worth one more attempt."""
+
+
+async def _run(
+    svc: ServiceContext,
+    sink: SlackSink,
+    incident: Incident,
+    inv_id: UUID,
+    viewer: Viewer,
+    *,
+    retry_telemetry: bool = False,
+) -> str:
     limit = svc.config.service.job_timeout_s
     budget = limit - min(TIMEOUT_MARGIN_S, limit * TIMEOUT_MARGIN_SHARE)
     store_sink = StoreSink(svc.store.investigations, inv_id)
@@ -194,6 +214,8 @@ async def _run(svc: ServiceContext, sink: SlackSink, incident: Incident, inv_id:
                 reasoner=svc.reasoners.for_investigation(inv_id) if svc.reasoners else None,
             )
     except ServerUnavailable as exc:
+        if retry_telemetry:  # a crashed mcp-grafana: a fresh attempt opens a fresh session
+            raise TelemetryLost(str(exc)) from exc
         await svc.store.investigations.finish(inv_id, InvestigationStatus.FAILED)
         await sink.fail(unreachable_text(str(exc)), "no telemetry reachable")
         return "unreachable"

@@ -77,3 +77,34 @@ async def test_a_retry_that_lost_the_ledger_updates_the_posted_messages_instead_
     assert slack.messages[(CHANNEL, verdict_ts)].updates >= 1  # the same verdict, updated in place
     replies = slack.calls_to("conversations.replies")
     assert replies and all(str(c.args.get("include_all_metadata")).lower() in {"1", "true"} for c in replies)
+
+
+async def test_the_edges_status_message_is_adopted_even_when_its_ts_never_reached_the_worker(
+    db_url: str, slack: FakeSlack, scenario: Scenario, running_worker: None
+) -> None:
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    from compass_worker.contracts import MessageTag
+    from compass_worker.slack import initial_status
+
+    ts = f"{scenario.at:.6f}"
+    thread = SlackThread(channel=CHANNEL, thread_ts=ts)
+    # The edge posted its tagged status message, then died before recording its ts in the payload.
+    text, blocks = initial_status()
+    tag = MessageTag(investigation=thread.investigation_key, part="status")
+    client = AsyncWebClient(token=slack.token, base_url=slack.base_url)
+    posted = await client.chat_postMessage(
+        channel=CHANNEL, thread_ts=ts, text=text, blocks=blocks, metadata=tag.metadata()
+    )
+    req = InvestigateRequest(thread=thread, text=scenario.symptom, user="UALICE", at=float(ts))
+    await _sql(
+        db_url,
+        "INSERT INTO investigation_jobs (key, payload, updated_at)"
+        " VALUES ($1, $2::jsonb, now() - interval '1 minute')",
+        thread.investigation_key,
+        json.dumps(req.model_dump(mode="json")),
+    )
+    await eventually(lambda: bool(_verdicts(slack, ts)), 60, "the verdict")
+    statuses = [m for m in slack.thread(CHANNEL, ts) if m.text.startswith(("Investigat", "Investigation"))]
+    assert [m.ts for m in statuses] == [posted["ts"]]
+    assert statuses[0].text.startswith("Investigation finished")

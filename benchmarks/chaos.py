@@ -2,7 +2,7 @@
 
 Everything runs on loopback and every loop is bounded: a private PostgreSQL (embedded) and redis-server,
 the lab behind the real mcp-grafana, the fake Slack Web API, the edge in-process (ASGI, with its
-PostgreSQL journal), and `compass worker` as real subprocesses (two of them, at default lease/reconcile
+PostgreSQL journal), and `compass worker` as real subprocesses (three of them, at default lease/reconcile
 settings). Each phase reports, over the mentions it sent:
 
   lost        acknowledged, but no verdict and no failure message ever reached the thread
@@ -274,7 +274,7 @@ class Chaos:
             await self.workers.kill(pid)
             done_kills += 1
             watches.append(asyncio.create_task(self._watch_recovery(victims, owner, killed_at, phase)))
-            await asyncio.sleep(random.uniform(1.0, 2.5))
+            await asyncio.sleep(random.uniform(1.5, 3.0))
         phase.note = f"{done_kills} kills done"
         await settle(self.slack, phase)
         for w in watches:
@@ -605,7 +605,7 @@ async def run(args: argparse.Namespace) -> None:
                 slack.reset()
                 log = mcp_file.parent / "workers.log"
                 print(f"worker log: {log}", file=sys.stderr, flush=True)
-                workers = Workers(env, 2, log)
+                workers = Workers(env, 3, log)  # a kill always leaves a live peer to take over
                 await workers.start()
                 chaos = Chaos(scenario, slack, edge, http, redis, pg, db_url, workers)
                 try:

@@ -82,10 +82,9 @@ class Reconciler:
                     given_up += 1
                     await self._notices.failed(_thread(job), reason, _status_ts(job))
             elif job.expired:
-                if await self._requeue(job, WORKER_LOST):
+                note = f"{WORKER_LOST} — retrying (attempt {job.attempt + 1})"
+                if await self._requeue(job, WORKER_LOST, notice=note):
                     lost += 1
-                    note = f"{WORKER_LOST} — retrying (attempt {job.attempt + 1})"
-                    await self._notices.retrying(_thread(job), note, _status_ts(job))
             elif not await self._known_to_redis(job) and await self._requeue(job, None):
                 forgotten += 1
         drained = await self._drain_outbox()
@@ -108,10 +107,12 @@ class Reconciler:
                 return True
         return False
 
-    async def _requeue(self, job: OpenJob, error: str | None) -> bool:
+    async def _requeue(self, job: OpenJob, error: str | None, *, notice: str | None = None) -> bool:
         jid = job_id(JobName.INVESTIGATE, f"{job.key}#{job.attempt + 1}")
         if not await self._jobs.requeued(job.key, jid, error):
             return False
+        if notice is not None:  # said before the enqueue: a fast retry must not be overwritten by it
+            await self._notices.retrying(_thread(job), notice, _status_ts(job))
         # A fresh id: the dead worker's job id may still be marked in progress (until ARQ's timeout).
         await self._redis.enqueue_job(JobName.INVESTIGATE, job.payload, _job_id=jid)
         return True

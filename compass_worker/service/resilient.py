@@ -59,6 +59,8 @@ class ResilientWorker(Worker):
     async def close(self) -> None:
         """ARQ's close, tolerating a Redis that is down: the job context (PostgreSQL, Slack) and the pool
         are closed whatever happens, so nothing leaks."""
+        for task in self.tasks.values():  # stopping: running jobs are cancelled (ARQ re-queues them)
+            task.cancel()
         await asyncio.gather(*self.tasks.values(), return_exceptions=True)
         self._drop_failed_tasks()
         with warnings.catch_warnings():  # ARQ 0.28 closes its pool with redis-py's deprecated close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 from typing import Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -122,6 +123,7 @@ def redis_settings(url: str) -> RedisSettings:
     """ARQ's settings for `url`, retrying a command once on a fresh connection when Redis closed the
     pooled one (a restart): the poll loop then rides a restart without even noticing it."""
     settings = RedisSettings.from_dsn(url)
+    settings.conn_retries = 0  # start-up retries are run_forever's: one log line, not five per attempt
     settings.retry = Retry(ExponentialBackoff(cap=0.5, base=0.05), 2)
     settings.retry_on_error = [RedisConnectionError]
     return settings
@@ -138,13 +140,26 @@ def describe_redis(url: str) -> str:
 async def serve_forever(
     config: WorkerConfig, *, mcp: McpConfig | None = None, embedder: Embedder | None = None
 ) -> None:
-    """`compass worker`: a worker that survives Redis and PostgreSQL outages, at start-up and later."""
-    await run_forever(
-        lambda: build_worker(config, mcp=mcp, embedder=embedder),
-        close_worker,
-        describe_redis(config.service.redis_url),
-        "PostgreSQL (DATABASE_URL / COMPASS_DATABASE_URL)",
-    )
+    """`compass worker`: a worker that survives Redis and PostgreSQL outages, at start-up and later.
+
+    SIGINT/SIGTERM cancel the whole loop (ARQ's own handlers would only stop a running worker, and none
+    runs while Redis is down): running jobs are cancelled and re-queued, the pools closed."""
+    loop = asyncio.get_running_loop()
+    me = asyncio.current_task()
+    signals = (signal.SIGINT, signal.SIGTERM)
+    if me is not None:
+        for sig in signals:
+            loop.add_signal_handler(sig, me.cancel)
+    try:
+        await run_forever(
+            lambda: build_worker(config, mcp=mcp, embedder=embedder, handle_signals=False),
+            close_worker,
+            describe_redis(config.service.redis_url),
+            "PostgreSQL (DATABASE_URL / COMPASS_DATABASE_URL)",
+        )
+    finally:
+        for sig in signals:
+            loop.remove_signal_handler(sig)
 
 
 async def stop_worker(worker: Worker, running: asyncio.Task[None], *, drain_s: float = 10.0) -> None:

@@ -44,7 +44,7 @@ async def running_worker(
     lab: LabServer,
     scenario: Scenario,
 ) -> AsyncIterator[None]:
-    """A worker (lease 3 s, reconciling every 0.3 s) on the shared test Redis, stopped cleanly after."""
+    """A worker (lease 8 s, reconciling every 0.3 s) on the shared test Redis, stopped cleanly after."""
     config = worker_config(
         redis_server.url,
         slack.base_url,
@@ -52,7 +52,7 @@ async def running_worker(
         status_interval_s=0.1,
         reconcile_interval_s=0.3,
         queued_grace_s=0.5,
-        lease_s=3.0,
+        lease_s=8.0,
     )
     w = build_worker(config, mcp=scenario_mcp_config(lab.url, scenario), handle_signals=False)
     task = asyncio.create_task(w.async_run())

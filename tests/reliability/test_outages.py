@@ -6,6 +6,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import sys
+from pathlib import Path
 
 import pytest
 from arq.connections import ArqRedis
@@ -58,3 +61,42 @@ async def test_worker_survives_a_redis_restart_and_processes_the_next_job(
 
 async def _ephemerals(slack: FakeSlack, user: str) -> bool:
     return any(c.method == "chat.postEphemeral" and c.args.get("user") == user for c in slack.calls)
+
+
+@pytest.mark.slow
+async def test_compass_worker_with_redis_down_says_so_once_and_keeps_trying(
+    tmp_path: Path, db_url: str
+) -> None:
+    mcp = tmp_path / "mcp.json"
+    mcp.write_text('{"mcpServers": {"grafana": {"url": "http://127.0.0.1:9/mcp"}}}')
+    env = {
+        **os.environ,
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "REDIS_URL": "redis://127.0.0.1:1/0",  # nothing listens on port 1
+        "DATABASE_URL": db_url,
+        "COMPASS_MCP_CONFIG": str(mcp),
+        "COMPASS_EMBEDDER": "hashing",
+    }
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "compass_cli.main",
+        "worker",
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert proc.stderr is not None
+    try:
+        # Start-up imports take seconds on a busy machine; then the first failure is logged at once.
+        first = await asyncio.wait_for(proc.stderr.readline(), 90)
+        await asyncio.sleep(6.0)  # several back-off rounds: nothing more is said
+        assert proc.returncode is None, "the worker exited"
+    finally:
+        proc.terminate()
+        _, rest = await asyncio.wait_for(proc.communicate(), 20)
+    err = first + rest
+    lines = [line for line in err.decode().splitlines() if line.strip()]
+    mentions = [line for line in lines if "REDIS_URL=redis://127.0.0.1:1/0" in line]
+    assert len(mentions) == 1 and "unreachable" in mentions[0], lines
+    assert not any("Traceback" in line for line in lines), lines

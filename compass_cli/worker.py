@@ -19,7 +19,7 @@ async def _serve() -> None:
     from compass_worker.service.worker import serve_forever
 
     # Redis or PostgreSQL down (at start or later): one line naming the setting, then back-off, never exit.
-    with contextlib.suppress(asyncio.CancelledError):  # SIGINT/SIGTERM: ARQ cancels, jobs are re-queued
+    with contextlib.suppress(asyncio.CancelledError):  # SIGINT/SIGTERM: running jobs cancelled, re-queued
         await serve_forever(load_worker_config())
 
 

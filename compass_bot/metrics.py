@@ -25,6 +25,12 @@ class EdgeMetrics:
             "retried or repeated deliveries dropped",
             registry=self.registry,
         )
+        self.rejected = Counter(
+            "compass_slack_rejected_total",
+            "requests refused before or while processing (malformed, unsigned, stale, bad content)",
+            ["status"],
+            registry=self.registry,
+        )
         self.jobs = Counter(
             "compass_jobs_enqueued_total", "jobs handed to the workers", ["job"], registry=self.registry
         )

@@ -26,15 +26,17 @@ class BotSettings(BaseSettings):
     redis_url: str = Field(
         default="redis://127.0.0.1:6379/0", validation_alias=AliasChoices("REDIS_URL", "COMPASS_REDIS_URL")
     )
+    # Optional: with a database the edge records accepted work in PostgreSQL (investigation rows and an
+    # outbox), so nothing it acknowledged is lost while Redis is down; alert webhooks and the REST API
+    # need it too (unset, they are not mounted).
+    database_url: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "COMPASS_DATABASE_URL")
+    )
     # Slack retries an event for up to ~1 h; an event id is remembered a little longer than that.
     dedupe_ttl_s: int = Field(default=2 * 3600, ge=60, validation_alias="COMPASS_DEDUPE_TTL_S")
     # How long a thread stays "ours" (replies in it are read as corrections or follow-ups).
     thread_ttl_s: int = Field(default=30 * 86400, ge=3600, validation_alias="COMPASS_THREAD_TTL_S")
 
-    # Alert webhooks and the REST API need the PostgreSQL the workers use; unset, they are not mounted.
-    database_url: SecretStr | None = Field(
-        default=None, validation_alias=AliasChoices("DATABASE_URL", "COMPASS_DATABASE_URL")
-    )
     # Per webhook source: a bearer token and/or an HMAC-SHA256 secret (a source with neither accepts nothing).
     alertmanager_token: SecretStr | None = Field(default=None, validation_alias="COMPASS_ALERTMANAGER_TOKEN")
     alertmanager_hmac_secret: SecretStr | None = Field(

@@ -5,7 +5,7 @@ servers, and Debian's chromium for browser tests. Nothing in the running service
 from compass_testing.browser import chromium_for_tests
 from compass_testing.fake_slack import FakeSlack, SlackCall, SlackMessage
 from compass_testing.postgres import postgres_for_tests
-from compass_testing.redis_server import RedisServer, redis_for_tests
+from compass_testing.redis_server import RedisProcess, RedisServer, redis_for_tests, restartable_redis
 from compass_testing.signing import (
     action_request,
     event_request,
@@ -18,6 +18,7 @@ from compass_testing.signing import (
 
 __all__ = [
     "FakeSlack",
+    "RedisProcess",
     "RedisServer",
     "SlackCall",
     "SlackMessage",
@@ -28,6 +29,7 @@ __all__ = [
     "message_event",
     "postgres_for_tests",
     "redis_for_tests",
+    "restartable_redis",
     "sign",
     "slash_request",
     "view_submission_request",

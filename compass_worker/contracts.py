@@ -8,9 +8,11 @@ and a deterministic ARQ job id, so a retried Slack delivery can never enqueue th
 from __future__ import annotations
 
 import hashlib
-from typing import Final, Literal
+import re
+import unicodedata
+from typing import Annotated, ClassVar, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 
 class JobName:
@@ -66,6 +68,48 @@ FAULT_CATEGORIES: Final[dict[str, str]] = {
     "queue_backlog": "latency",
 }
 
+
+# What a person can ask in one message. Slack allows 40,000 characters; a symptom is a sentence or two,
+# and everything downstream (the engine, PostgreSQL, Block Kit) is bounded by this.
+MAX_TEXT_CHARS: Final = 4000
+# Slack ids and timestamps, strictly: a thread key is "slack:<channel>:<ts>", so neither may hold a colon.
+SLACK_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+SLACK_TS = re.compile(r"^[0-9]{1,12}\.[0-9]{1,8}$")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
+
+
+def clean_text(text: str, limit: int = MAX_TEXT_CHARS) -> str:
+    """Hostile text made harmless: NUL and control characters removed (PostgreSQL refuses NUL in text;
+    terminals and logs misbehave on the rest), normalised (NFC), stripped and clipped to `limit`."""
+    return unicodedata.normalize("NFC", _CONTROL.sub("", text)).strip()[:limit]
+
+
+def _slack_id(value: str) -> str:
+    if not SLACK_ID.match(value):
+        raise ValueError("not a Slack id")
+    return value
+
+
+def _slack_ts(value: str) -> str:
+    if not SLACK_TS.match(value):
+        raise ValueError("not a Slack message ts")
+    return value
+
+
+SlackId = Annotated[str, AfterValidator(_slack_id)]
+SlackTs = Annotated[str, AfterValidator(_slack_ts)]
+
+
+def _required_text(value: str) -> str:
+    cleaned = clean_text(value)
+    if not cleaned:
+        raise ValueError("is empty once control characters are removed")
+    return cleaned
+
+
+CleanText = Annotated[str, AfterValidator(clean_text)]
+RequiredText = Annotated[str, AfterValidator(_required_text)]
+
 CostPeriod = Literal["today", "7d", "30d"]
 FeedbackKind = Literal["confirm", "correct"]
 
@@ -77,8 +121,8 @@ class _Payload(BaseModel):
 class SlackThread(_Payload):
     """Where a conversation lives: a channel and the ts of the message that started the thread."""
 
-    channel: str = Field(min_length=1)
-    thread_ts: str = Field(min_length=1)
+    channel: SlackId
+    thread_ts: SlackTs
 
     @property
     def investigation_key(self) -> str:
@@ -99,7 +143,7 @@ class InvestigateRequest(_Payload):
     """`@compass <symptom>`: investigate, streaming into the thread."""
 
     thread: SlackThread
-    text: str = Field(min_length=1)  # the mention with the bot's own <@U…> removed
+    text: RequiredText  # the mention with the bot's own <@U…> removed
     user: str
     at: float  # unix seconds of the mention: the incident's "now"
     status_ts: str | None = None  # the status message the bot already posted (None: the worker posts it)
@@ -110,8 +154,8 @@ class FollowUpRequest(_Payload):
     """A question in an investigated thread ("did the 14:02 deploy touch payments?")."""
 
     thread: SlackThread
-    message_ts: str
-    text: str = Field(min_length=1)
+    message_ts: SlackTs
+    text: RequiredText
     user: str
 
 
@@ -121,8 +165,8 @@ class FeedbackRequest(_Payload):
     thread: SlackThread
     kind: FeedbackKind
     user: str
-    text: str | None = None
-    component: str | None = None
+    text: CleanText | None = None
+    component: CleanText | None = None
     fault: str | None = None
 
 
@@ -130,7 +174,7 @@ class ResolutionRequest(_Payload):
     """The reply after "What actually resolved it?"."""
 
     thread: SlackThread
-    text: str = Field(min_length=1)
+    text: RequiredText
     user: str
 
 
@@ -168,6 +212,28 @@ class ApiFeedbackRequest(_Payload):
     component: str | None = None
     fault: str | None = None
     note: str | None = None
+
+
+class MessageTag(_Payload):
+    """Which investigation posted a Slack message, and as what ("status", "verdict", "finding:<id>", …),
+    carried in the message's metadata so a retry can find a message whose ts was never recorded."""
+
+    EVENT_TYPE: ClassVar[str] = "compass_message"
+
+    investigation: str
+    part: str
+
+    def metadata(self) -> dict[str, object]:
+        return {"event_type": self.EVENT_TYPE, "event_payload": self.model_dump()}
+
+    @classmethod
+    def from_metadata(cls, raw: object) -> MessageTag | None:
+        if not isinstance(raw, dict) or raw.get("event_type") != cls.EVENT_TYPE:
+            return None
+        payload = raw.get("event_payload")
+        inv = payload.get("investigation") if isinstance(payload, dict) else None
+        part = payload.get("part") if isinstance(payload, dict) else None
+        return cls(investigation=inv, part=part) if isinstance(inv, str) and isinstance(part, str) else None
 
 
 class RedisKeys:

@@ -20,6 +20,11 @@ PERIODS: dict[str, CostPeriod] = {"today": "today", "7d": "7d", "30d": "30d", ""
 
 async def status_text(deps: Deps) -> str:
     s = await deps.queue.status()
+    if not s.redis_ok and deps.queue.journal is not None:
+        return (
+            ":warning: Redis (the job queue) is unreachable: new investigations are recorded and start "
+            "when it is back."
+        )
     if not s.redis_ok:
         return ":warning: Redis (the job queue) is unreachable: investigations cannot start."
     worker = (

@@ -16,18 +16,35 @@ from compass_bot.classify import strip_mentions
 from compass_bot.listeners.dedupe import forget_on_failure
 from compass_bot.listeners.deps import Deps
 from compass_bot.listeners.events import EventFields, event_fields
-from compass_worker.contracts import FollowUpRequest, InvestigateRequest, JobName, SlackThread
+from compass_worker.contracts import (
+    MAX_TEXT_CHARS,
+    FollowUpRequest,
+    InvestigateRequest,
+    JobName,
+    MessageTag,
+    SlackThread,
+)
 from compass_worker.slack import initial_status
 from compass_worker.slack.replies import HELP
 
 log = logging.getLogger(__name__)
 
+TOO_LONG = (
+    "That message is too long for me to investigate ({n:,} characters; at most {limit:,}). "
+    "Describe the symptom in a sentence or two — a link to the dashboard is plenty."
+)
+
 
 async def _post_status(client: AsyncWebClient, thread: SlackThread) -> str | None:
     text, blocks = initial_status()
     try:
+        tag = MessageTag(investigation=thread.investigation_key, part="status")
         resp = await client.chat_postMessage(
-            channel=thread.channel, thread_ts=thread.thread_ts, text=text, blocks=blocks
+            channel=thread.channel,
+            thread_ts=thread.thread_ts,
+            text=text,
+            blocks=blocks,
+            metadata=tag.metadata(),
         )
     except SlackApiError as exc:  # the worker posts its own status message instead
         log.warning("could not post the status message in %s: %s", thread.investigation_key, exc)
@@ -48,12 +65,16 @@ async def handle_mention(deps: Deps, client: AsyncWebClient, f: EventFields) -> 
     if not text:
         await client.chat_postMessage(channel=f.channel, thread_ts=thread.thread_ts, text=HELP)
         return
-    if not await deps.queue.claim_thread(thread):
+    if len(text) > MAX_TEXT_CHARS:
+        refusal = TOO_LONG.format(n=len(text), limit=MAX_TEXT_CHARS)
+        await client.chat_postMessage(channel=f.channel, thread_ts=thread.thread_ts, text=refusal)
+        return
+    req = InvestigateRequest(thread=thread, text=text, user=f.user, at=float(f.ts))
+    if not await deps.queue.accept_investigation(req):
         return  # a duplicate delivery of a mention already being investigated
     try:
-        status_ts = await _post_status(client, thread)
-        req = InvestigateRequest(thread=thread, text=text, user=f.user, at=float(f.ts), status_ts=status_ts)
-        if await deps.queue.enqueue(JobName.INVESTIGATE, req, thread.investigation_key):
+        req = req.model_copy(update={"status_ts": await _post_status(client, thread)})
+        if await deps.queue.submit_investigation(req):
             deps.metrics.jobs.labels(JobName.INVESTIGATE).inc()
     except BaseException:
         await deps.queue.release_thread(thread)  # let Slack's retry try again

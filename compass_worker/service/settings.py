@@ -31,8 +31,21 @@ class ServiceSettings(BaseSettings):
     max_jobs: int = Field(default=8, ge=1, le=256, validation_alias="COMPASS_WORKER_MAX_JOBS")
     # ARQ polls Redis; 0.5 s (its default) adds ~450 ms to every job start, 0.05 s ~30 ms.
     poll_delay_s: float = Field(default=0.05, gt=0.0, le=5.0, validation_alias="COMPASS_POLL_DELAY_S")
+    # A running investigation holds a lease this long, renewed every third of it; a worker that dies is
+    # noticed within lease + reconcile interval, and its investigation resumes on another (≤ 30 s).
+    lease_s: float = Field(default=15.0, ge=1.0, le=600.0, validation_alias="COMPASS_LEASE_S")
+    # How often each worker reconciles PostgreSQL (the truth) with Redis (the queue), and how long a
+    # queued investigation may be missing from Redis before it is enqueued again.
+    reconcile_interval_s: float = Field(default=5.0, gt=0.0, le=300.0, validation_alias="COMPASS_RECONCILE_S")
+    queued_grace_s: float = Field(default=10.0, ge=0.0, le=3600.0, validation_alias="COMPASS_QUEUED_GRACE_S")
+    # Slack user ids who see organisation-wide costs in `/compass cost` (everyone else: their team's).
+    admin_users: str = Field(default="", validation_alias="COMPASS_ADMIN_USERS")
     # chat.update of the status message at most this often (Slack allows ~1 message update per second).
     status_interval_s: float = Field(default=1.0, ge=0.0, validation_alias="COMPASS_STATUS_INTERVAL_S")
+
+    @property
+    def admins(self) -> frozenset[str]:
+        return frozenset(u.strip() for u in self.admin_users.split(",") if u.strip())
 
     @field_validator("slack_api_url")
     @classmethod

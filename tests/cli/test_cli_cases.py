@@ -72,22 +72,8 @@ ERRORS: list[tuple[str, list[str], dict[str, str], str | None, int, str]] = [
     ),
     ("demo unknown scenario", ["demo", "--scenario", "nope"], {}, None, 2, "unknown scenario 'nope'"),
 ]
-# The worker with Redis down: one line naming the setting and where it points (never its password).
-DOWN = {
-    "REDIS_URL": "redis://:s3cret@127.0.0.1:1/0",
-    "COMPASS_MCP_CONFIG": NOWHERE,
-    "SLACK_BOT_TOKEN": "xoxb-t",
-}
-ERRORS.append(
-    (
-        "worker, Redis down",
-        ["worker"],
-        DOWN,
-        None,
-        3,
-        "Redis does not answer at REDIS_URL=redis://127.0.0.1:1/0",
-    )
-)
+# The worker with Redis down does not exit: it says so in one line and rides the outage out
+# (tests/reliability/ covers that line and the recovery).
 # COMPASS_LLM is validated the same way, in the same words, by every command that has settings.
 BOGUS_LLM = "invalid setting COMPASS_LLM='bogus': use none, or <provider>:<model>"
 for argv in (

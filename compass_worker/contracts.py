@@ -22,6 +22,8 @@ class JobName:
     FEEDBACK: Final = "record_feedback"
     RESOLUTION: Final = "record_resolution"
     COST_REPORT: Final = "cost_report"
+    POSTMORTEM: Final = "write_postmortem"
+    ASK: Final = "answer_history_question"
 
 
 # The fault ids of FAULTS.md (the ❌ modal offers them). A test keeps this equal to the worker's catalog.
@@ -158,6 +160,25 @@ class CostRequest(_Payload):
     channel: str
     user: str
     period: CostPeriod = "today"
+
+
+class PostmortemRequest(_Payload):
+    """A post-mortem draft of the thread's investigation ("@compass write the post-mortem"), or of the one
+    `investigation` names (`/compass postmortem <id>`), posted in `channel` (in its thread, if any)."""
+
+    channel: SlackId
+    user: str
+    thread_ts: SlackTs | None = None
+    investigation: CleanText | None = None  # an id or a unique prefix
+
+
+class AskRequest(_Payload):
+    """A question over past incidents ("@compass which incidents involved payments-db this month?")."""
+
+    channel: SlackId
+    user: str
+    text: RequiredText
+    thread_ts: SlackTs | None = None
 
 
 class MessageTag(_Payload):

@@ -26,6 +26,8 @@ class JobName:
     PROCESS_ALERT: Final = "process_alert"  # group, classify, route one persisted alert
     REFRESH_ALERT_INCIDENT: Final = "refresh_alert_incident"  # coalesced thread/root updates
     API_FEEDBACK: Final = "record_api_feedback"
+    POSTMORTEM: Final = "write_postmortem"
+    ASK: Final = "answer_history_question"
 
 
 # The fault ids of FAULTS.md (the ❌ modal offers them). A test keeps this equal to the worker's catalog.
@@ -212,6 +214,25 @@ class ApiFeedbackRequest(_Payload):
     component: str | None = None
     fault: str | None = None
     note: str | None = None
+
+
+class PostmortemRequest(_Payload):
+    """A post-mortem draft of the thread's investigation ("@compass write the post-mortem"), or of the one
+    `investigation` names (`/compass postmortem <id>`), posted in `channel` (in its thread, if any)."""
+
+    channel: SlackId
+    user: str
+    thread_ts: SlackTs | None = None
+    investigation: CleanText | None = None  # an id or a unique prefix
+
+
+class AskRequest(_Payload):
+    """A question over past incidents ("@compass which incidents involved payments-db this month?")."""
+
+    channel: SlackId
+    user: str
+    text: RequiredText
+    thread_ts: SlackTs | None = None
 
 
 class MessageTag(_Payload):

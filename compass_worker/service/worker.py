@@ -30,6 +30,7 @@ from compass_worker.service.alert_jobs import (
     refresh_alert_incident,
 )
 from compass_worker.service.context import CTX_KEY, ServiceContext
+from compass_worker.service.history_jobs import answer_history_question, write_postmortem
 from compass_worker.service.jobs import (
     answer_follow_up,
     cost_report_job,
@@ -57,6 +58,8 @@ def functions(config: WorkerConfig) -> list[Function]:
         func(record_feedback, name=JobName.FEEDBACK, timeout=short, max_tries=FEEDBACK_TRIES),
         func(record_resolution, name=JobName.RESOLUTION, timeout=short, max_tries=FEEDBACK_TRIES),
         func(cost_report_job, name=JobName.COST_REPORT, timeout=short, max_tries=2),
+        func(write_postmortem, name=JobName.POSTMORTEM, timeout=s.job_timeout_s, max_tries=2),
+        func(answer_history_question, name=JobName.ASK, timeout=short, max_tries=2),
         *alert_functions(short),
     ]
 
@@ -99,6 +102,8 @@ class WorkerSettings:
         func(record_feedback, name=JobName.FEEDBACK, max_tries=FEEDBACK_TRIES),
         func(record_resolution, name=JobName.RESOLUTION, max_tries=FEEDBACK_TRIES),
         func(cost_report_job, name=JobName.COST_REPORT, max_tries=2),
+        func(write_postmortem, name=JobName.POSTMORTEM, max_tries=2),
+        func(answer_history_question, name=JobName.ASK, max_tries=2),
         *alert_functions(30.0),
     ]
     on_startup = _startup(None, None, None)

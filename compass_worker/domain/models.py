@@ -145,6 +145,8 @@ class Verdict(_Frozen):
     notices: tuple[str, ...] = ()  # e.g. "AI unavailable — presenting the gathered data"
     memory: tuple[str, ...] = ()  # similar past incidents cited ("seen 3× before: ...")
     anomalies: tuple[AnomalyStep, ...] = ()  # the fingerprint: which signals moved where, in what order
+    # Signal mappings the engine inferred (metric names no catalog convention covers), trusted less.
+    inferred_signals: tuple[str, ...] = ()
     timings: Timings = Timings()
     tool_calls: int = 0
     cost: Cost = Cost()

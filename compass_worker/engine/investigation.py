@@ -41,6 +41,7 @@ from compass_worker.domain.models import (
     Verdict,
 )
 from compass_worker.engine import alert_evidence as alertmod
+from compass_worker.engine import log_templates as logtpl
 from compass_worker.engine import logs as logmod
 from compass_worker.engine import metrics as metricmod
 from compass_worker.engine import traces as tracemod
@@ -360,6 +361,9 @@ class Investigator:
             tracemod.observe_traces(src, self._catalog, obs, split),
         )
         ctx = self._context(run)  # the graph may have grown (traces)
+        # [discovery] log-template bursts (Drain) of the components in focus become `log_template` series
+        focus = logtpl.focus(obs, run.symptom, ctx.path, self._budget.max_templates)
+        await logtpl.observe_templates(src, self._catalog, obs, focus, split)
         if self._within_budget(run, "log checks"):
             await self._check_logs(run, split, self._open_faults(run))
         if self._within_budget(run, "AI-proposed checks"):
@@ -746,7 +750,7 @@ class Investigator:
             root_causes=root_causes,
             eliminated=eliminated,
             gaps=tuple(gaps),
-            observations=(*self._observations(run), *run.obs.alert),  # [discovery] + alert findings
+            observations=(*self._observations(run), *run.obs.findings()),  # [discovery] alert, log templates
             timings=Timings(first_hypothesis_s=run.first_hypothesis_s, verdict_s=round(run.t(), 3)),
             tool_calls=self._calls(),
             cost=Cost(),

@@ -110,6 +110,11 @@ class Observations:
     notes: list[str] = field(default_factory=list)
     inferred: list[str] = field(default_factory=list)  # signal mappings discovery inferred (and used)
     alert: list[str] = field(default_factory=list)  # what the names in the alert text showed
+    templates: list[str] = field(default_factory=list)  # log templates new or grown after the onset
+
+    def findings(self) -> tuple[str, ...]:
+        """Lines for the verdict beyond anomalies: what the alert's names showed, log-template bursts."""
+        return (*self.alert, *self.templates[:4])
 
     def add(self, s: SignalSeries) -> None:
         """Keep one series per (component, signal, peer): a component-specific convention over a generic

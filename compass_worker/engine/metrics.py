@@ -96,6 +96,7 @@ async def discover(src: TelemetrySource, catalog: SignalCatalog, obs: Observatio
     for mp in mappings:
         wanted_metrics.add(mp.metric)
         labels.update((*sigdisc.IDENTITY_LABELS, *sigdisc.QUEUE_LABELS, *sigdisc.GROUP_LABELS))
+        labels.update(sigdisc.label_order(catalog, mp.signal))
     if not wanted_metrics:
         obs.gaps.append("none of the metric names here match a known convention (signal catalog)")
         return disc
@@ -114,7 +115,7 @@ async def discover(src: TelemetrySource, catalog: SignalCatalog, obs: Observatio
             disc.values[k].add(v)
             disc.metric_values[name][k].add(v)
     for mp in mappings:
-        entry = mp.entry(disc.labels.get(mp.metric, set()))
+        entry = mp.entry(disc.labels.get(mp.metric, set()), sigdisc.label_order(catalog, mp.signal))
         if entry is not None:
             disc.mappings[mp.family] = mp
             disc.inferred.append(entry)

@@ -83,11 +83,13 @@ class InferredMapping:
     def family(self) -> str:
         return f"inferred:{self.metric}"
 
-    def entry(self, present: Iterable[str]) -> CatalogEntry | None:
+    def entry(self, present: Iterable[str], catalog_order: Iterable[str] = ()) -> CatalogEntry | None:
         """The catalog entry this mapping stands for, given the labels its metric carries; None when
-        none of them names a component."""
+        none of them names a component. Components are named the way the catalog's conventions for
+        the same signal name them (`catalog_order` first), so that both agree on what a component is."""
         have = set(present)
-        order = (*QUEUE_LABELS, *IDENTITY_LABELS) if self.signal == "queue_lag" else IDENTITY_LABELS
+        own = (*QUEUE_LABELS, *IDENTITY_LABELS) if self.signal == "queue_lag" else IDENTITY_LABELS
+        order = tuple(dict.fromkeys((*catalog_order, *own)))
         comp = tuple(lbl for lbl in order if lbl in have)
         if not comp:
             return None
@@ -366,6 +368,13 @@ def infer_all(
         seen.add((m.signal, stem))
         picked.append(m)
     return picked[:limit]
+
+
+def label_order(catalog: SignalCatalog, signal: str) -> tuple[str, ...]:
+    """The identity labels the catalog's entries for `signal` use, in their order of preference."""
+    return tuple(
+        dict.fromkeys(lbl for e in catalog.entries if e.signal == signal for lbl in e.component_labels)
+    )
 
 
 def _quantile_distance(metric: str) -> int:

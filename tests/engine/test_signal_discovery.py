@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from compass_worker.signals.catalog import load_catalog
-from compass_worker.signals.discovery import MetricMeta, infer, infer_all, plausible, tokens
+from compass_worker.signals.discovery import MetricMeta, infer, infer_all, label_order, plausible, tokens
 
 # Names as real systems export them (Nezha's pod metrics, in-house dashboards, StatsD bridges).
 REAL_NAMES = frozenset(
@@ -112,6 +112,10 @@ def test_entries_use_only_labels_the_metric_carries() -> None:
     assert entry.component_labels[0] == "topic" and entry.caller_label == "consumergroup"
     assert "consumergroup" in entry.query
     assert lag.entry({"le", "quantile"}) is None  # nothing names a component: not a usable mapping
+    # components are named the way the catalog's conventions for the signal name them
+    order = label_order(load_catalog(), "queue_lag")
+    as_catalog = lag.entry({"topic", "instance"}, order)
+    assert as_catalog is not None and as_catalog.component_labels[0] == order[0] == "instance"
 
 
 def test_values_validate_and_scale_a_mapping() -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from compass_worker.signals.catalog import CatalogEntry, ComponentKind, SignalCatalog
 
@@ -36,6 +36,12 @@ IDENTITY_LABELS: tuple[str, ...] = (
     "pod",
     "job",
     "instance",
+    # spellings seen in exports that are no Prometheus convention (CSV columns turned into labels)
+    "ServiceName",
+    "PodName",
+    "pod_name",
+    "workload_name",
+    "app_name",
 )
 QUEUE_LABELS: tuple[str, ...] = ("topic", "queue", "stream", "partition_topic")
 GROUP_LABELS: tuple[str, ...] = ("consumergroup", "consumer_group", "group", "subscription")
@@ -123,7 +129,7 @@ class InferredMapping:
             num = f"sum by ({{by}}) (rate({m}[{{rate}}]))"
             return f"{num} / sum by ({{by}}) (rate({self.partner}[{{rate}}]) > 0)"
         if self.form == "one_minus":
-            return f"1 - max by ({{by}}) ({m})"
+            return f"1 - min by ({{by}}) ({m}){scale}"  # the worst replica's success
         agg = "sum" if self.signal in ("queue_lag", "requests") else "max"
         return f"{agg} by ({{by}}) ({m}){scale}"
 
@@ -156,6 +162,9 @@ _HEALTH = frozenset({"up", "healthy", "health", "alive", "ready"})
 _NOT_DURATION = frozenset(
     {"start", "ready", "uptime", "created", "timestamp", "last", "boot", "expiry", "expire", "since", "epoch"}
 )
+_HOST = frozenset({"node", "host", "machine", "vm", "instance"})
+_BYTE_UNITS = {"bytes": 1.0, "byte": 1.0, "b": 1.0, "ki": 1024.0, "kib": 1024.0, "kb": 1e3, "mi": 2.0**20,
+               "mib": 2.0**20, "mb": 1e6, "gi": 2.0**30, "gib": 2.0**30, "gb": 1e9}  # fmt: skip
 _CLIENT = frozenset({"client", "outbound", "egress", "downstream", "upstream", "peer"})
 
 
@@ -176,6 +185,10 @@ def infer(
 
     `siblings` are the other metric names present (for an error counter's request denominator)."""
     meta = meta or MetricMeta()
+    return _with_percent(_infer(metric, meta, siblings), tokens(metric), meta)
+
+
+def _infer(metric: str, meta: MetricMeta, siblings: frozenset[str]) -> InferredMapping | None:
     name_toks = tokens(metric)
     help_toks = frozenset(tokens(meta.help))
     toks = frozenset(name_toks)
@@ -240,11 +253,18 @@ def infer(
             metric, "error_ratio", "service", "one_minus", conf(0.65, True), "success ratio, inverted"
         )
 
-    # CPU and memory
+    # CPU and memory. A node's or host's resources are not the service's (the host is evidence, the
+    # service the answer): they are left to the catalog's host conventions.
+    if toks & _HOST and toks & (_CPU | _MEMORY):
+        return None
     if toks & _CPU:
         if counter and (scale == 1.0 or "seconds" in toks):
             return InferredMapping(
                 metric, "cpu_usage", "service", "rate", conf(0.75, True), "CPU seconds counter"
+            )
+        if suffix in ("m", "millicores", "mcpu") or meta.unit in ("millicores", "m"):
+            return InferredMapping(
+                metric, "cpu_usage", "service", "gauge", conf(0.7, True), "CPU millicores", 1e-3
             )
         if toks & _USAGE or toks & _RATIO or "ratio" in meta.unit:
             return InferredMapping(
@@ -252,13 +272,15 @@ def infer(
             )
         return None
     if toks & _MEMORY:
-        if "bytes" in toks or meta.unit == "bytes" or toks & {"rss"}:
+        size = _BYTE_UNITS.get(suffix) or _BYTE_UNITS.get(meta.unit.lower())
+        if size is not None or toks & {"rss"}:
             return InferredMapping(
-                metric, "memory_bytes", "service", "gauge", conf(0.7, True), "memory bytes"
+                metric, "memory_bytes", "service", "gauge", conf(0.7, True), "memory size", size or 1.0
             )
         if toks & _USAGE or toks & _RATIO:
-            return InferredMapping(metric, "memory_utilization", "service", "gauge", conf(0.65, True),
-                            "memory usage tokens (ratio or bytes: values decide)")  # fmt: skip
+            return InferredMapping(
+                metric, "memory_utilization", "service", "gauge", conf(0.65, True), "memory usage ratio"
+            )
         return None
     if toks & _RESTART:
         form = "increase" if counter else "gauge"
@@ -281,6 +303,23 @@ def infer(
     if suffix in _HEALTH and len(name_toks) > 1 and not counter:
         return InferredMapping(metric, "available", "service", "gauge", conf(0.6, True), "health flag")
     return None
+
+
+_RATIO_SIGNALS = frozenset(
+    {"error_ratio", "cpu_utilization", "memory_utilization", "pool_utilization", "available"}
+)
+_PERCENT = frozenset({"percent", "pct", "percentage"})
+
+
+def _with_percent(
+    m: InferredMapping | None, name_toks: tuple[str, ...], meta: MetricMeta
+) -> InferredMapping | None:
+    """A ratio signal whose name or unit says percent is read as a ratio (×0.01) from the start."""
+    if m is None or m.signal not in _RATIO_SIGNALS or m.form not in ("gauge", "one_minus"):
+        return m
+    if not (set(name_toks[-2:]) & _PERCENT or meta.unit.lower() in _PERCENT):
+        return m
+    return replace(m, scale=0.01, reason=f"{m.reason}, percent")
 
 
 def _request_partner(metric: str, siblings: frozenset[str]) -> str | None:
@@ -383,11 +422,6 @@ def _quantile_distance(metric: str) -> int:
         return 0
     q = q if q <= 100 else q // 10  # p999 → 99
     return abs(q - 95)
-
-
-_RATIO_SIGNALS = frozenset(
-    {"error_ratio", "cpu_utilization", "memory_utilization", "pool_utilization", "available"}
-)
 
 
 @dataclass(frozen=True)

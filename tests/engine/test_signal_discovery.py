@@ -136,4 +136,32 @@ def test_values_validate_and_scale_a_mapping() -> None:
     as_percent = plausible(success, [1 - 99.0, 1 - 100.0, 1 - 60.0])  # 1 - success% as first queried
     assert as_percent.rejected is None
     assert as_percent.apply(1 - 60.0) == pytest.approx(0.4)
-    assert "/ 100" in as_percent.query(success, "1 - max by (pod) (PodSuccessRate)")
+    assert "/ 100" in as_percent.query(success, "1 - min by (pod) (PodSuccessRate)")
+
+
+def test_nezha_pod_columns_map_with_their_units() -> None:
+    """Nezha's per-pod CSV columns as the replay names them (`CpuUsageRate(%)` → `CpuUsageRate_percent`)."""
+    expect = {
+        "CpuUsage_m": ("cpu_usage", 1e-3),
+        "CpuUsageRate_percent": ("cpu_utilization", 0.01),
+        "MemoryUsage_Mi": ("memory_bytes", 2.0**20),
+        "MemoryUsageRate_percent": ("memory_utilization", 0.01),
+        "PodServerLatencyP95_s": ("latency", 1.0),
+        "PodWorkload_Ops": ("requests", 1.0),
+        "PodSuccessRate_percent": ("error_ratio", 0.01),
+    }
+    for name, (signal, scale) in expect.items():
+        m = infer(name)
+        assert m is not None and (m.signal, m.scale) == (signal, pytest.approx(scale)), name
+    success = infer("PodSuccessRate_percent")
+    entry = success.entry({"pod"}) if success is not None else None
+    assert entry is not None
+    assert entry.query.replace("{by}", "pod") == "1 - min by (pod) (PodSuccessRate_percent) * 0.01"
+    # a node's resources and a client-side latency with no peer are not the pod's signals
+    for name in (
+        "NodeCpuUsageRate_percent",
+        "NodeMemoryUsageRate_percent",
+        "PodClientLatencyP90_s",
+        "SyscallRead",
+    ):
+        assert infer(name) is None, name

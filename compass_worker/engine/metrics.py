@@ -115,10 +115,15 @@ async def discover(src: TelemetrySource, catalog: SignalCatalog, obs: Observatio
             disc.values[k].add(v)
             disc.metric_values[name][k].add(v)
     for mp in mappings:
-        entry = mp.entry(disc.labels.get(mp.metric, set()), sigdisc.label_order(catalog, mp.signal))
-        if entry is not None:
-            disc.mappings[mp.family] = mp
-            disc.inferred.append(entry)
+        present = disc.labels.get(mp.metric, set()) - {"le"}
+        for one in (mp, *mp.derived(present, disc.metric_names)):
+            if one.signal not in catalog.signals:
+                continue  # a caller-side request rate: only its error ratio is a signal
+            values = disc.metric_values.get(mp.metric, {})
+            entry = one.entry(present, sigdisc.label_order(catalog, one.signal), values)
+            if entry is not None and one.family not in disc.mappings:
+                disc.mappings[one.family] = one
+                disc.inferred.append(entry)
     return disc
 
 

@@ -17,16 +17,18 @@ ratio) and weighs it less than a catalog mapping (`SignalSeries.trust`).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 
 from compass_worker.signals.catalog import CatalogEntry, ComponentKind, SignalCatalog
+from compass_worker.signals.naming import normalise
 
 # Labels that name a component, most specific first. `pod` goes late: its values carry
 # Deployment/StatefulSet suffixes that `naming.normalise` strips.
 IDENTITY_LABELS: tuple[str, ...] = (
     "service_name",
     "service",
+    "svc",
     "app",
     "application",
     "workload",
@@ -78,33 +80,51 @@ class InferredMapping:
     metric: str
     signal: str
     kind: ComponentKind
-    form: str  # gauge | rate | histogram | ratio_of | one_minus
+    form: str  # gauge | rate | increase | histogram | ratio_of | gauge_ratio | one_minus | status_ratio
     confidence: float
     reason: str
-    scale: float = 1.0  # multiply values by this (ms → s); percent is decided from the values
-    partner: str | None = None  # the denominator of a ratio_of form
-    bad_text: str = ""
+    scale: float = 1.0  # multiply values by this (ms → s, percent → ratio)
+    partner: str | None = None  # the denominator of a ratio_of / gauge_ratio form
+    status_label: str | None = None  # status_ratio: the label whose error values are the numerator
+    counter: bool = False  # status_ratio: the metric is a counter (rate) rather than a per-second gauge
+    edge: bool = False  # measured by a caller about a callee: needs a peer label
 
     @property
     def family(self) -> str:
-        return f"inferred:{self.metric}"
+        return f"inferred:{self.metric}" + (f":{self.signal}" if self.form == "status_ratio" else "")
 
-    def entry(self, present: Iterable[str], catalog_order: Iterable[str] = ()) -> CatalogEntry | None:
+    def entry(
+        self,
+        present: Iterable[str],
+        catalog_order: Iterable[str] = (),
+        values: Mapping[str, Iterable[str]] | None = None,
+    ) -> CatalogEntry | None:
         """The catalog entry this mapping stands for, given the labels its metric carries; None when
-        none of them names a component. Components are named the way the catalog's conventions for
-        the same signal name them (`catalog_order` first), so that both agree on what a component is."""
+        none of them names a component (or, for a caller's view of a callee, no label names the peer).
+        Components are named the way the catalog's conventions for the same signal name them
+        (`catalog_order` first), so that both agree on what a component is."""
         have = set(present)
         own = (*QUEUE_LABELS, *IDENTITY_LABELS) if self.signal == "queue_lag" else IDENTITY_LABELS
         order = tuple(dict.fromkeys((*catalog_order, *own)))
-        comp = tuple(lbl for lbl in order if lbl in have)
-        if not comp:
+        comp = tuple(lbl for lbl in order if lbl in have and lbl not in PEER_LABELS)
+        if values is not None and len(comp) > 1:
+            # A label with one value on every series (job="statsd-exporter") names the exporter, not
+            # the components: prefer labels that tell components apart.
+            telling = tuple(
+                lbl for lbl in comp if len({normalise(v, label=lbl) for v in values.get(lbl, ())}) > 1
+            )
+            comp = telling or comp
+        peers = tuple(lbl for lbl in PEER_LABELS if lbl in have)
+        if not comp or (self.edge and not peers):
             return None
         caller = (
             next((lbl for lbl in GROUP_LABELS if lbl in have), None) if self.signal == "queue_lag" else None
         )
         query = self._query()
         if caller:
-            query = query.replace("by ({by})", f"by ({{by}}, {caller})")
+            query = query.replace("by ({by}", f"by ({{by}}, {caller}")
+        if self.edge:
+            query = query.replace("by ({by}", "by ({by}, {peer}")
         return CatalogEntry(
             signal=self.signal,
             family=self.family,
@@ -112,8 +132,47 @@ class InferredMapping:
             requires=(self.metric,) if self.partner is None else (self.metric, self.partner),
             component_labels=comp,
             caller_label=caller,
+            edge=self.edge,
+            peer_labels=peers if self.edge else (),
             query=query,
         )
+
+    def derived(self, present: Iterable[str], names: frozenset[str]) -> list[InferredMapping]:
+        """Signals the same metric also carries: a histogram's `_count` is a request rate, and a
+        status label on requests gives their error ratio (`status_class="5xx"`, `code="503"`)."""
+        have = set(present)
+        out: list[InferredMapping] = []
+        base = self
+        if self.form == "histogram" and self.signal in ("latency", "client_latency"):
+            count = self.metric.removesuffix("_bucket") + "_count"
+            if count not in names:
+                return []
+            base = replace(
+                self,
+                metric=count,
+                signal="requests" if self.signal == "latency" else "client_requests",
+                form="rate",
+                scale=1.0,
+                reason="histogram count",
+            )
+            if base.signal == "requests":
+                out.append(base)
+        if base.signal not in ("requests", "client_requests"):
+            return out
+        status = next((lbl for lbl in STATUS_LABELS if lbl in have), None)
+        if status is not None:
+            out.append(
+                replace(
+                    base,
+                    signal="error_ratio" if base.signal == "requests" else "client_error_ratio",
+                    form="status_ratio",
+                    status_label=status,
+                    counter=base.form == "rate",
+                    confidence=round(base.confidence - 0.05, 3),
+                    reason=f"{base.reason}, errors by {status}",
+                )
+            )
+        return out
 
     def _query(self) -> str:
         m = self.metric
@@ -121,17 +180,60 @@ class InferredMapping:
         if self.form == "histogram":
             return f"histogram_quantile(0.95, sum by ({{by}}, le) (rate({m}[{{rate}}]))){scale}"
         if self.form == "rate":
-            agg = "sum"
-            return f"{agg} by ({{by}}) (rate({m}[{{rate}}])){scale}"
+            return f"sum by ({{by}}) (rate({m}[{{rate}}])){scale}"
         if self.form == "increase":
             return f"sum by ({{by}}) (increase({m}[{{rate}}]))"
         if self.form == "ratio_of" and self.partner:
             num = f"sum by ({{by}}) (rate({m}[{{rate}}]))"
             return f"{num} / sum by ({{by}}) (rate({self.partner}[{{rate}}]) > 0)"
+        if self.form == "gauge_ratio" and self.partner:
+            return f"max by ({{by}}) ({m}) / max by ({{by}}) ({self.partner} > 0)"
+        if self.form == "status_ratio" and self.status_label:
+            sel = f'{{{self.status_label}=~"{ERROR_VALUES}"}}'
+            if self.counter:
+                num, den = f"rate({m}{sel}[{{rate}}])", f"rate({m}[{{rate}}])"
+            else:
+                num, den = f"{m}{sel}", m
+            # A component with no failing series yet has a ratio of 0, not none (its baseline counts).
+            total = f"sum by ({{by}}) ({den})"
+            return f"(sum by ({{by}}) ({num}) or {total} * 0) / {total}"
         if self.form == "one_minus":
             return f"1 - min by ({{by}}) ({m}){scale}"  # the worst replica's success
         agg = "sum" if self.signal in ("queue_lag", "requests") else "max"
         return f"{agg} by ({{by}}) ({m}){scale}"
+
+
+# Labels that name the callee in a caller's metrics, and those that classify a request's outcome.
+PEER_LABELS: tuple[str, ...] = (
+    "upstream",
+    "peer",
+    "peer_service",
+    "net_peer_name",
+    "server_address",
+    "destination_service_name",
+    "destination_workload",
+    "dst_deployment",
+    "target_service",
+    "downstream",
+    "db_name",
+)
+STATUS_LABELS: tuple[str, ...] = (
+    "status_class",
+    "status_code",
+    "http_status_code",
+    "http_response_status_code",
+    "response_code",
+    "code",
+    "status",
+    "grpc_code",
+    "outcome",
+    "classification",
+    "result",
+)
+# Values of those labels that mean the request failed on the server side (or did not connect).
+ERROR_VALUES = (
+    "5..|5xx|5XX|[Ee]rr.*|.*_error|[Ff]ail.*|FAILURE|SERVER_ERROR|UNAVAILABLE|INTERNAL|Unavailable|Internal"
+)
 
 
 # ------------------------------------------------------------------ token vocabularies
@@ -157,7 +259,6 @@ _LAG = frozenset({"lag", "backlog", "behind", "pending", "unacked", "undelivered
 _QUEUE = frozenset(
     {"queue", "consumer", "consumergroup", "topic", "partition", "messages", "message", "kafka"}
 )
-_POOL = frozenset({"pool", "connections", "connection", "conns", "conn"})
 _HEALTH = frozenset({"up", "healthy", "health", "alive", "ready"})
 _NOT_DURATION = frozenset(
     {"start", "ready", "uptime", "created", "timestamp", "last", "boot", "expiry", "expire", "since", "epoch"}
@@ -218,16 +319,23 @@ def _infer(metric: str, meta: MetricMeta, siblings: frozenset[str]) -> InferredM
     timestamp_like = bool(toks & _NOT_DURATION)
     timer = scale is not None and not counter and not timestamp_like
     if (lat_name or lat_help or (timer and quantile)) and not counter and not timestamp_like:
-        signal = "client_latency" if toks & _CLIENT else "latency"
-        if signal == "client_latency":
-            return None  # a client latency needs a peer label, which inference cannot vouch for
-        # With no unit anywhere, latencies exported as plain numbers are milliseconds far more often
-        # than seconds (dashboards' habit); the values decide later (validate()).
+        # A caller's view of its callees (client / upstream): an edge, usable only where a label names
+        # the peer (checked when the metric's labels are known).
+        client = bool(toks & _CLIENT)
         form = "histogram" if histogram else "gauge"
         why = (
             "duration tokens" + (f", p{quantile}" if quantile else "") + (", histogram" if histogram else "")
         )
-        return InferredMapping(metric, "latency", "service", form, conf(0.75, lat_name), why, scale or 1.0)
+        return InferredMapping(
+            metric,
+            "client_latency" if client else "latency",
+            "service",
+            form,
+            conf(0.75, lat_name),
+            why + (", caller side" if client else ""),
+            scale or 1.0,
+            edge=client,
+        )
 
     if histogram:
         return None
@@ -282,24 +390,30 @@ def _infer(metric: str, meta: MetricMeta, siblings: frozenset[str]) -> InferredM
                 metric, "memory_utilization", "service", "gauge", conf(0.65, True), "memory usage ratio"
             )
         return None
+    pool = _pool(metric, toks, counter, siblings, conf)
+    if pool is not None:
+        return pool
     if toks & _RESTART:
         form = "increase" if counter else "gauge"
         return InferredMapping(metric, "restarts", "service", form, conf(0.75, True), "restart tokens")
     if toks & _LAG and (toks & _QUEUE or help_toks & _QUEUE or "lag" in toks):
         return InferredMapping(metric, "queue_lag", "queue", "gauge", conf(0.7, True), "lag tokens")
-    if toks & _POOL and toks & ({"active", "used", "busy", "usage", "utilization", "util"}):
-        return InferredMapping(
-            metric, "pool_utilization", "service", "gauge", conf(0.55, True), "pool usage tokens"
-        )
-    if toks & _POOL and toks & {"pending", "waiting", "wait", "queued"}:
-        return InferredMapping(
-            metric, "pool_pending", "service", "gauge", conf(0.55, True), "pool wait tokens"
-        )
-    if toks & _REQUESTS or (help_toks & _REQUESTS and from_help):
+    per_time = {"per", "second"} <= toks or bool(toks & {"rps", "rpm", "qps", "tps"}) or "per_sec" in metric
+    if toks & _REQUESTS or per_time or (help_toks & _REQUESTS and from_help):
         form = "rate" if counter else "gauge"
+        rpm = 1.0 / 60.0 if "rpm" in toks or {"per", "minute"} <= toks else 1.0
+        client = bool(toks & _CLIENT)
         return InferredMapping(
-            metric, "requests", "service", form, conf(0.7, bool(toks & _REQUESTS)), "request tokens"
+            metric,
+            "client_requests" if client else "requests",
+            "service",
+            form,
+            conf(0.7, bool(toks & _REQUESTS) or per_time),
+            "request tokens" + (", caller side" if client else ""),
+            rpm,
+            edge=client,
         )
+
     if suffix in _HEALTH and len(name_toks) > 1 and not counter:
         return InferredMapping(metric, "available", "service", "gauge", conf(0.6, True), "health flag")
     return None
@@ -320,6 +434,49 @@ def _with_percent(
     if not (set(name_toks[-2:]) & _PERCENT or meta.unit.lower() in _PERCENT):
         return m
     return replace(m, scale=0.01, reason=f"{m.reason}, percent")
+
+
+_POOL_T = frozenset({"pool", "dbpool", "connpool", "connections", "connection", "conns", "conn", "hikari"})
+_POOL_USED = frozenset({"active", "used", "busy", "inuse", "use", "leased", "checked"})
+_POOL_MAX = frozenset({"max", "limit", "capacity", "size", "maximum"})
+
+
+def _pool(
+    metric: str,
+    toks: frozenset[str],
+    counter: bool,
+    siblings: frozenset[str],
+    conf: Callable[[float, bool], float],
+) -> InferredMapping | None:
+    """A connection pool: used / max (only with its max beside it: a count alone is no ratio),
+    requests waiting for a connection, and acquire timeouts."""
+    if not toks & _POOL_T:
+        return None
+    if toks & _POOL_USED and not toks & _POOL_MAX:
+        prefix = [t for t in tokens(metric) if t not in _POOL_USED and t not in ("in",)]
+        for sib in sorted(siblings):
+            st = tokens(sib)
+            if (
+                sib != metric
+                and set(st) & _POOL_MAX
+                and [t for t in st if t not in _POOL_MAX and t != "open"] == prefix
+            ):
+                why = f"pool used / {sib}"
+                return InferredMapping(
+                    metric, "pool_utilization", "service", "gauge_ratio", conf(0.65, True), why, partner=sib
+                )
+        return None
+    if toks & {"pending", "waiting", "queued", "wait"} and not toks & {
+        "duration",
+        "seconds",
+        "time",
+        "count",
+    }:
+        return InferredMapping(metric, "pool_pending", "service", "gauge", conf(0.6, True), "pool waiters")
+    if toks & {"timeout", "timeouts"}:
+        form = "rate" if counter else "gauge"
+        return InferredMapping(metric, "pool_timeouts", "service", form, conf(0.6, True), "pool timeouts")
+    return None
 
 
 def _request_partner(metric: str, siblings: frozenset[str]) -> str | None:
@@ -343,11 +500,11 @@ def _request_partner(metric: str, siblings: frozenset[str]) -> str | None:
 # is not covered just because `http_requests_total` is).
 _GENERIC_PREFIX = frozenset(
     {"http", "https", "rpc", "grpc", "db", "app", "api", "service", "svc", "server", "client", "request",
-     "requests", "pod", "container"}
+     "requests", "pod", "container", "go", "process"}
 )  # fmt: skip
 # Runtime and library namespaces: internals (GC, threads, client libraries), not service signals.
 _RUNTIME_PREFIX = frozenset(
-    {"go", "process", "python", "jvm", "dotnet", "nodejs", "promhttp", "scrape", "prometheus", "otelcol",
+    {"python", "jvm", "dotnet", "nodejs", "promhttp", "scrape", "prometheus", "otelcol",
      "lettuce", "spring", "tomcat", "executor", "logback", "system", "disk", "application", "target"}
 )  # fmt: skip
 
@@ -394,7 +551,7 @@ def infer_all(
     for name in unknown:
         base = name.removesuffix("_bucket")
         m = infer(name, meta.get(base) or meta.get(name), all_names)
-        if m is not None and m.signal in catalog.signals:
+        if m is not None and (m.signal in catalog.signals or m.signal == "client_requests"):
             found.append(m)
     found.sort(key=lambda m: (-m.confidence, m.signal, m.metric))
     # Several quantiles of one latency (P50, P90, P95, P99): the one nearest p95 is enough.

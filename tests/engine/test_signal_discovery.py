@@ -26,6 +26,7 @@ REAL_NAMES = frozenset(
         "api_response_time_ms",
         "rpc_duration_seconds_bucket",
         "payment_failure_ratio",
+        "db_pool_active_connections",
         "go_goroutines",
         "jvm_threads_live",
         "application_start_time_seconds",
@@ -157,11 +158,60 @@ def test_nezha_pod_columns_map_with_their_units() -> None:
     entry = success.entry({"pod"}) if success is not None else None
     assert entry is not None
     assert entry.query.replace("{by}", "pod") == "1 - min by (pod) (PodSuccessRate_percent) * 0.01"
-    # a node's resources and a client-side latency with no peer are not the pod's signals
+    # a client-side latency is an edge: with no label naming the peer it is not usable
+    client = infer("PodClientLatencyP90_s")
+    assert client is not None and client.edge and client.entry({"pod"}) is None
+    # a node's resources are not the pod's signals
     for name in (
         "NodeCpuUsageRate_percent",
         "NodeMemoryUsageRate_percent",
-        "PodClientLatencyP90_s",
         "SyscallRead",
     ):
         assert infer(name) is None, name
+
+
+def test_requests_with_a_status_label_give_an_error_ratio_and_histograms_a_request_rate() -> None:
+    names = frozenset(
+        {
+            "requests_per_second",
+            "upstream_requests_per_second",
+            "http_server_duration_milliseconds_bucket",
+            "http_server_duration_milliseconds_count",
+            "http_server_duration_milliseconds_sum",
+        }
+    )
+    rps = infer("requests_per_second", siblings=names)
+    assert rps is not None and (rps.signal, rps.form) == ("requests", "gauge")
+    (errors,) = rps.derived({"svc", "status_class", "endpoint"}, names)
+    entry = errors.entry({"svc", "status_class"})
+    assert entry is not None and entry.signal == "error_ratio"
+    assert 'requests_per_second{status_class=~"5..|5xx' in entry.query
+    assert rps.derived({"svc"}, names) == []  # no status label: no error ratio
+
+    hist = infer("http_server_duration_milliseconds_bucket", siblings=names)
+    assert hist is not None and hist.scale == pytest.approx(1e-3)
+    derived = {d.signal: d for d in hist.derived({"job", "http_status_code"}, names)}
+    assert set(derived) == {"requests", "error_ratio"}
+    assert derived["requests"].metric == "http_server_duration_milliseconds_count"
+    assert derived["error_ratio"].counter  # a counter's errors are rates
+
+    upstream = infer("upstream_requests_per_second", siblings=names)
+    assert upstream is not None and upstream.edge
+    (client_errors,) = upstream.derived({"svc", "upstream", "status_class"}, names)
+    edge = client_errors.entry({"svc", "upstream", "status_class"})
+    assert edge is not None and edge.signal == "client_error_ratio" and edge.peer_labels == ("upstream",)
+    assert "by ({by}, {peer})" in edge.query
+
+
+def test_a_pool_count_needs_its_maximum_beside_it() -> None:
+    names = frozenset({"dbpool_active", "dbpool_max", "dbpool_waiting", "dbpool_timeouts_per_second"})
+    used = infer("dbpool_active", siblings=names)
+    assert used is not None and (used.signal, used.partner) == ("pool_utilization", "dbpool_max")
+    assert infer("dbpool_active", siblings=frozenset({"dbpool_active"})) is None
+    waiting = infer("dbpool_waiting", siblings=names)
+    assert waiting is not None and waiting.signal == "pool_pending"
+    timeouts = infer("dbpool_timeouts_per_second", siblings=names)
+    assert timeouts is not None and timeouts.signal == "pool_timeouts"
+    go = frozenset({"go_sql_stats_connections_in_use", "go_sql_stats_connections_max_open"})
+    sql = infer("go_sql_stats_connections_in_use", siblings=go)
+    assert sql is not None and sql.partner == "go_sql_stats_connections_max_open"

@@ -21,7 +21,8 @@ import httpx
 
 from compass_lab.bench.baselines import baseline_onset, rank_components
 from compass_lab.bench.metrics import Row, Summary, summarise
-from compass_lab.bench.report import render
+from compass_lab.bench.report import breakdown, render, render_breakdown
+from compass_lab.datasets import DEFAULT_DATASET, TelemetryBuilder, load_dataset
 from compass_lab.model import Scenario, Split
 from compass_worker.domain.events import NullSink
 from compass_worker.errors import CompassError, ConfigError
@@ -32,7 +33,8 @@ from compass_worker.settings import Settings
 class LabProcess:
     """`compass lab serve` in a child process on a free loopback port."""
 
-    def __init__(self) -> None:
+    def __init__(self, dataset: str = DEFAULT_DATASET) -> None:
+        self.dataset = dataset
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
@@ -41,7 +43,10 @@ class LabProcess:
 
     def __enter__(self) -> LabProcess:
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "compass_lab.cli", "lab", "serve", "--port", str(self.port)],
+            [
+                *(sys.executable, "-m", "compass_lab.cli", "lab", "serve"),
+                *("--port", str(self.port), "--dataset", self.dataset),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -110,10 +115,10 @@ async def _engine_rows(
     return list(await asyncio.gather(*(guarded(s) for s in scenarios)))
 
 
-def _with_baselines(rows: list[Row], scenarios: dict[str, Scenario]) -> list[Row]:
+def _with_baselines(
+    rows: list[Row], scenarios: dict[str, Scenario], build_telemetry: TelemetryBuilder
+) -> list[Row]:
     from dataclasses import replace
-
-    from compass_lab.scenarios import build_telemetry
 
     out = []
     for r in rows:
@@ -126,31 +131,54 @@ def _with_baselines(rows: list[Row], scenarios: dict[str, Scenario]) -> list[Row
     return out
 
 
+def _breakdowns(rows: list[Row], scenarios: dict[str, Scenario]) -> dict[str, dict[str, Summary]]:
+    """Per system when a split spans several, and per the dataset's own fault variant when it has them."""
+    out: dict[str, dict[str, Summary]] = {}
+    for split in sorted({r.split for r in rows}):
+        in_split = [r for r in rows if r.split == split]
+        if len({scenarios[r.scenario_id].system for r in in_split}) > 1:
+            out[f"split {split}, per system"] = breakdown(in_split, lambda r: scenarios[r.scenario_id].system)
+        if any(scenarios[r.scenario_id].variant for r in in_split):
+            out[f"split {split}, per system and fault variant"] = breakdown(
+                in_split,
+                lambda r: (
+                    f"{scenarios[r.scenario_id].system}/{scenarios[r.scenario_id].variant or 'control'}"
+                ),
+            )
+    return out
+
+
 def run_bench(
     splits: Sequence[str],
     settings: Settings,
     out_dir: Path | None,
     concurrency: int = 1,
     only: str | None = None,
+    dataset: str = DEFAULT_DATASET,
 ) -> dict[str, Summary]:
-    from compass_lab.scenarios import all_scenarios
-
+    data = load_dataset(dataset)
     wanted = {Split(s) for s in splits}
-    scenarios = [s for s in all_scenarios() if s.split in wanted and (only is None or only in s.id)]
+    scenarios = [s for s in data.scenarios() if s.split in wanted and (only is None or only in s.id)]
     if not scenarios:
         raise ConfigError("no scenario matches")
     by_id = {s.id: s for s in scenarios}
-    with LabProcess() as lab:
+    with LabProcess(dataset) as lab:
         rows = asyncio.run(_engine_rows(lab.url, scenarios, settings, concurrency))
-    rows = _with_baselines(rows, by_id)
-    summaries = {split: summarise([r for r in rows if r.split == split]) for split in splits}
+    rows = _with_baselines(rows, by_id, data.build_telemetry)
+    # a dataset without a split (nezha-dev has only dev) prints no empty table for it
+    present = [split for split in splits if any(r.split == split for r in rows)]
+    summaries = {split: summarise([r for r in rows if r.split == split]) for split in present}
     print(render(summaries))
+    groups = _breakdowns(rows, by_id)
+    for title, by_group in groups.items():
+        print(render_breakdown(title, by_group))
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
         stamp = time.strftime("%Y%m%d-%H%M%S")
         payload = {
             "summaries": {k: asdict(v) for k, v in summaries.items()},
             "rows": [asdict(r) for r in rows],
+            "breakdowns": {t: {k: asdict(v) for k, v in g.items()} for t, g in groups.items()},
         }
         for name in (f"bench-{stamp}.json", "bench-latest.json"):
             (out_dir / name).write_text(json.dumps(payload, indent=1))

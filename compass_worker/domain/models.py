@@ -119,6 +119,15 @@ class Eliminated(_Frozen):
     reason: str
 
 
+class RunbookLink(_Frozen):
+    """A team runbook that matches a root cause (from the team's catalog, `COMPASS_RUNBOOKS`)."""
+
+    component: str
+    fault: str
+    title: str
+    url: str
+
+
 class Timings(_Frozen):
     first_hypothesis_s: float | None = None
     verdict_s: float = 0.0
@@ -147,6 +156,7 @@ class Verdict(_Frozen):
     anomalies: tuple[AnomalyStep, ...] = ()  # the fingerprint: which signals moved where, in what order
     # Signal mappings the engine inferred (metric names no catalog convention covers), trusted less.
     inferred_signals: tuple[str, ...] = ()
+    runbooks: tuple[RunbookLink, ...] = ()  # the team's runbooks matching the root causes
     timings: Timings = Timings()
     tool_calls: int = 0
     cost: Cost = Cost()

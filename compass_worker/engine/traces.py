@@ -43,6 +43,20 @@ def _owner(span: TraceSpan, has_server_child: bool, catalog: SignalCatalog) -> s
     return normalise(span.service)
 
 
+def _time_owner(span: TraceSpan, kids: list[TraceSpan], catalog: SignalCatalog) -> str:
+    """Who a span's own (uncovered) time belongs to. A client span's time outside its callee's server
+    span is transit on the link to that callee (a delayed or lossy network at the callee): it is
+    counted against the callee, not the caller, whose own code was not running."""
+    if span.kind in ("client", "producer"):
+        svc = normalise(span.service)
+        callee = next(
+            (normalise(k.service) for k in kids if k.kind == "server" and normalise(k.service) != svc), None
+        )
+        if callee:
+            return callee
+    return _owner(span, any(k.kind == "server" for k in kids), catalog)
+
+
 def _self_times(trace: Trace, catalog: SignalCatalog) -> dict[str, float]:
     children: dict[str, list[TraceSpan]] = defaultdict(list)
     for s in trace.spans:
@@ -66,8 +80,7 @@ def _self_times(trace: Trace, catalog: SignalCatalog) -> dict[str, float]:
         if cur_end is not None and cur_start is not None:
             covered += cur_end - cur_start
         own = max(0, s.duration_ns - covered)
-        has_server_child = any(k.kind == "server" for k in kids)
-        out[_owner(s, has_server_child, catalog)] += own / 1e9
+        out[_time_owner(s, kids, catalog)] += own / 1e9
     return out
 
 
@@ -105,8 +118,7 @@ def edge_times(trace: Trace, catalog: SignalCatalog) -> dict[tuple[str, str], tu
     own: dict[str, tuple[str, float]] = {}
     for sp in trace.spans:
         kids = children.get(sp.span_id, [])
-        owner = _owner(sp, any(k.kind == "server" for k in kids), catalog)
-        own[sp.span_id] = (owner, _span_self(sp, kids))
+        own[sp.span_id] = (_time_owner(sp, kids, catalog), _span_self(sp, kids))
 
     def owned_by(root: TraceSpan, who: str) -> float:
         total, todo = 0.0, [root]
@@ -127,7 +139,12 @@ def edge_times(trace: Trace, catalog: SignalCatalog) -> dict[tuple[str, str], tu
         if sp.kind == "server" and parent is not None and normalise(parent.service) != svc:
             edge = (normalise(parent.service), svc)
             wait, mine = out[edge]
-            out[edge] = (wait + sp.duration_ns / 1e9, mine + owned_by(sp, svc))
+            # Through a client span, the caller waits for all of it; the part outside the server span
+            # is transit on the link to the callee, counted with the callee (see `_time_owner`).
+            via_client = parent.kind in ("client", "producer")
+            waited = (parent.duration_ns if via_client else sp.duration_ns) / 1e9
+            transit = own[parent.span_id][1] if via_client and own[parent.span_id][0] == svc else 0.0
+            out[edge] = (wait + waited, mine + owned_by(sp, svc) + transit)
         elif sp.kind in ("client", "producer") and not any(
             k.kind == "server" for k in children.get(sp.span_id, [])
         ):
@@ -298,7 +315,7 @@ def edge_findings(
                     callee,
                     "edge_self_time",
                     (own + 0.002) / (b_own + 0.002),
-                    f"{waits}, {own_grew * 1000:.0f} ms of the extra is {callee}'s own time",
+                    f"{waits}, {own_grew * 1000:.0f} ms of the extra is {callee}'s own time or its link's",
                     query,
                     link,
                 )

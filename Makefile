@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint typecheck unit bench bench-dev bench-heldout clean
+.PHONY: setup demo test lint typecheck unit bench bench-dev bench-heldout bench-alerts clean
 
 setup: $(STAMP)
 
@@ -39,6 +39,9 @@ bench-dev: setup
 
 bench-heldout: setup
 	$(BIN)/compass lab bench --split heldout --out bench-results
+
+bench-alerts: setup
+	$(BIN)/python benchmarks/alerts.py
 
 clean:
 	rm -rf $(VENV) bench-results .mypy_cache .ruff_cache .pytest_cache

@@ -12,6 +12,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from arq.connections import ArqRedis
 from fastapi import FastAPI, Request, Response
@@ -25,6 +26,9 @@ from compass_bot.metrics import EdgeMetrics
 from compass_bot.queue import EdgeQueue
 from compass_bot.settings import BotSettings
 
+if TYPE_CHECKING:
+    from compass_bot.alerting import Alerting
+
 
 @dataclass(frozen=True)
 class Edge:
@@ -34,6 +38,7 @@ class Edge:
     bolt: AsyncApp
     queue: EdgeQueue
     metrics: EdgeMetrics
+    alerting: Alerting | None = None  # webhooks + REST API, when DATABASE_URL is set
 
 
 def build_bolt(settings: BotSettings, deps: Deps) -> AsyncApp:
@@ -56,14 +61,24 @@ def create_edge(settings: BotSettings) -> Edge:
     bolt = build_bolt(settings, Deps(queue=queue, metrics=metrics))
     handler = AsyncSlackRequestHandler(bolt)
 
+    alerting: Alerting | None = None
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         try:
-            yield
+            if alerting is None:
+                yield
+            else:
+                async with alerting.running():
+                    yield
         finally:
             await redis.aclose()
 
     api = FastAPI(title="COMPASS bot", lifespan=lifespan, docs_url=None, redoc_url=None)
+    if settings.database_url is not None:
+        from compass_bot.alerting import Alerting  # asyncpg is loaded only when alerts are configured
+
+        alerting = Alerting(api, settings, redis, metrics)
 
     @api.post("/slack/events")
     async def slack_events(request: Request) -> Response:
@@ -87,7 +102,7 @@ def create_edge(settings: BotSettings) -> Edge:
     async def prometheus() -> Response:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    return Edge(api=api, bolt=bolt, queue=queue, metrics=metrics)
+    return Edge(api=api, bolt=bolt, queue=queue, metrics=metrics, alerting=alerting)
 
 
 def create_app(settings: BotSettings) -> FastAPI:

@@ -31,6 +31,24 @@ class BotSettings(BaseSettings):
     # How long a thread stays "ours" (replies in it are read as corrections or follow-ups).
     thread_ttl_s: int = Field(default=30 * 86400, ge=3600, validation_alias="COMPASS_THREAD_TTL_S")
 
+    # Alert webhooks and the REST API need the PostgreSQL the workers use; unset, they are not mounted.
+    database_url: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "COMPASS_DATABASE_URL")
+    )
+    # Per webhook source: a bearer token and/or an HMAC-SHA256 secret (a source with neither accepts nothing).
+    alertmanager_token: SecretStr | None = Field(default=None, validation_alias="COMPASS_ALERTMANAGER_TOKEN")
+    alertmanager_hmac_secret: SecretStr | None = Field(
+        default=None, validation_alias="COMPASS_ALERTMANAGER_HMAC_SECRET"
+    )
+    grafana_token: SecretStr | None = Field(default=None, validation_alias="COMPASS_GRAFANA_TOKEN")
+    grafana_hmac_secret: SecretStr | None = Field(
+        default=None, validation_alias="COMPASS_GRAFANA_HMAC_SECRET"
+    )
+    # How often alerts that could not be enqueued (Redis away) are retried from the outbox.
+    outbox_interval_s: float = Field(
+        default=1.0, gt=0.0, le=60.0, validation_alias="COMPASS_OUTBOX_INTERVAL_S"
+    )
+
     @field_validator("slack_api_url")
     @classmethod
     def _api_url(cls, value: str) -> str:
@@ -59,6 +77,7 @@ _NAMES = {
     "slack_app_token": "SLACK_APP_TOKEN",
     "slack_api_url": "COMPASS_SLACK_API_URL",
     "redis_url": "REDIS_URL",
+    "database_url": "DATABASE_URL",
 }
 
 

@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
+from compass_cli.api_token import add_api_token_commands
 from compass_cli.ask import add_ask_command
 from compass_cli.bot import add_bot_commands
 from compass_cli.cost import add_cost_commands
@@ -80,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_postmortem_command(sub)
     add_ask_command(sub)
     add_doctor_command(sub)
+    add_api_token_commands(sub)
     return parser
 
 

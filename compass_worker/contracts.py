@@ -7,6 +7,7 @@ and a deterministic ARQ job id, so a retried Slack delivery can never enqueue th
 
 from __future__ import annotations
 
+import hashlib
 from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -20,6 +21,9 @@ class JobName:
     FEEDBACK: Final = "record_feedback"
     RESOLUTION: Final = "record_resolution"
     COST_REPORT: Final = "cost_report"
+    PROCESS_ALERT: Final = "process_alert"  # group, classify, route one persisted alert
+    REFRESH_ALERT_INCIDENT: Final = "refresh_alert_incident"  # coalesced thread/root updates
+    API_FEEDBACK: Final = "record_api_feedback"
 
 
 # The fault ids of FAULTS.md (the ❌ modal offers them). A test keeps this equal to the worker's catalog.
@@ -41,6 +45,26 @@ FAULT_IDS: Final[tuple[str, ...]] = (
     "cache_failure",
     "queue_backlog",
 )
+
+# The incident category a verdict's fault implies (the evidence refines what the alert's words said).
+FAULT_CATEGORIES: Final[dict[str, str]] = {
+    "cpu_saturation": "saturation",
+    "memory_leak": "saturation",
+    "db_connection_pool_exhaustion": "saturation",
+    "db_slow_queries": "latency",
+    "bad_deploy": "errors",
+    "config_change": "errors",
+    "dependency_latency": "latency",
+    "dependency_outage": "availability",
+    "network_packet_loss": "latency",
+    "dns_failure": "availability",
+    "disk_full": "saturation",
+    "certificate_expiry": "security",
+    "rate_limited": "errors",
+    "traffic_surge": "saturation",
+    "cache_failure": "availability",
+    "queue_backlog": "latency",
+}
 
 CostPeriod = Literal["today", "7d", "30d"]
 FeedbackKind = Literal["confirm", "correct"]
@@ -79,6 +103,7 @@ class InvestigateRequest(_Payload):
     user: str
     at: float  # unix seconds of the mention: the incident's "now"
     status_ts: str | None = None  # the status message the bot already posted (None: the worker posts it)
+    trigger: Literal["slack_thread", "alert"] = "slack_thread"  # an alert incident's thread: "alert"
 
 
 class FollowUpRequest(_Payload):
@@ -117,6 +142,34 @@ class CostRequest(_Payload):
     period: CostPeriod = "today"
 
 
+class AlertRef(_Payload):
+    """A persisted alert (its row in `alerts`) to process in the status it had when it was accepted."""
+
+    alert_id: int = Field(ge=1)
+    status: Literal["firing", "resolved"]
+
+    @property
+    def key(self) -> str:
+        return f"{self.alert_id}:{self.status}"
+
+
+class AlertIncidentRef(_Payload):
+    """An alert incident whose Slack root message and thread should catch up with its alerts."""
+
+    incident_id: str = Field(min_length=1)
+
+
+class ApiFeedbackRequest(_Payload):
+    """Feedback given through the REST API (`POST /api/v1/investigations/{id}/feedback`)."""
+
+    investigation_id: str = Field(min_length=1)
+    kind: FeedbackKind
+    user: str = Field(min_length=1)
+    component: str | None = None
+    fault: str | None = None
+    note: str | None = None
+
+
 class RedisKeys:
     """Keys both sides read. The bot writes the thread marks and conversation state; the worker its
     message ledger (which Slack messages an investigation already posted, so a retry updates them)."""
@@ -138,6 +191,16 @@ class RedisKeys:
     @staticmethod
     def messages(investigation_key: str) -> str:
         return f"compass:messages:{investigation_key}"
+
+
+ApiScope = Literal["read", "feedback", "admin"]
+API_SCOPES: Final[tuple[str, ...]] = ("read", "feedback", "admin")
+API_TOKEN_PREFIX: Final = "cmp_"
+
+
+def api_token_hash(token: str) -> str:
+    """What the store keeps of a REST API token (`compass api-token create` writes, the bot looks it up)."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def job_id(name: str, key: str) -> str:

@@ -81,7 +81,7 @@ async def investigate_mention(ctx: dict[Any, Any], payload: dict[str, Any]) -> s
         started = await svc.store.investigations.start(
             idempotency_key=key,
             incident=incident,
-            trigger=Trigger.SLACK_THREAD,
+            trigger=Trigger(req.trigger),
             ownership=Ownership.team(team),
             requested_by=req.user,
             trigger_ref=f"{thread.channel}/{thread.thread_ts}",

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from compass_worker.alerts.settings import AlertSettings
 from compass_worker.errors import ConfigError
 from compass_worker.knowledge.settings import KnowledgeSettings
 from compass_worker.reasoners.settings import LlmSettings, load_llm_settings
@@ -54,6 +55,7 @@ class WorkerConfig:
     engine: Settings
     knowledge: KnowledgeSettings
     llm: LlmSettings = field(default_factory=lambda: LlmSettings(llm="none"))
+    alerts: AlertSettings = field(default_factory=AlertSettings)
 
 
 def _one_line(exc: ValidationError, prefix: str) -> ConfigError:
@@ -78,6 +80,15 @@ def load_worker_config() -> WorkerConfig:
         knowledge = KnowledgeSettings()
     except ValidationError as exc:
         raise _one_line(exc, "COMPASS_") from None
+    try:
+        alerts = AlertSettings()
+        alerts.load_dependencies()
+    except ValidationError as exc:
+        raise _one_line(exc, "COMPASS_ALERT_") from None
+    except ValueError as exc:
+        raise ConfigError(f"invalid setting COMPASS_ALERT_DEPENDENCIES: {exc}") from None
     if engine.mcp_config is None:
         raise ConfigError("invalid setting COMPASS_MCP_CONFIG: is not set (the MCP servers config file)")
-    return WorkerConfig(service=service, engine=engine, knowledge=knowledge, llm=load_llm_settings())
+    return WorkerConfig(
+        service=service, engine=engine, knowledge=knowledge, llm=load_llm_settings(), alerts=alerts
+    )

@@ -17,6 +17,12 @@ from arq.worker import Function, Worker
 
 from compass_worker.contracts import JobName
 from compass_worker.knowledge.embedders.protocol import Embedder
+from compass_worker.service.alert_jobs import (
+    ALERT_TRIES,
+    process_alert,
+    record_api_feedback,
+    refresh_alert_incident,
+)
 from compass_worker.service.context import CTX_KEY, ServiceContext
 from compass_worker.service.jobs import (
     answer_follow_up,
@@ -43,6 +49,15 @@ def functions(config: WorkerConfig) -> list[Function]:
         func(record_feedback, name=JobName.FEEDBACK, timeout=short, max_tries=FEEDBACK_TRIES),
         func(record_resolution, name=JobName.RESOLUTION, timeout=short, max_tries=FEEDBACK_TRIES),
         func(cost_report_job, name=JobName.COST_REPORT, timeout=short, max_tries=2),
+        *alert_functions(short),
+    ]
+
+
+def alert_functions(timeout_s: float) -> list[Function]:
+    return [
+        func(process_alert, name=JobName.PROCESS_ALERT, timeout=timeout_s, max_tries=ALERT_TRIES),
+        func(refresh_alert_incident, name=JobName.REFRESH_ALERT_INCIDENT, timeout=timeout_s, max_tries=3),
+        func(record_api_feedback, name=JobName.API_FEEDBACK, timeout=timeout_s, max_tries=3),
     ]
 
 
@@ -74,6 +89,7 @@ class WorkerSettings:
         func(record_feedback, name=JobName.FEEDBACK, max_tries=FEEDBACK_TRIES),
         func(record_resolution, name=JobName.RESOLUTION, max_tries=FEEDBACK_TRIES),
         func(cost_report_job, name=JobName.COST_REPORT, max_tries=2),
+        *alert_functions(30.0),
     ]
     on_startup = _startup(None, None, None)
     on_shutdown = shutdown

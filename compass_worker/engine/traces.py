@@ -80,7 +80,9 @@ def _self_times(trace: Trace, catalog: SignalCatalog) -> dict[str, float]:
         if cur_end is not None and cur_start is not None:
             covered += cur_end - cur_start
         own = max(0, s.duration_ns - covered)
-        out[_time_owner(s, kids, catalog)] += own / 1e9
+        # Component-level self time keeps transit with the caller (what the judge's rules were tuned
+        # on); the per-edge view (`edge_times`) credits it to the callee's link.
+        out[_owner(s, any(k.kind == "server" for k in kids), catalog)] += own / 1e9
     return out
 
 

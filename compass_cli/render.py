@@ -42,6 +42,7 @@ def verdict_json(v: Verdict, *, no_telemetry: bool = False) -> dict[str, object]
         "gaps": list(v.gaps),
         "observations": list(v.observations),
         "memory": list(v.memory),
+        "inferred_signals": list(v.inferred_signals),
         "notices": list(v.notices),
         "narrative": v.narrative,
         "timings": {"first_hypothesis_s": v.timings.first_hypothesis_s, "verdict_s": v.timings.verdict_s},
@@ -105,6 +106,9 @@ def verdict_panel(v: Verdict) -> RenderableType:
         parts.append(Text(f"  memory: {line}", style="cyan"))
     for line in v.notices:
         parts.append(Text(f"  note: {line}", style="yellow"))
+    if v.inferred_signals:
+        shown = "; ".join(v.inferred_signals[:4]) + (" …" if len(v.inferred_signals) > 4 else "")
+        parts.append(Text(f"  inferred signals (not in the catalog, weighed less): {shown}", style="cyan"))
     if v.narrative:
         parts.append(Text(v.narrative))
     if v.eliminated:

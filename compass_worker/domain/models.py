@@ -155,6 +155,8 @@ class Verdict(_Frozen):
     notices: tuple[str, ...] = ()  # e.g. "AI unavailable — presenting the gathered data"
     memory: tuple[str, ...] = ()  # similar past incidents cited ("seen 3× before: ...")
     anomalies: tuple[AnomalyStep, ...] = ()  # the fingerprint: which signals moved where, in what order
+    # Signal mappings the engine inferred (metric names no catalog convention covers), trusted less.
+    inferred_signals: tuple[str, ...] = ()
     runbooks: tuple[RunbookLink, ...] = ()  # the team's runbooks matching the root causes
     timings: Timings = Timings()
     tool_calls: int = 0

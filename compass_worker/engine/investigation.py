@@ -40,6 +40,8 @@ from compass_worker.domain.models import (
     Timings,
     Verdict,
 )
+from compass_worker.engine import alert_evidence as alertmod
+from compass_worker.engine import log_templates as logtpl
 from compass_worker.engine import logs as logmod
 from compass_worker.engine import metrics as metricmod
 from compass_worker.engine import traces as tracemod
@@ -319,6 +321,8 @@ class Investigator:
             return await self._verdict(run, [])
         disc = await metricmod.discover(src, self._catalog, obs)
         entries = [e for e in self._catalog.applicable(disc.metric_names)]
+        # [discovery] signal discovery: inferred entries are fetched like catalog ones
+        entries += disc.inferred
         disc.components = metricmod.discovered_components(self._catalog, disc)
         obs.metric_names = tuple(sorted(disc.metric_names))
         metricmod.assign_kinds(self._catalog, disc, obs)
@@ -327,6 +331,8 @@ class Investigator:
             metricmod.fetch_entries(src, self._catalog, red, disc, obs),
             logmod.observe_logs(src, self._catalog, obs),
         )
+        # [discovery] the alert text as evidence: the metrics, topics and groups it names are queried
+        await alertmod.observe_alert(src, self._catalog, disc, obs, run.incident.symptom)
         run.symptom = self._symptom_component(run, disc.components | obs.components())
         run.onset = self._symptom_onset(run, run.symptom)
         await self._describe_symptom(run)
@@ -355,6 +361,9 @@ class Investigator:
             tracemod.observe_traces(src, self._catalog, obs, split),
         )
         ctx = self._context(run)  # the graph may have grown (traces)
+        # [discovery] log-template bursts (Drain) of the components in focus become `log_template` series
+        focus = logtpl.focus(obs, run.symptom, ctx.path, self._budget.max_templates)
+        await logtpl.observe_templates(src, self._catalog, obs, focus, split)
         if self._within_budget(run, "log checks"):
             await self._check_logs(run, split, self._open_faults(run))
         if self._within_budget(run, "AI-proposed checks"):
@@ -741,13 +750,15 @@ class Investigator:
             root_causes=root_causes,
             eliminated=eliminated,
             gaps=tuple(gaps),
-            observations=tuple(self._observations(run)),
+            observations=(*self._observations(run), *run.obs.findings()),  # [discovery] alert, log templates
             timings=Timings(first_hypothesis_s=run.first_hypothesis_s, verdict_s=round(run.t(), 3)),
             tool_calls=self._calls(),
             cost=Cost(),
             notices=tuple(run.notices),
             memory=tuple(run.citations),
             anomalies=fingerprint(run.obs, run.src.start),
+            # [discovery] which signal mappings were inferred
+            inferred_signals=tuple(dict.fromkeys(run.obs.inferred)),
         )
         return await self._summarize(run, verdict)
 

@@ -20,6 +20,7 @@ import numpy as np
 
 from compass_worker.engine.observations import Observations, SignalSeries, VersionChange
 from compass_worker.engine.source import TelemetrySource
+from compass_worker.signals import discovery as sigdisc
 from compass_worker.signals.catalog import CatalogEntry, SignalCatalog, VersionSpec
 from compass_worker.signals.naming import is_ip, normalise
 from compass_worker.telemetry.grafana.models import PromSeries, QueryResult
@@ -40,6 +41,10 @@ class Discovery:
         default_factory=lambda: defaultdict(lambda: defaultdict(set))
     )
     components: set[str] = field(default_factory=set)
+    # Signal discovery beyond the catalog: mappings inferred for names no convention covers, and the
+    # entries they became once their labels were known (fetched like catalog entries, trusted less).
+    mappings: dict[str, sigdisc.InferredMapping] = field(default_factory=dict)  # family -> mapping
+    inferred: list[CatalogEntry] = field(default_factory=list)
 
 
 def _fill(template: str, by: str, peer: str, rate: str) -> str:
@@ -63,6 +68,7 @@ async def discover(src: TelemetrySource, catalog: SignalCatalog, obs: Observatio
         obs.gaps.append(f"metric names could not be listed ({_why(res)})")
         return disc
     disc.metric_names = frozenset(res.value)
+    mappings = await _infer(src, catalog, disc.metric_names, uid)
     entries = catalog.applicable(disc.metric_names)
     wanted_metrics: set[str] = set()
     labels: set[str] = set()
@@ -83,6 +89,14 @@ async def discover(src: TelemetrySource, catalog: SignalCatalog, obs: Observatio
         if p.metric in disc.metric_names:
             wanted_metrics.add(p.metric)
             labels.update({p.component_from, p.host_label})
+    # Extra identity labels are read only off the inferred metrics: catalog metrics keep the exact
+    # label view they always had (no new components from labels no convention vouches for).
+    catalog_labels = set(labels)
+    inferred_names = {m.metric for m in mappings}
+    for mp in mappings:
+        wanted_metrics.add(mp.metric)
+        labels.update((*sigdisc.IDENTITY_LABELS, *sigdisc.QUEUE_LABELS, *sigdisc.GROUP_LABELS))
+        labels.update(sigdisc.label_order(catalog, mp.signal))
     if not wanted_metrics:
         obs.gaps.append("none of the metric names here match a known convention (signal catalog)")
         return disc
@@ -95,12 +109,38 @@ async def discover(src: TelemetrySource, catalog: SignalCatalog, obs: Observatio
     for s in presence.value.series:
         name = s.labels.get("__name__", "")
         for k, v in s.labels.items():
-            if k == "__name__" or not v:
+            if k == "__name__" or not v or (k not in catalog_labels and name not in inferred_names):
                 continue
             disc.labels[name].add(k)
             disc.values[k].add(v)
             disc.metric_values[name][k].add(v)
+    for mp in mappings:
+        present = disc.labels.get(mp.metric, set()) - {"le"}
+        for one in (mp, *mp.derived(present, disc.metric_names)):
+            if one.signal not in catalog.signals:
+                continue  # a caller-side request rate: only its error ratio is a signal
+            values = disc.metric_values.get(mp.metric, {})
+            entry = one.entry(present, sigdisc.label_order(catalog, one.signal), values)
+            if entry is not None and one.family not in disc.mappings:
+                disc.mappings[one.family] = one
+                disc.inferred.append(entry)
     return disc
+
+
+async def _infer(
+    src: TelemetrySource, catalog: SignalCatalog, names: frozenset[str], uid: str
+) -> list[sigdisc.InferredMapping]:
+    """Mappings for the names no catalog entry uses; the metadata (TYPE/UNIT/HELP) is asked for only
+    when such names exist, and many stores keep none (then names alone decide)."""
+    unknown = names - sigdisc.covered_by_catalog(catalog, names)
+    if not unknown:
+        return []
+    meta: dict[str, sigdisc.MetricMeta] = {}
+    res = await src.client.metric_metadata(uid)
+    src.record(uid, "discovery", "list_prometheus_metric_metadata", src.start, src.end, 0, res)
+    if isinstance(res, Data):
+        meta = {k: sigdisc.MetricMeta(v.type, v.unit, v.help) for k, v in res.value.items()}
+    return sigdisc.infer_all(catalog, names, meta)
 
 
 def _version_metrics(v: VersionSpec, names: frozenset[str]) -> list[str]:
@@ -229,8 +269,32 @@ async def fetch_entry(
     if isinstance(res, Failed):
         obs.notes.append(f"query failed for {entry.signal} ({entry.family}): {res.error}")
         return
-    if isinstance(res, Data):
+    if not isinstance(res, Data):
+        return
+    mapping = disc.mappings.get(entry.family)
+    if mapping is None:
         _ingest(catalog, entry, res, expr, by, peer, disc, obs)
+        return
+    fix = sigdisc.plausible(mapping, (v for s in res.value.series for v in s.values))
+    if fix.rejected is not None:
+        obs.notes.append(f"inferred mapping {mapping.metric} → {mapping.signal} rejected: {fix.rejected}")
+        return
+    fixed = res.value.model_copy(
+        update={
+            "series": tuple(
+                s.model_copy(update={"values": tuple(fix.apply(v) for v in s.values)})
+                for s in res.value.series
+            )
+        }
+    )
+    before = len(obs.series)
+    _ingest(
+        catalog, entry, Data(value=fixed), fix.query(mapping, expr), by, peer, disc, obs, mapping.confidence
+    )
+    if len(obs.series) > before:
+        obs.inferred.append(
+            f"{mapping.metric} → {mapping.signal} ({mapping.reason}; confidence {mapping.confidence:.2f})"
+        )
 
 
 def _ingest(
@@ -242,6 +306,7 @@ def _ingest(
     peer: str,
     disc: Discovery,
     obs: Observations,
+    trust: float = 1.0,
 ) -> None:
     spec = catalog.spec(entry.signal)
     order = [lbl.strip() for lbl in by.split(",")]
@@ -278,7 +343,8 @@ def _ingest(
                 unit=spec.unit,
                 bad=spec.bad,
                 floor=spec.floor,
-                specific=entry.kind != "any",
+                specific=entry.kind != "any" and trust >= 1.0,
+                trust=trust,
             )
         )
         if entry.kind != "any":
@@ -392,7 +458,7 @@ async def fetch_placement(
 def assign_kinds(catalog: SignalCatalog, disc: Discovery, obs: Observations) -> None:
     """Kinds from discovery alone (a postgres exporter names a database), so that hypotheses fit
     their component before any signal has been fetched."""
-    for entry in catalog.applicable(disc.metric_names):
+    for entry in [*catalog.applicable(disc.metric_names), *disc.inferred]:
         if entry.kind in ("any", "service"):
             continue
         chosen = choose_labels(entry, disc)
@@ -410,6 +476,12 @@ def discovered_components(catalog: SignalCatalog, disc: Discovery) -> set[str]:
     labels = {lbl for e in catalog.entries for lbl in (*e.component_labels, *e.peer_labels)}
     for lbl in labels:
         for v in disc.values.get(lbl, ()):
+            n = normalise(v, label=lbl)
+            if n and not is_ip(n):
+                names.add(n)
+    for entry in disc.inferred:  # only the values inferred metrics carry: no label is trusted wholesale
+        lbl = entry.component_labels[0]
+        for v in disc.metric_values.get(entry.requires[0], {}).get(lbl, set()):
             n = normalise(v, label=lbl)
             if n and not is_ip(n):
                 names.add(n)

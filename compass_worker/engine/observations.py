@@ -7,7 +7,7 @@ exact query that produced it and its Explore link, so that any claim built on it
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from compass_worker.engine.onset import Anomaly, Direction, analyse
 
@@ -43,6 +43,9 @@ class SignalSeries:
     bad: Direction
     floor: float | None = None
     specific: bool = True  # from a component-specific convention (redis_up), not a generic one (up)
+    # 1.0 for a catalog mapping; an inferred mapping (signal discovery) carries its confidence, and
+    # its departures count for that fraction of their sigmas: it must move further to weigh as much.
+    trust: float = 1.0
     _cache: dict[tuple[str, float | None], Anomaly | None] = field(default_factory=dict, repr=False)
 
     def anomaly(
@@ -51,13 +54,16 @@ class SignalSeries:
         d = direction or self.bad
         key = (d, baseline_until)
         if key not in self._cache:
-            self._cache[key] = analyse(
+            a = analyse(
                 self.timestamps,
                 self.values,
                 d,
                 baseline_until=baseline_until,
                 abs_floor=self.floor if self.floor is not None else _ABS_FLOOR.get(self.unit, 1e-6),
             )
+            if a is not None and self.trust < 1.0:
+                a = replace(a, z_peak=a.z_peak * self.trust)
+            self._cache[key] = a
         return self._cache[key]
 
 
@@ -74,7 +80,7 @@ class VersionChange:
 @dataclass(frozen=True)
 class TraceFinding:
     component: str
-    kind: str  # "error_origin" | "self_time"
+    kind: str  # "error_origin" | "self_time" | "edge_self_time"
     value: float  # count of traces / ratio of self time against baseline
     detail: str
     query: str
@@ -102,6 +108,13 @@ class Observations:
     gaps: list[str] = field(default_factory=list)
     metric_names: tuple[str, ...] = ()
     notes: list[str] = field(default_factory=list)
+    inferred: list[str] = field(default_factory=list)  # signal mappings discovery inferred (and used)
+    alert: list[str] = field(default_factory=list)  # what the names in the alert text showed
+    templates: list[str] = field(default_factory=list)  # log templates new or grown after the onset
+
+    def findings(self) -> tuple[str, ...]:
+        """Lines for the verdict beyond anomalies: what the alert's names showed, log-template bursts."""
+        return (*self.alert, *self.templates[:4])
 
     def add(self, s: SignalSeries) -> None:
         """Keep one series per (component, signal, peer): a component-specific convention over a generic

@@ -21,6 +21,8 @@ from compass_worker.telemetry.grafana.models import Trace, TraceSpan, TraceSumma
 from compass_worker.telemetry.grafana.results import Data
 
 ERROR_QUERY = "{ status = error }"
+ERROR_LIMIT = 40  # failing traces listed per search
+CHRONIC_SURGE = 3.0  # failing traces this much more frequent make a chronic error origin news again
 ALL_QUERY = "{ }"
 
 
@@ -39,6 +41,20 @@ def _owner(span: TraceSpan, has_server_child: bool, catalog: SignalCatalog) -> s
         if peer:
             return peer
     return normalise(span.service)
+
+
+def _time_owner(span: TraceSpan, kids: list[TraceSpan], catalog: SignalCatalog) -> str:
+    """Who a span's own (uncovered) time belongs to. A client span's time outside its callee's server
+    span is transit on the link to that callee (a delayed or lossy network at the callee): it is
+    counted against the callee, not the caller, whose own code was not running."""
+    if span.kind in ("client", "producer"):
+        svc = normalise(span.service)
+        callee = next(
+            (normalise(k.service) for k in kids if k.kind == "server" and normalise(k.service) != svc), None
+        )
+        if callee:
+            return callee
+    return _owner(span, any(k.kind == "server" for k in kids), catalog)
 
 
 def _self_times(trace: Trace, catalog: SignalCatalog) -> dict[str, float]:
@@ -64,9 +80,81 @@ def _self_times(trace: Trace, catalog: SignalCatalog) -> dict[str, float]:
         if cur_end is not None and cur_start is not None:
             covered += cur_end - cur_start
         own = max(0, s.duration_ns - covered)
-        has_server_child = any(k.kind == "server" for k in kids)
-        out[_owner(s, has_server_child, catalog)] += own / 1e9
+        # Component-level self time keeps transit with the caller (what the judge's rules were tuned
+        # on); the per-edge view (`edge_times`) credits it to the callee's link.
+        out[_owner(s, any(k.kind == "server" for k in kids), catalog)] += own / 1e9
     return out
+
+
+def _span_self(s: TraceSpan, kids: list[TraceSpan]) -> float:
+    """A span's own seconds: its duration minus the union of its children's intervals."""
+    covered = 0
+    cur_start: int | None = None
+    cur_end: int | None = None
+    for k in sorted(kids, key=lambda k: k.start_ns):
+        ks, ke = max(k.start_ns, s.start_ns), min(k.end_ns, s.end_ns)
+        if ke <= ks:
+            continue
+        if cur_end is None or cur_start is None or ks > cur_end:
+            if cur_end is not None and cur_start is not None:
+                covered += cur_end - cur_start
+            cur_start, cur_end = ks, ke
+        else:
+            cur_end = max(cur_end, ke)
+    if cur_end is not None and cur_start is not None:
+        covered += cur_end - cur_start
+    return max(0, s.duration_ns - covered) / 1e9
+
+
+def edge_times(trace: Trace, catalog: SignalCatalog) -> dict[tuple[str, str], tuple[float, float]]:
+    """Per caller→callee edge of one trace: (seconds the caller waited on the callee, seconds of that
+    which were the callee's own). A caller's span with a callee's server span under it (directly or
+    through a client span) waits for the server span's subtree; the callee's own time is the self
+    time of the spans it owns in that subtree. An untraced callee (a client span with no server
+    child) owns the client span's whole time."""
+    children: dict[str, list[TraceSpan]] = defaultdict(list)
+    for sp in trace.spans:
+        if sp.parent_span_id:
+            children[sp.parent_span_id].append(sp)
+    by_id = {sp.span_id: sp for sp in trace.spans}
+    own: dict[str, tuple[str, float]] = {}
+    for sp in trace.spans:
+        kids = children.get(sp.span_id, [])
+        own[sp.span_id] = (_time_owner(sp, kids, catalog), _span_self(sp, kids))
+
+    def owned_by(root: TraceSpan, who: str) -> float:
+        total, todo = 0.0, [root]
+        while todo:
+            cur = todo.pop()
+            o, t = own[cur.span_id]
+            if o == who:
+                total += t
+            todo.extend(
+                k for k in children.get(cur.span_id, []) if normalise(k.service) == who or k.kind != "server"
+            )
+        return total
+
+    out: dict[tuple[str, str], tuple[float, float]] = defaultdict(lambda: (0.0, 0.0))
+    for sp in trace.spans:
+        parent = by_id.get(sp.parent_span_id or "")
+        svc = normalise(sp.service)
+        if sp.kind == "server" and parent is not None and normalise(parent.service) != svc:
+            edge = (normalise(parent.service), svc)
+            wait, mine = out[edge]
+            # Through a client span, the caller waits for all of it; the part outside the server span
+            # is transit on the link to the callee, counted with the callee (see `_time_owner`).
+            via_client = parent.kind in ("client", "producer")
+            waited = (parent.duration_ns if via_client else sp.duration_ns) / 1e9
+            transit = own[parent.span_id][1] if via_client and own[parent.span_id][0] == svc else 0.0
+            out[edge] = (wait + waited, mine + owned_by(sp, svc) + transit)
+        elif sp.kind in ("client", "producer") and not any(
+            k.kind == "server" for k in children.get(sp.span_id, [])
+        ):
+            peer = _peer(sp, catalog)
+            if peer and peer != svc:
+                wait, mine = out[(svc, peer)]
+                out[(svc, peer)] = (wait + sp.duration_ns / 1e9, mine + own[sp.span_id][1])
+    return dict(out)
 
 
 def _edges(trace: Trace, catalog: SignalCatalog) -> set[tuple[str, str]]:
@@ -123,12 +211,12 @@ async def observe_traces(
     uid = src.tempo[0].uid
     base_end = max(src.start + 60, split_at - 120)
     errors, recent, base = await asyncio.gather(
-        _search(src, uid, ERROR_QUERY, split_at, src.end, 40),
+        _search(src, uid, ERROR_QUERY, split_at, src.end, ERROR_LIMIT),
         _search(src, uid, ALL_QUERY, split_at, src.end, 60),
         _search(src, uid, ALL_QUERY, src.start, base_end, 40),
     )
     # Baseline failures only matter when there are failures to compare them with.
-    base_errors = await _search(src, uid, ERROR_QUERY, src.start, base_end, 40) if errors else []
+    base_errors = await _search(src, uid, ERROR_QUERY, src.start, base_end, ERROR_LIMIT) if errors else []
     if not (errors or recent or base):
         obs.gaps.append("no traces found in the window: no trace correlation — degraded mode")
         return
@@ -155,24 +243,31 @@ async def observe_traces(
         for tr in t_err:
             for o in _error_origins(tr, catalog):
                 counts[o] += 1
-        # Errors that already originated there before the onset are the baseline, not news.
-        chronic = {o for tr in t_base_err for o in _error_origins(tr, catalog)}
+        # Errors that already originated there before the onset are the baseline, not news — unless
+        # failing traces became much more frequent and it originates at least as large a share of them.
+        chronic: dict[str, int] = defaultdict(int)
+        for tr in t_base_err:
+            for o in _error_origins(tr, catalog):
+                chronic[o] += 1
+        rate_after = len(errors) / max(60.0, src.end - split_at)
+        rate_before = len(base_errors) / max(60.0, base_end - src.start)
+        surge = rate_after / rate_before if rate_before > 0 else float("inf")
+        if len(base_errors) >= ERROR_LIMIT:
+            surge = 1.0  # a capped baseline search cannot say how frequent failures were
         for comp, n in counts.items():
+            detail = f"errors originate in {comp} in {n} of {len(t_err)} failing traces"
             if comp in chronic:
-                continue
+                base_share = chronic[comp] / len(t_base_err)
+                if surge < CHRONIC_SURGE or n / len(t_err) < base_share:
+                    continue
+                detail += f" (some before the onset too; failing traces now {surge:.1f}× as frequent)"
             obs.traces.append(
-                TraceFinding(
-                    comp,
-                    "error_origin",
-                    n / len(t_err),
-                    f"errors originate in {comp} in {n} of {len(t_err)} failing traces",
-                    ERROR_QUERY,
-                    link_err,
-                )
+                TraceFinding(comp, "error_origin", n / len(t_err), detail, ERROR_QUERY, link_err)
             )
     post = t_slow or t_err
     if post and t_base:
         link_all = src.explore_link(uid, ALL_QUERY, traceql=True)
+        obs.traces.extend(edge_findings(post, t_base, catalog, ALL_QUERY, link_all))
         post_self = _mean_self(post, catalog)
         base_self = _mean_self(t_base, catalog)
         for comp, after in post_self.items():
@@ -192,6 +287,62 @@ async def observe_traces(
                         link_all,
                     )
                 )
+
+
+EDGE_MIN_GROWTH_S = 0.05
+EDGE_MIN_RATIO = 1.5
+EDGE_OWN_SHARE = 0.5  # the callee's own time explains at least this share of the caller's extra wait
+
+
+def edge_findings(
+    post: list[Trace], base: list[Trace], catalog: SignalCatalog, query: str, link: str | None
+) -> list[TraceFinding]:
+    """Per edge, after vs before: did the caller wait longer on the callee, and was the extra wait the
+    callee's own time (evidence for the callee) or time beyond it (its own callees, the network)?"""
+    post_e = _median_edges(post, catalog)
+    base_e = _median_edges(base, catalog)
+    found: list[TraceFinding] = []
+    for (caller, callee), (wait, own) in sorted(post_e.items()):
+        if (caller, callee) not in base_e:
+            continue  # a like-for-like comparison needs the edge in the baseline traces too
+        b_wait, b_own = base_e[(caller, callee)]
+        grew = wait - b_wait
+        if grew <= EDGE_MIN_GROWTH_S or (wait + 0.002) / (b_wait + 0.002) <= EDGE_MIN_RATIO:
+            continue
+        own_grew = own - b_own
+        waits = f"{caller}→{callee}: {caller} waits {wait * 1000:.0f} ms vs {b_wait * 1000:.0f} ms before"
+        if own_grew >= EDGE_OWN_SHARE * grew:
+            found.append(
+                TraceFinding(
+                    callee,
+                    "edge_self_time",
+                    (own + 0.002) / (b_own + 0.002),
+                    f"{waits}, {own_grew * 1000:.0f} ms of the extra is {callee}'s own time or its link's",
+                    query,
+                    link,
+                )
+            )
+        else:
+            found.append(
+                TraceFinding(
+                    callee,
+                    "edge_passthrough",
+                    (wait + 0.002) / (b_wait + 0.002),
+                    f"{waits}, but {callee}'s own time moved only {own_grew * 1000:.0f} ms: "
+                    "the time lies beyond it",
+                    query,
+                    link,
+                )
+            )
+    return found
+
+
+def _median_edges(traces: list[Trace], catalog: SignalCatalog) -> dict[tuple[str, str], tuple[float, float]]:
+    per: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
+    for tr in traces:
+        for e, v in edge_times(tr, catalog).items():
+            per[e].append(v)
+    return {e: (median(w for w, _ in v), median(o for _, o in v)) for e, v in per.items()}
 
 
 def _distinct_roots(traces: list[TraceSummary], n: int) -> list[TraceSummary]:

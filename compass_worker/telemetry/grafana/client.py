@@ -16,6 +16,7 @@ from compass_worker.telemetry.grafana.models import (
     LabelMatcher,
     LogEntry,
     LogPattern,
+    MetricMetadata,
     QueryResult,
     Trace,
     TraceSummary,
@@ -91,6 +92,11 @@ class GrafanaClient:
                 break
             page += 1
         return Data(value=names) if names else NoData(reason=_none("metric names", regex))
+
+    async def metric_metadata(self, ds: str, limit: int = METRIC_CAP) -> Result[dict[str, MetricMetadata]]:
+        """TYPE / UNIT / HELP per metric (`list_prometheus_metric_metadata`); many stores keep none."""
+        outcome = await self._call("list_prometheus_metric_metadata", {"datasourceUid": ds, "limit": limit})
+        return wire.metric_metadata(outcome)
 
     async def label_names(
         self,

@@ -65,6 +65,14 @@ class LogPattern(_Frozen):
     """(unix seconds, count) pairs, when the server gives them."""
 
 
+class MetricMetadata(_Frozen):
+    """One metric's TYPE / UNIT / HELP as Prometheus' `/api/v1/metadata` reports it."""
+
+    type: str = ""
+    unit: str = ""
+    help: str = ""
+
+
 class TraceSummary(_Frozen):
     trace_id: str
     root_service: str

@@ -18,6 +18,7 @@ from compass_worker.telemetry.grafana.models import (
     InstantSample,
     LogEntry,
     LogPattern,
+    MetricMetadata,
     PromSeries,
     QueryResult,
     Trace,
@@ -171,6 +172,22 @@ def strings(outcome: ToolOutcome, what: str) -> Data[list[str]] | NoData | Faile
     except ValidationError as exc:
         return unexpected(outcome, exc)
     return Data(value=items) if items else NoData(reason=f"no {what} found")
+
+
+class _Metadata(BaseModel):
+    items: dict[str, list[MetricMetadata]] | None
+
+
+def metric_metadata(outcome: ToolOutcome) -> Data[dict[str, MetricMetadata]] | NoData | Failed:
+    """`{"metric": [{"type": .., "unit": .., "help": ..}]}` → the first entry per metric."""
+    if not outcome.ok:
+        return Failed(error=outcome.error or f"{outcome.tool} failed")
+    try:
+        raw = _Metadata.model_validate_json(f'{{"items": {outcome.text or "null"}}}').items or {}
+    except ValidationError as exc:
+        return unexpected(outcome, exc)
+    found = {name: entries[0] for name, entries in raw.items() if entries}
+    return Data(value=found) if found else NoData(reason="no metric metadata (the datasource keeps none)")
 
 
 def prom_matrix(outcome: ToolOutcome) -> Data[QueryResult] | NoData | Failed:

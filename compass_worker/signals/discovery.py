@@ -1,0 +1,630 @@
+"""Signal discovery beyond the catalog: what an unknown metric name probably measures.
+
+The catalog knows common conventions; real systems also export `PodServerLatencyP95`,
+`cpu_usage_rate`, `checkout_ops` or `success_rate`. A metric no catalog entry uses is mapped to a
+canonical signal from what can be read off it, without ever inventing a name:
+
+- name tokens (snake_case, camelCase, dots): `latency`/`duration`/`rt` + a quantile → latency;
+- the Prometheus type and unit, from the name suffix (`_total`, `_bucket`, `_seconds`, `_ms`) or
+  from the metric metadata (TYPE, UNIT, HELP) when the datasource serves it;
+- the HELP text, tokenised the same way.
+
+Each mapping becomes a `CatalogEntry` of family `inferred` with a PromQL template and a confidence.
+The engine fetches it like any catalog entry, validates the values it gets (a ratio must look like a
+ratio) and weighs it less than a catalog mapping (`SignalSeries.trust`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
+
+from compass_worker.signals.catalog import CatalogEntry, ComponentKind, SignalCatalog
+from compass_worker.signals.naming import normalise
+
+# Labels that name a component, most specific first. `pod` goes late: its values carry
+# Deployment/StatefulSet suffixes that `naming.normalise` strips.
+IDENTITY_LABELS: tuple[str, ...] = (
+    "service_name",
+    "service",
+    "svc",
+    "app",
+    "application",
+    "workload",
+    "deployment",
+    "component",
+    "container",
+    "pod",
+    "job",
+    "instance",
+    # spellings seen in exports that are no Prometheus convention (CSV columns turned into labels)
+    "ServiceName",
+    "PodName",
+    "pod_name",
+    "workload_name",
+    "app_name",
+)
+QUEUE_LABELS: tuple[str, ...] = ("topic", "queue", "stream", "partition_topic")
+GROUP_LABELS: tuple[str, ...] = ("consumergroup", "consumer_group", "group", "subscription")
+
+_TRUST_MAX = 0.85  # an inferred mapping never weighs as much as a catalog one
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_SPLIT = re.compile(r"[^A-Za-z0-9]+")
+_QUANTILE = re.compile(r"^(?:p|pct|percentile)(\d{2,3})$")
+
+
+def tokens(text: str) -> tuple[str, ...]:
+    """`PodServerLatencyP95` → (pod, server, latency, p95); `http.server.duration_ms` → (http, ..., ms)."""
+    out: list[str] = []
+    for part in _SPLIT.split(text):
+        if part:
+            out.extend(p.lower() for p in _CAMEL.split(part) if p)
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class MetricMeta:
+    """What the datasource says about a metric (Prometheus `/api/v1/metadata`); all optional."""
+
+    type: str = ""  # counter | gauge | histogram | summary | unknown
+    unit: str = ""
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class InferredMapping:
+    """One inferred mapping: `metric` probably measures `signal`, with `confidence` in 0..1."""
+
+    metric: str
+    signal: str
+    kind: ComponentKind
+    form: str  # gauge | rate | increase | histogram | ratio_of | gauge_ratio | one_minus | status_ratio
+    confidence: float
+    reason: str
+    scale: float = 1.0  # multiply values by this (ms → s, percent → ratio)
+    partner: str | None = None  # the denominator of a ratio_of / gauge_ratio form
+    status_label: str | None = None  # status_ratio: the label whose error values are the numerator
+    counter: bool = False  # status_ratio: the metric is a counter (rate) rather than a per-second gauge
+    edge: bool = False  # measured by a caller about a callee: needs a peer label
+
+    @property
+    def family(self) -> str:
+        return f"inferred:{self.metric}" + (f":{self.signal}" if self.form == "status_ratio" else "")
+
+    def entry(
+        self,
+        present: Iterable[str],
+        catalog_order: Iterable[str] = (),
+        values: Mapping[str, Iterable[str]] | None = None,
+    ) -> CatalogEntry | None:
+        """The catalog entry this mapping stands for, given the labels its metric carries; None when
+        none of them names a component (or, for a caller's view of a callee, no label names the peer).
+        Components are named the way the catalog's conventions for the same signal name them
+        (`catalog_order` first), so that both agree on what a component is."""
+        have = set(present)
+        own = (*QUEUE_LABELS, *IDENTITY_LABELS) if self.signal == "queue_lag" else IDENTITY_LABELS
+        order = tuple(dict.fromkeys((*catalog_order, *own)))
+        comp = tuple(lbl for lbl in order if lbl in have and lbl not in PEER_LABELS)
+        if values is not None and len(comp) > 1:
+            # A label with one value on every series (job="statsd-exporter") names the exporter, not
+            # the components: prefer labels that tell components apart.
+            telling = tuple(
+                lbl for lbl in comp if len({normalise(v, label=lbl) for v in values.get(lbl, ())}) > 1
+            )
+            comp = telling or comp
+        peers = tuple(lbl for lbl in PEER_LABELS if lbl in have)
+        if not comp or (self.edge and not peers):
+            return None
+        caller = (
+            next((lbl for lbl in GROUP_LABELS if lbl in have), None) if self.signal == "queue_lag" else None
+        )
+        query = self._query()
+        if caller:
+            query = query.replace("by ({by}", f"by ({{by}}, {caller}")
+        if self.edge:
+            query = query.replace("by ({by}", "by ({by}, {peer}")
+        return CatalogEntry(
+            signal=self.signal,
+            family=self.family,
+            kind=self.kind,
+            requires=(self.metric,) if self.partner is None else (self.metric, self.partner),
+            component_labels=comp,
+            caller_label=caller,
+            edge=self.edge,
+            peer_labels=peers if self.edge else (),
+            query=query,
+        )
+
+    def derived(self, present: Iterable[str], names: frozenset[str]) -> list[InferredMapping]:
+        """Signals the same metric also carries: a histogram's `_count` is a request rate, and a
+        status label on requests gives their error ratio (`status_class="5xx"`, `code="503"`)."""
+        have = set(present)
+        out: list[InferredMapping] = []
+        base = self
+        if self.form == "histogram" and self.signal in ("latency", "client_latency"):
+            count = self.metric.removesuffix("_bucket") + "_count"
+            if count not in names:
+                return []
+            base = replace(
+                self,
+                metric=count,
+                signal="requests" if self.signal == "latency" else "client_requests",
+                form="rate",
+                scale=1.0,
+                reason="histogram count",
+            )
+            if base.signal == "requests":
+                out.append(base)
+        if base.signal not in ("requests", "client_requests"):
+            return out
+        status = next((lbl for lbl in STATUS_LABELS if lbl in have), None)
+        if status is not None:
+            out.append(
+                replace(
+                    base,
+                    signal="error_ratio" if base.signal == "requests" else "client_error_ratio",
+                    form="status_ratio",
+                    status_label=status,
+                    counter=base.form == "rate",
+                    confidence=round(base.confidence - 0.05, 3),
+                    reason=f"{base.reason}, errors by {status}",
+                )
+            )
+        return out
+
+    def _query(self) -> str:
+        m = self.metric
+        scale = f" * {self.scale:g}" if self.scale != 1.0 else ""
+        if self.form == "histogram":
+            return f"histogram_quantile(0.95, sum by ({{by}}, le) (rate({m}[{{rate}}]))){scale}"
+        if self.form == "rate":
+            return f"sum by ({{by}}) (rate({m}[{{rate}}])){scale}"
+        if self.form == "increase":
+            return f"sum by ({{by}}) (increase({m}[{{rate}}]))"
+        if self.form == "ratio_of" and self.partner:
+            num = f"sum by ({{by}}) (rate({m}[{{rate}}]))"
+            return f"{num} / sum by ({{by}}) (rate({self.partner}[{{rate}}]) > 0)"
+        if self.form == "gauge_ratio" and self.partner:
+            return f"max by ({{by}}) ({m}) / max by ({{by}}) ({self.partner} > 0)"
+        if self.form == "status_ratio" and self.status_label:
+            sel = f'{{{self.status_label}=~"{ERROR_VALUES}"}}'
+            if self.counter:
+                num, den = f"rate({m}{sel}[{{rate}}])", f"rate({m}[{{rate}}])"
+            else:
+                num, den = f"{m}{sel}", m
+            # A component with no failing series yet has a ratio of 0, not none (its baseline counts).
+            total = f"sum by ({{by}}) ({den})"
+            return f"(sum by ({{by}}) ({num}) or {total} * 0) / {total}"
+        if self.form == "one_minus":
+            return f"1 - min by ({{by}}) ({m}){scale}"  # the worst replica's success
+        agg = "sum" if self.signal in ("queue_lag", "requests") else "max"
+        return f"{agg} by ({{by}}) ({m}){scale}"
+
+
+# Labels that name the callee in a caller's metrics, and those that classify a request's outcome.
+PEER_LABELS: tuple[str, ...] = (
+    "upstream",
+    "peer",
+    "peer_service",
+    "net_peer_name",
+    "server_address",
+    "destination_service_name",
+    "destination_workload",
+    "dst_deployment",
+    "target_service",
+    "downstream",
+    "db_name",
+)
+STATUS_LABELS: tuple[str, ...] = (
+    "status_class",
+    "status_code",
+    "http_status_code",
+    "http_response_status_code",
+    "response_code",
+    "code",
+    "status",
+    "grpc_code",
+    "outcome",
+    "classification",
+    "result",
+)
+# Values of those labels that mean the request failed on the server side (or did not connect).
+ERROR_VALUES = (
+    "5..|5xx|5XX|[Ee]rr.*|.*_error|[Ff]ail.*|FAILURE|SERVER_ERROR|UNAVAILABLE|INTERNAL|Unavailable|Internal"
+)
+
+
+# ------------------------------------------------------------------ token vocabularies
+
+_LATENCY = frozenset({"latency", "duration", "rt", "elapsed", "responsetime", "lat", "delay"})
+_TIME_UNITS = {"seconds": 1.0, "second": 1.0, "sec": 1.0, "s": 1.0, "ms": 1e-3, "milliseconds": 1e-3,
+               "millis": 1e-3, "us": 1e-6, "microseconds": 1e-6, "micros": 1e-6, "ns": 1e-9,
+               "nanoseconds": 1e-9}  # fmt: skip
+_ERROR = frozenset(
+    {"error", "errors", "err", "errs", "fail", "failed", "failure", "failures", "5xx", "fault"}
+)
+_SUCCESS = frozenset({"success", "successful", "succeeded", "ok", "availability"})
+_RATIO = frozenset({"ratio", "rate", "percent", "pct", "percentage", "fraction", "share"})
+_REQUESTS = frozenset(
+    {"requests", "request", "reqs", "req", "calls", "call", "ops", "operations", "qps", "rps", "tps",
+     "throughput", "workload", "hits", "invocations", "transactions"}
+)  # fmt: skip
+_CPU = frozenset({"cpu", "cpus", "processor"})
+_MEMORY = frozenset({"memory", "mem", "rss", "heap", "ram"})
+_USAGE = frozenset({"usage", "used", "utilization", "utilisation", "util", "use", "load", "busy", "rate"})
+_RESTART = frozenset({"restart", "restarts", "restarted", "crash", "crashes", "crashloop"})
+_LAG = frozenset({"lag", "backlog", "behind", "pending", "unacked", "undelivered", "depth"})
+_QUEUE = frozenset(
+    {"queue", "consumer", "consumergroup", "topic", "partition", "messages", "message", "kafka"}
+)
+_HEALTH = frozenset({"up", "healthy", "health", "alive", "ready"})
+_NOT_DURATION = frozenset(
+    {"start", "ready", "uptime", "created", "timestamp", "last", "boot", "expiry", "expire", "since", "epoch"}
+)
+_HOST = frozenset({"node", "host", "machine", "vm", "instance"})
+_BYTE_UNITS = {"bytes": 1.0, "byte": 1.0, "b": 1.0, "ki": 1024.0, "kib": 1024.0, "kb": 1e3, "mi": 2.0**20,
+               "mib": 2.0**20, "mb": 1e6, "gi": 2.0**30, "gib": 2.0**30, "gb": 1e9}  # fmt: skip
+_CLIENT = frozenset({"client", "outbound", "egress", "downstream", "upstream", "peer"})
+
+
+def _time_scale(toks: Iterable[str], meta: MetricMeta) -> float | None:
+    unit = meta.unit.lower()
+    if unit in _TIME_UNITS:
+        return _TIME_UNITS[unit]
+    for t in reversed(tuple(toks)):
+        if t in _TIME_UNITS:
+            return _TIME_UNITS[t]
+    return None
+
+
+def infer(
+    metric: str, meta: MetricMeta | None = None, siblings: frozenset[str] = frozenset()
+) -> InferredMapping | None:
+    """The signal `metric` most probably measures, or None when nothing fits well enough.
+
+    `siblings` are the other metric names present (for an error counter's request denominator)."""
+    meta = meta or MetricMeta()
+    return _with_percent(_infer(metric, meta, siblings), tokens(metric), meta)
+
+
+def _infer(metric: str, meta: MetricMeta, siblings: frozenset[str]) -> InferredMapping | None:
+    name_toks = tokens(metric)
+    help_toks = frozenset(tokens(meta.help))
+    toks = frozenset(name_toks)
+    both = toks | help_toks
+    mtype = meta.type.lower()
+    suffix = name_toks[-1] if name_toks else ""
+    counter = mtype == "counter" or suffix == "total"
+    histogram = metric.endswith("_bucket") or mtype == "histogram"
+    stem = metric.rsplit("_", 1)[0]
+    part = metric.endswith(("_sum", "_count")) and {f"{stem}_sum", f"{stem}_count"} <= siblings | {metric}
+    if part or metric.endswith(("_created", "_info")):
+        return None  # parts of a summary/histogram, or info metrics: not a signal by themselves
+    quantile = next((m.group(1) for t in name_toks if (m := _QUANTILE.match(t))), None)
+    from_help = bool(help_toks) and not (toks & (both - help_toks))
+
+    def conf(base: float, name_hit: bool) -> float:
+        # Name tokens are what the team chose to call it; HELP text alone is a weaker hint.
+        c = base if name_hit else base - 0.1
+        if meta.type:
+            c += 0.05
+        return round(min(_TRUST_MAX, c), 3)
+
+    # latency: duration-like tokens (or a time unit with a quantile)
+    scale = _time_scale(name_toks, meta) or _time_scale(tokens(meta.help), MetricMeta())
+    lat_name = bool(toks & _LATENCY) or {"response", "time"} <= toks
+    lat_help = bool(help_toks & _LATENCY) or {"response", "time"} <= help_toks
+    timestamp_like = bool(toks & _NOT_DURATION)
+    timer = scale is not None and not counter and not timestamp_like
+    if (lat_name or lat_help or (timer and quantile)) and not counter and not timestamp_like:
+        # A caller's view of its callees (client / upstream): an edge, usable only where a label names
+        # the peer (checked when the metric's labels are known).
+        client = bool(toks & _CLIENT)
+        form = "histogram" if histogram else "gauge"
+        why = (
+            "duration tokens" + (f", p{quantile}" if quantile else "") + (", histogram" if histogram else "")
+        )
+        return InferredMapping(
+            metric,
+            "client_latency" if client else "latency",
+            "service",
+            form,
+            conf(0.75, lat_name),
+            why + (", caller side" if client else ""),
+            scale or 1.0,
+            edge=client,
+        )
+
+    if histogram:
+        return None
+    if timer and suffix in ("max", "mean", "avg", "seconds", "ms"):
+        # A timer's max/mean with no latency word (`checkout_calls_seconds_max`): latency, less sure.
+        return InferredMapping(metric, "latency", "service", "gauge", conf(0.6, True), "time unit on a gauge",
+                               scale or 1.0)  # fmt: skip
+    # error ratio: an error gauge in ratio form, or an error counter over a sibling request counter
+    if toks & _ERROR or (not toks & _SUCCESS and help_toks & _ERROR and from_help):
+        if counter:
+            partner = _request_partner(metric, siblings)
+            if partner is None:
+                return None
+            return InferredMapping(metric, "error_ratio", "service", "ratio_of", conf(0.7, True),
+                            f"error counter over {partner}", partner=partner)  # fmt: skip
+        if toks & _RATIO or "ratio" in meta.unit.lower() or "percent" in meta.unit.lower():
+            return InferredMapping(
+                metric, "error_ratio", "service", "gauge", conf(0.7, True), "error + ratio tokens"
+            )
+        return None
+    if toks & _SUCCESS and (toks & _RATIO or toks & {"ratio"}):
+        return InferredMapping(
+            metric, "error_ratio", "service", "one_minus", conf(0.65, True), "success ratio, inverted"
+        )
+
+    # CPU and memory. A node's or host's resources are not the service's (the host is evidence, the
+    # service the answer): they are left to the catalog's host conventions.
+    if toks & _HOST and toks & (_CPU | _MEMORY):
+        return None
+    if toks & _CPU:
+        if counter and (scale == 1.0 or "seconds" in toks):
+            return InferredMapping(
+                metric, "cpu_usage", "service", "rate", conf(0.75, True), "CPU seconds counter"
+            )
+        if suffix in ("m", "millicores", "mcpu") or meta.unit in ("millicores", "m"):
+            return InferredMapping(
+                metric, "cpu_usage", "service", "gauge", conf(0.7, True), "CPU millicores", 1e-3
+            )
+        if toks & _USAGE or toks & _RATIO or "ratio" in meta.unit:
+            return InferredMapping(
+                metric, "cpu_utilization", "service", "gauge", conf(0.7, True), "CPU usage tokens"
+            )
+        return None
+    if toks & _MEMORY:
+        size = _BYTE_UNITS.get(suffix) or _BYTE_UNITS.get(meta.unit.lower())
+        if size is not None or toks & {"rss"}:
+            return InferredMapping(
+                metric, "memory_bytes", "service", "gauge", conf(0.7, True), "memory size", size or 1.0
+            )
+        if toks & _USAGE or toks & _RATIO:
+            return InferredMapping(
+                metric, "memory_utilization", "service", "gauge", conf(0.65, True), "memory usage ratio"
+            )
+        return None
+    pool = _pool(metric, toks, counter, siblings, conf)
+    if pool is not None:
+        return pool
+    if toks & _RESTART:
+        form = "increase" if counter else "gauge"
+        return InferredMapping(metric, "restarts", "service", form, conf(0.75, True), "restart tokens")
+    if toks & _LAG and (toks & _QUEUE or help_toks & _QUEUE or "lag" in toks):
+        return InferredMapping(metric, "queue_lag", "queue", "gauge", conf(0.7, True), "lag tokens")
+    per_time = {"per", "second"} <= toks or bool(toks & {"rps", "rpm", "qps", "tps"}) or "per_sec" in metric
+    if toks & _REQUESTS or per_time or (help_toks & _REQUESTS and from_help):
+        form = "rate" if counter else "gauge"
+        rpm = 1.0 / 60.0 if "rpm" in toks or {"per", "minute"} <= toks else 1.0
+        client = bool(toks & _CLIENT)
+        return InferredMapping(
+            metric,
+            "client_requests" if client else "requests",
+            "service",
+            form,
+            conf(0.7, bool(toks & _REQUESTS) or per_time),
+            "request tokens" + (", caller side" if client else ""),
+            rpm,
+            edge=client,
+        )
+
+    if suffix in _HEALTH and len(name_toks) > 1 and not counter:
+        return InferredMapping(metric, "available", "service", "gauge", conf(0.6, True), "health flag")
+    return None
+
+
+_RATIO_SIGNALS = frozenset(
+    {"error_ratio", "cpu_utilization", "memory_utilization", "pool_utilization", "available"}
+)
+_PERCENT = frozenset({"percent", "pct", "percentage"})
+
+
+def _with_percent(
+    m: InferredMapping | None, name_toks: tuple[str, ...], meta: MetricMeta
+) -> InferredMapping | None:
+    """A ratio signal whose name or unit says percent is read as a ratio (×0.01) from the start."""
+    if m is None or m.signal not in _RATIO_SIGNALS or m.form not in ("gauge", "one_minus"):
+        return m
+    if not (set(name_toks[-2:]) & _PERCENT or meta.unit.lower() in _PERCENT):
+        return m
+    return replace(m, scale=0.01, reason=f"{m.reason}, percent")
+
+
+_POOL_T = frozenset({"pool", "dbpool", "connpool", "connections", "connection", "conns", "conn", "hikari"})
+_POOL_USED = frozenset({"active", "used", "busy", "inuse", "use", "leased", "checked"})
+_POOL_MAX = frozenset({"max", "limit", "capacity", "size", "maximum"})
+
+
+def _pool(
+    metric: str,
+    toks: frozenset[str],
+    counter: bool,
+    siblings: frozenset[str],
+    conf: Callable[[float, bool], float],
+) -> InferredMapping | None:
+    """A connection pool: used / max (only with its max beside it: a count alone is no ratio),
+    requests waiting for a connection, and acquire timeouts."""
+    if not toks & _POOL_T:
+        return None
+    if toks & _POOL_USED and not toks & _POOL_MAX:
+        prefix = [t for t in tokens(metric) if t not in _POOL_USED and t not in ("in",)]
+        for sib in sorted(siblings):
+            st = tokens(sib)
+            if (
+                sib != metric
+                and set(st) & _POOL_MAX
+                and [t for t in st if t not in _POOL_MAX and t != "open"] == prefix
+            ):
+                why = f"pool used / {sib}"
+                return InferredMapping(
+                    metric, "pool_utilization", "service", "gauge_ratio", conf(0.65, True), why, partner=sib
+                )
+        return None
+    if toks & {"pending", "waiting", "queued", "wait"} and not toks & {
+        "duration",
+        "seconds",
+        "time",
+        "count",
+    }:
+        return InferredMapping(metric, "pool_pending", "service", "gauge", conf(0.6, True), "pool waiters")
+    if toks & {"timeout", "timeouts"}:
+        form = "rate" if counter else "gauge"
+        return InferredMapping(metric, "pool_timeouts", "service", form, conf(0.6, True), "pool timeouts")
+    return None
+
+
+def _request_partner(metric: str, siblings: frozenset[str]) -> str | None:
+    """`checkout_errors_total` → `checkout_requests_total` (same prefix, request tokens, a counter)."""
+    toks = tokens(metric)
+    prefix = [t for t in toks if t not in _ERROR and t != "total"]
+    best: tuple[int, str] | None = None
+    for s in sorted(siblings):
+        st = tokens(s)
+        if s == metric or not (frozenset(st) & _REQUESTS) or frozenset(st) & _ERROR:
+            continue
+        if st[-1] != "total" and not s.endswith("_count"):
+            continue
+        shared = sum(1 for a, b in zip(prefix, st, strict=False) if a == b)
+        if shared and (best is None or shared > best[0]):
+            best = (shared, s)
+    return best[1] if best else None
+
+
+# First name tokens too generic to mark a whole namespace as the catalog's (`http_req_latency_ms`
+# is not covered just because `http_requests_total` is).
+_GENERIC_PREFIX = frozenset(
+    {"http", "https", "rpc", "grpc", "db", "app", "api", "service", "svc", "server", "client", "request",
+     "requests", "pod", "container", "go", "process"}
+)  # fmt: skip
+# Runtime and library namespaces: internals (GC, threads, client libraries), not service signals.
+_RUNTIME_PREFIX = frozenset(
+    {"python", "jvm", "dotnet", "nodejs", "promhttp", "scrape", "prometheus", "otelcol",
+     "lettuce", "spring", "tomcat", "executor", "logback", "system", "disk", "application", "target"}
+)  # fmt: skip
+
+
+def covered_by_catalog(catalog: SignalCatalog, names: Iterable[str]) -> frozenset[str]:
+    """Names the catalog speaks for: those an entry, version or placement uses, and every name in the
+    namespace of an exporter the catalog knows (`coredns_*`, `redis_*`, `node_*`): what the catalog
+    leaves out of a known exporter it leaves out on purpose. Runtime internals count as covered too."""
+    used: set[str] = set()
+    for e in catalog.entries:
+        used.update(e.requires)
+        used.update(e.unless_present)
+        used.update(re.findall(r"[a-zA-Z_:][a-zA-Z0-9_:]*", e.query))
+    used.update(p.metric for p in catalog.placements)
+    used.update(v.metric for v in catalog.versions if v.metric)
+    namespaces = {u.split("_")[0] for u in used if "_" in u} - _GENERIC_PREFIX
+    namespaces |= _RUNTIME_PREFIX
+    bases = {_base(u) for u in used}
+    return frozenset(
+        n for n in names if n in used or _base(n) in bases or ("_" in n and n.split("_")[0] in namespaces)
+    )
+
+
+def _base(name: str) -> str:
+    """A histogram's or timer's family name: `x_seconds_bucket` / `_sum` / `_count` / `_max` → `x_seconds`."""
+    for suffix in ("_bucket", "_sum", "_count", "_max", "_created"):
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def infer_all(
+    catalog: SignalCatalog,
+    names: Iterable[str],
+    meta: Mapping[str, MetricMeta] | None = None,
+    limit: int = 24,
+) -> list[InferredMapping]:
+    """Mappings for the names the catalog does not use, best first, at most one per (signal, metric
+    stem) and `limit` in all (every mapping costs a query)."""
+    all_names = frozenset(names)
+    unknown = sorted(all_names - covered_by_catalog(catalog, all_names))
+    meta = meta or {}
+    found: list[InferredMapping] = []
+    for name in unknown:
+        base = name.removesuffix("_bucket")
+        m = infer(name, meta.get(base) or meta.get(name), all_names)
+        if m is not None and (m.signal in catalog.signals or m.signal == "client_requests"):
+            found.append(m)
+    found.sort(key=lambda m: (-m.confidence, m.signal, m.metric))
+    # Several quantiles of one latency (P50, P90, P95, P99): the one nearest p95 is enough.
+    seen: set[tuple[str, tuple[str, ...]]] = set()
+    picked: list[InferredMapping] = []
+    for m in sorted(found, key=lambda m: (-m.confidence, _quantile_distance(m.metric), m.metric)):
+        stem = tuple(t for t in tokens(m.metric) if not _QUANTILE.match(t))
+        if (m.signal, stem) in seen:
+            continue
+        seen.add((m.signal, stem))
+        picked.append(m)
+    return picked[:limit]
+
+
+def label_order(catalog: SignalCatalog, signal: str) -> tuple[str, ...]:
+    """The identity labels the catalog's entries for `signal` use, in their order of preference."""
+    return tuple(
+        dict.fromkeys(lbl for e in catalog.entries if e.signal == signal for lbl in e.component_labels)
+    )
+
+
+def _quantile_distance(metric: str) -> int:
+    q = next((int(m.group(1)) for t in tokens(metric) if (m := _QUANTILE.match(t))), None)
+    if q is None:
+        return 0
+    q = q if q <= 100 else q // 10  # p999 → 99
+    return abs(q - 95)
+
+
+@dataclass(frozen=True)
+class Fix:
+    """How to read an inferred series after validation: value * factor + offset, and the query that
+    returns exactly those values (so evidence cites a query that reproduces what was judged)."""
+
+    factor: float = 1.0
+    offset: float = 0.0
+    rejected: str | None = None
+
+    def query(self, mapping: InferredMapping, expr: str) -> str:
+        if self.offset:
+            return expr.replace(f"({mapping.metric})", f"({mapping.metric} / {1 / self.factor:g})")
+        if self.factor != 1.0:
+            return f"({expr}) * {self.factor:g}"
+        return expr
+
+    def apply(self, v: float) -> float:
+        return v * self.factor + self.offset
+
+
+def plausible(mapping: InferredMapping, values: Iterable[float]) -> Fix:
+    """Validate a mapping against the values it returned.
+
+    A ratio must lie in [0, 1] (or [0, 100]: a percentage, scaled down); a latency must be
+    non-negative and, with no unit in sight, a typical value above 20 means milliseconds; counts and
+    rates are never negative."""
+    vals = sorted(v for v in values if v == v and abs(v) != float("inf"))
+    if not vals:
+        return Fix(rejected="no values")
+    lo, hi, mid = vals[0], vals[-1], vals[len(vals) // 2]
+    if lo < 0 and mapping.form != "one_minus":
+        return Fix(rejected=f"negative values ({lo:.3g}) for {mapping.signal}")
+    if mapping.signal in _RATIO_SIGNALS:
+        if mapping.form == "one_minus":
+            if lo >= -0.001 and hi <= 1.001:
+                return Fix()
+            if lo >= -99.5 and hi <= 1.001:  # 1 - success%: read as 1 - success/100
+                return Fix(factor=0.01, offset=0.99)
+            return Fix(rejected=f"values {lo:.3g}..{hi:.3g} are not a success ratio")
+        if hi <= 1.001:
+            return Fix()
+        if hi <= 100.5:
+            return Fix(factor=0.01)
+        return Fix(rejected=f"values up to {hi:.3g} are not a ratio")
+    if mapping.signal == "latency" and mapping.scale == 1.0 and mid > 20.0:
+        return Fix(factor=1e-3)
+    return Fix()

@@ -1,0 +1,217 @@
+"""Signal discovery beyond the catalog: unknown metric names mapped from tokens, type, unit and HELP,
+validated against their values, never invented."""
+
+from __future__ import annotations
+
+import pytest
+
+from compass_worker.signals.catalog import load_catalog
+from compass_worker.signals.discovery import MetricMeta, infer, infer_all, label_order, plausible, tokens
+
+# Names as real systems export them (Nezha's pod metrics, in-house dashboards, StatsD bridges).
+REAL_NAMES = frozenset(
+    {
+        "PodServerLatencyP50",
+        "PodServerLatencyP95",
+        "PodServerLatencyP99",
+        "PodWorkload",
+        "PodSuccessRate",
+        "cpu_usage_rate",
+        "memory_usage_rate",
+        "checkout_ops",
+        "orders_requests_total",
+        "orders_errors_total",
+        "consumer_group_lag",
+        "svc_restart_count",
+        "api_response_time_ms",
+        "rpc_duration_seconds_bucket",
+        "payment_failure_ratio",
+        "db_pool_active_connections",
+        "go_goroutines",
+        "jvm_threads_live",
+        "application_start_time_seconds",
+        "NetworkReceiveBytes",
+    }
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "signal", "form"),
+    [
+        ("PodServerLatencyP95", "latency", "gauge"),
+        ("api_response_time_ms", "latency", "gauge"),
+        ("rpc_duration_seconds_bucket", "latency", "histogram"),
+        ("cpu_usage_rate", "cpu_utilization", "gauge"),
+        ("memory_usage_rate", "memory_utilization", "gauge"),
+        ("PodWorkload", "requests", "gauge"),
+        ("checkout_ops", "requests", "gauge"),
+        ("orders_requests_total", "requests", "rate"),
+        ("orders_errors_total", "error_ratio", "ratio_of"),
+        ("PodSuccessRate", "error_ratio", "one_minus"),
+        ("payment_failure_ratio", "error_ratio", "gauge"),
+        ("consumer_group_lag", "queue_lag", "gauge"),
+        ("svc_restart_count", "restarts", "gauge"),
+    ],
+)
+def test_unknown_names_map_to_signals(name: str, signal: str, form: str) -> None:
+    m = infer(name, siblings=REAL_NAMES)
+    assert m is not None, name
+    assert (m.signal, m.form) == (signal, form)
+    assert 0.3 <= m.confidence <= 0.85  # never as trusted as a catalog mapping
+
+
+@pytest.mark.parametrize(
+    "name", ["go_goroutines", "jvm_threads_live", "application_start_time_seconds", "NetworkReceiveBytes"]
+)
+def test_names_that_are_no_signal_stay_unmapped(name: str) -> None:
+    assert infer(name, siblings=REAL_NAMES) is None
+
+
+def test_tokens_split_camel_case_snake_case_and_quantiles() -> None:
+    assert tokens("PodServerLatencyP95") == ("pod", "server", "latency", "p95")
+    assert tokens("http.server.duration_ms") == ("http", "server", "duration", "ms")
+    assert tokens("HTTPRequestsTotal") == ("http", "requests", "total")
+
+
+def test_an_error_counter_needs_a_request_counter_beside_it() -> None:
+    m = infer("orders_errors_total", siblings=REAL_NAMES)
+    assert m is not None and m.partner == "orders_requests_total"
+    assert "orders_requests_total" in m.entry({"service"}).query  # type: ignore[union-attr]
+    assert infer("orders_errors_total", siblings=frozenset({"orders_errors_total"})) is None
+
+
+def test_help_text_and_metadata_decide_ambiguous_names() -> None:
+    assert infer("svc_p95") is None  # a quantile of what? the name alone does not say
+    m = infer("svc_p95", MetricMeta(type="gauge", unit="", help="Request latency in milliseconds"))
+    assert m is not None and m.signal == "latency"
+    assert m.scale == pytest.approx(1e-3)  # the HELP says milliseconds
+    named = infer("svc_latency_p95", MetricMeta(type="gauge"))
+    assert named is not None and named.confidence > m.confidence  # the name is a stronger hint than HELP
+
+
+def test_catalog_names_and_known_exporter_namespaces_are_not_reinferred() -> None:
+    cat = load_catalog()
+    names = {
+        "http_server_request_duration_seconds_bucket",
+        "http_server_request_duration_seconds_sum",
+        "coredns_cache_hits_total",
+        "redis_memory_used_bytes",
+        "PodServerLatencyP95",
+        "PodServerLatencyP99",
+        "http_req_latency_ms",
+    }
+    inferred = {m.metric for m in infer_all(cat, names)}
+    # one latency per stem (the quantile nearest p95), a generic prefix does not hide an unknown name
+    assert inferred == {"PodServerLatencyP95", "http_req_latency_ms"}
+
+
+def test_entries_use_only_labels_the_metric_carries() -> None:
+    lag = infer("consumer_group_lag")
+    assert lag is not None
+    entry = lag.entry({"topic", "consumergroup", "instance"})
+    assert entry is not None
+    assert entry.component_labels[0] == "topic" and entry.caller_label == "consumergroup"
+    assert "consumergroup" in entry.query
+    assert lag.entry({"le", "quantile"}) is None  # nothing names a component: not a usable mapping
+    # components are named the way the catalog's conventions for the signal name them
+    order = label_order(load_catalog(), "queue_lag")
+    as_catalog = lag.entry({"topic", "instance"}, order)
+    assert as_catalog is not None and as_catalog.component_labels[0] == order[0] == "instance"
+
+
+def test_values_validate_and_scale_a_mapping() -> None:
+    ratio = infer("payment_failure_ratio")
+    assert ratio is not None
+    assert plausible(ratio, [0.01, 0.02, 0.4]).rejected is None
+    pct = plausible(ratio, [1.0, 2.0, 40.0])
+    assert pct.rejected is None and pct.apply(40.0) == pytest.approx(0.4)
+    assert plausible(ratio, [10.0, 5000.0]).rejected is not None
+    lat = infer("PodServerLatencyP95")
+    assert lat is not None
+    ms = plausible(lat, [120.0, 130.0, 900.0])
+    assert ms.apply(900.0) == pytest.approx(0.9)
+    assert "* 0.001" in ms.query(lat, "max by (pod) (PodServerLatencyP95)")
+    assert plausible(lat, [-1.0, 3.0]).rejected is not None
+    success = infer("PodSuccessRate")
+    assert success is not None
+    as_percent = plausible(success, [1 - 99.0, 1 - 100.0, 1 - 60.0])  # 1 - success% as first queried
+    assert as_percent.rejected is None
+    assert as_percent.apply(1 - 60.0) == pytest.approx(0.4)
+    assert "/ 100" in as_percent.query(success, "1 - min by (pod) (PodSuccessRate)")
+
+
+def test_nezha_pod_columns_map_with_their_units() -> None:
+    """Nezha's per-pod CSV columns as the replay names them (`CpuUsageRate(%)` → `CpuUsageRate_percent`)."""
+    expect = {
+        "CpuUsage_m": ("cpu_usage", 1e-3),
+        "CpuUsageRate_percent": ("cpu_utilization", 0.01),
+        "MemoryUsage_Mi": ("memory_bytes", 2.0**20),
+        "MemoryUsageRate_percent": ("memory_utilization", 0.01),
+        "PodServerLatencyP95_s": ("latency", 1.0),
+        "PodWorkload_Ops": ("requests", 1.0),
+        "PodSuccessRate_percent": ("error_ratio", 0.01),
+    }
+    for name, (signal, scale) in expect.items():
+        m = infer(name)
+        assert m is not None and (m.signal, m.scale) == (signal, pytest.approx(scale)), name
+    success = infer("PodSuccessRate_percent")
+    entry = success.entry({"pod"}) if success is not None else None
+    assert entry is not None
+    assert entry.query.replace("{by}", "pod") == "1 - min by (pod) (PodSuccessRate_percent) * 0.01"
+    # a client-side latency is an edge: with no label naming the peer it is not usable
+    client = infer("PodClientLatencyP90_s")
+    assert client is not None and client.edge and client.entry({"pod"}) is None
+    # a node's resources are not the pod's signals
+    for name in (
+        "NodeCpuUsageRate_percent",
+        "NodeMemoryUsageRate_percent",
+        "SyscallRead",
+    ):
+        assert infer(name) is None, name
+
+
+def test_requests_with_a_status_label_give_an_error_ratio_and_histograms_a_request_rate() -> None:
+    names = frozenset(
+        {
+            "requests_per_second",
+            "upstream_requests_per_second",
+            "http_server_duration_milliseconds_bucket",
+            "http_server_duration_milliseconds_count",
+            "http_server_duration_milliseconds_sum",
+        }
+    )
+    rps = infer("requests_per_second", siblings=names)
+    assert rps is not None and (rps.signal, rps.form) == ("requests", "gauge")
+    (errors,) = rps.derived({"svc", "status_class", "endpoint"}, names)
+    entry = errors.entry({"svc", "status_class"})
+    assert entry is not None and entry.signal == "error_ratio"
+    assert 'requests_per_second{status_class=~"5..|5xx' in entry.query
+    assert rps.derived({"svc"}, names) == []  # no status label: no error ratio
+
+    hist = infer("http_server_duration_milliseconds_bucket", siblings=names)
+    assert hist is not None and hist.scale == pytest.approx(1e-3)
+    derived = {d.signal: d for d in hist.derived({"job", "http_status_code"}, names)}
+    assert set(derived) == {"requests", "error_ratio"}
+    assert derived["requests"].metric == "http_server_duration_milliseconds_count"
+    assert derived["error_ratio"].counter  # a counter's errors are rates
+
+    upstream = infer("upstream_requests_per_second", siblings=names)
+    assert upstream is not None and upstream.edge
+    (client_errors,) = upstream.derived({"svc", "upstream", "status_class"}, names)
+    edge = client_errors.entry({"svc", "upstream", "status_class"})
+    assert edge is not None and edge.signal == "client_error_ratio" and edge.peer_labels == ("upstream",)
+    assert "by ({by}, {peer})" in edge.query
+
+
+def test_a_pool_count_needs_its_maximum_beside_it() -> None:
+    names = frozenset({"dbpool_active", "dbpool_max", "dbpool_waiting", "dbpool_timeouts_per_second"})
+    used = infer("dbpool_active", siblings=names)
+    assert used is not None and (used.signal, used.partner) == ("pool_utilization", "dbpool_max")
+    assert infer("dbpool_active", siblings=frozenset({"dbpool_active"})) is None
+    waiting = infer("dbpool_waiting", siblings=names)
+    assert waiting is not None and waiting.signal == "pool_pending"
+    timeouts = infer("dbpool_timeouts_per_second", siblings=names)
+    assert timeouts is not None and timeouts.signal == "pool_timeouts"
+    go = frozenset({"go_sql_stats_connections_in_use", "go_sql_stats_connections_max_open"})
+    sql = infer("go_sql_stats_connections_in_use", siblings=go)
+    assert sql is not None and sql.partner == "go_sql_stats_connections_max_open"

@@ -1,0 +1,88 @@
+"""Traces at real resolution: per-edge wait vs the callee's own time, after vs before the onset."""
+
+from __future__ import annotations
+
+from compass_worker.engine.traces import edge_findings, edge_times
+from compass_worker.signals.catalog import load_catalog
+from compass_worker.telemetry.grafana.models import Trace, TraceSpan
+
+MS = 1_000_000
+CATALOG = load_catalog()
+
+
+def _span(
+    sid: str,
+    parent: str | None,
+    service: str,
+    kind: str,
+    start_ms: int,
+    dur_ms: int,
+    attrs: dict[str, str] | None = None,
+) -> TraceSpan:
+    return TraceSpan(
+        trace_id="t" * 32,
+        span_id=sid,
+        parent_span_id=parent,
+        service=service,
+        name=f"{service} {kind}",
+        kind=kind,
+        start_ns=start_ms * MS,
+        end_ns=(start_ms + dur_ms) * MS,
+        status="unset",
+        attributes=attrs or {},
+    )
+
+
+def _checkout_trace(payments_own_ms: int, db_ms: int, transit_ms: int = 1) -> Trace:
+    """checkout → payments (traced) → payments-db (untraced, a client span with db.namespace)."""
+    total = payments_own_ms + db_ms
+    return Trace(
+        trace_id="t" * 32,
+        spans=(
+            _span("a" * 16, None, "checkout", "server", 0, total + 10 + 2 * transit_ms + 10),
+            _span("b" * 16, "a" * 16, "checkout", "client", 5, total + 8 + 2 * transit_ms),
+            _span("c" * 16, "b" * 16, "payments", "server", 5 + transit_ms, total + 8),
+            _span("d" * 16, "c" * 16, "payments", "client", 8, db_ms, {"db.namespace": "payments-db"}),
+        ),
+    )
+
+
+def test_edge_times_split_wait_into_the_callees_own_time() -> None:
+    e = edge_times(_checkout_trace(payments_own_ms=30, db_ms=50), CATALOG)
+    wait, own = e[("checkout", "payments")]
+    assert abs(wait - 0.090) < 1e-6  # checkout's client span: all the time checkout waited
+    # payments' own 38 ms (without its wait on the database) + 2 ms in transit on the link to it
+    assert abs(own - 0.040) < 1e-6
+    db_wait, db_own = e[("payments", "payments-db")]
+    assert abs(db_wait - 0.050) < 1e-6 and abs(db_own - 0.050) < 1e-6  # untraced: all its own
+
+
+def test_slow_database_is_the_callee_payments_only_passes_the_time_through() -> None:
+    base = [_checkout_trace(30, 50) for _ in range(3)]
+    post = [_checkout_trace(30, 900) for _ in range(2)]
+    found = {(f.component, f.kind) for f in edge_findings(post, base, CATALOG, "{ }", None)}
+    assert ("payments-db", "edge_self_time") in found
+    assert ("payments", "edge_passthrough") in found
+    assert ("payments", "edge_self_time") not in found
+
+
+def test_slow_code_in_payments_is_its_own_time() -> None:
+    base = [_checkout_trace(30, 50) for _ in range(3)]
+    post = [_checkout_trace(700, 50) for _ in range(2)]
+    findings = edge_findings(post, base, CATALOG, "{ }", None)
+    assert [(f.component, f.kind) for f in findings] == [("payments", "edge_self_time")]
+    assert "of the extra is payments's own time" in findings[0].detail
+
+
+def test_no_change_no_finding() -> None:
+    base = [_checkout_trace(30, 50) for _ in range(3)]
+    assert edge_findings(base, base, CATALOG, "{ }", None) == []
+
+
+def test_a_delayed_link_counts_against_the_callee_not_the_caller() -> None:
+    """A network delay at payments: checkout's client span grows, payments' server span does not."""
+    base = [_checkout_trace(30, 50) for _ in range(3)]
+    post = [_checkout_trace(30, 50, transit_ms=400) for _ in range(2)]
+    findings = edge_findings(post, base, CATALOG, "{ }", None)
+    assert [(f.component, f.kind) for f in findings] == [("payments", "edge_self_time")]
+    assert "own time or its link's" in findings[0].detail

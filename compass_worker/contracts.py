@@ -42,6 +42,10 @@ FAULT_IDS: Final[tuple[str, ...]] = (
     "queue_backlog",
 )
 
+# Ids the engine added beyond FAULTS.md's table (documented in the fault catalog and the engine README).
+# Kept apart so that the lab's scenario plan, which draws one group per FAULTS.md id, stays unchanged.
+ADDED_FAULT_IDS: Final[tuple[str, ...]] = ("code_defect",)
+
 CostPeriod = Literal["today", "7d", "30d"]
 FeedbackKind = Literal["confirm", "correct"]
 

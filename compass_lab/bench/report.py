@@ -11,6 +11,19 @@ def _p(x: float) -> str:
     return "  n/a" if math.isnan(x) else f"{x:5.2f}"
 
 
+def _reliability(s: Summary) -> list[str]:
+    """The reliability table: per confidence bin, answers, mean confidence and how often top-1 was right."""
+    if not s.reliability:
+        return []
+    out = [f"  {'confidence bin':15} {'n':>3} {'mean conf':>9} {'accuracy':>8}"]
+    for b in s.reliability:
+        out.append(
+            f"  [{b['lo']:.1f}, {b['hi']:.1f}{']' if b['hi'] >= 1.0 else ')'}     {int(b['n']):3d} "
+            f"{b['confidence']:9.2f} {b['accuracy']:8.2f}"
+        )
+    return out
+
+
 def render(summaries: dict[str, Summary]) -> str:
     lines: list[str] = []
     for split, s in summaries.items():
@@ -37,6 +50,11 @@ def render(summaries: dict[str, Summary]) -> str:
             f"controls answered inconclusive {_p(s.controls_inconclusive)}   "
             f"false-confident rate (top-1 ≥ 0.7 and wrong) {_p(s.false_confident_rate)}"
         )
+        lines.append(
+            f"calibration (top-1 confidence vs joint-correct)  ECE {_p(s.ece)}   "
+            f"rank/confidence disagreements {s.incoherent}"
+        )
+        lines.extend(_reliability(s))
         lines.append(
             f"time to first hypothesis  median {s.first_hypothesis_median_s:.2f}s  "
             f"p95 {s.first_hypothesis_p95_s:.2f}s"

@@ -21,7 +21,15 @@ from compass_worker.engine.fmt import hhmm
 from compass_worker.engine.health import edge_health, health
 from compass_worker.engine.localise import on_path, victim_of_callee, victim_of_host
 from compass_worker.engine.observations import Observations
-from compass_worker.engine.rules import SUPPORT_MIN, Tally, corroborate, log_rule, metric_rule, trace_rule
+from compass_worker.engine.rules import (
+    SUPPORT_MIN,
+    Tally,
+    corroborate,
+    log_rule,
+    metric_rule,
+    own_evidence_on_symptom,
+    trace_rule,
+)
 
 # Importers elsewhere read these from here: the judge's vocabulary in one place.
 __all__ = [
@@ -50,12 +58,13 @@ def judge(
     t = Tally(component=h.component, facts={"component": h.component})
     for rule in spec.evidence:
         if rule.signal.startswith("trace_"):
-            trace_rule(t, rule, obs)
+            trace_rule(t, rule, obs, ctx)
         else:
             metric_rule(t, rule, obs, ctx, units)
     for index, lrule in enumerate(spec.logs):
         log_rule(t, spec, index, lrule, obs, ctx)
     corroborate(t, spec, obs, ctx)
+    own_evidence_on_symptom(t, spec, ctx)
 
     if not t.tested:
         untestable = {

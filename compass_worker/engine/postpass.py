@@ -2,14 +2,15 @@
 
 - a catch-all ("it got slow") yields to a specific supported fault on the same component;
 - causes precede their effects: a later supported cause on the path loses to an earlier one;
-- effects rank just below their cause (a host's lower-layer fault, the catalog's `yields_to` rules).
+- effects rank just below their cause (a host's lower-layer fault, the catalog's `yields_to` rules);
+- of two look-alikes, the one the catalog's separating observation contradicts yields to the other.
 """
 
 from __future__ import annotations
 
 from compass_worker.domain.models import Evidence, HypothesisStatus, Stance
 from compass_worker.engine.context import JudgeContext, Scored
-from compass_worker.engine.faultcatalog import FaultCatalog, YieldRule
+from compass_worker.engine.faultcatalog import FaultCatalog, Separator, YieldRule
 from compass_worker.engine.observations import Observations
 
 GENERIC_PENALTY = 4.0
@@ -162,3 +163,84 @@ def earliest_cause_first(scored: list[Scored], ctx: JudgeContext) -> list[Scored
             s = Scored(h, s.key_onset, s.tested, s.key_support)
         out.append(s)
     return out
+
+
+def _separator_verdict(sep: Separator, comp: str, obs: Observations, ctx: JudgeContext) -> str | None:
+    """ "seen", "normal", or None when none of the separating signals exists on the component."""
+    present = False
+    for sig in sep.signals:
+        s = obs.get(comp, sig)
+        a = s.anomaly(sep.direction, ctx.baseline_until) if s else None
+        if a is None:
+            continue
+        present = True
+        departed = a.anomalous and a.strength() >= 0.3
+        if departed and sep.level_ratio is not None:
+            departed = a.ratio >= sep.level_ratio
+        if departed:
+            return "seen"
+    return "normal" if present else None
+
+
+def _pair_related(sep: Separator, a: str, b: str, obs: Observations) -> bool:
+    if sep.a_kind is not None and obs.kind_of(a) != sep.a_kind:
+        return False
+    if sep.b_kind is not None and obs.kind_of(b) != sep.b_kind:
+        return False
+    if sep.relation == "same":
+        return a == b
+    if sep.relation == "callee":
+        return b in obs.callees(a)
+    return a in obs.hosts.get(b, set())
+
+
+def _alive(s: Scored) -> bool:
+    h = s.hypothesis
+    return h.status in (HypothesisStatus.SUPPORTED, HypothesisStatus.TESTING) and h.score > 0
+
+
+def separate_lookalikes(
+    scored: list[Scored], obs: Observations, faults: FaultCatalog, ctx: JudgeContext
+) -> list[Scored]:
+    """For each look-alike pair both alive, the catalog's separating observation decides which one it
+    is: the contradicted one loses its key support and ranks below the other (it stays listed)."""
+    by_id = {s.hypothesis.id: s for s in scored}
+    for sep in faults.separators:
+        pairs = [
+            (x, y)
+            for x in scored
+            for y in scored
+            if x.hypothesis.fault == sep.a
+            and y.hypothesis.fault == sep.b
+            and x.hypothesis.id != y.hypothesis.id
+            and _pair_related(sep, x.hypothesis.component, y.hypothesis.component, obs)
+        ]
+        for x, y in pairs:
+            x, y = by_id[x.hypothesis.id], by_id[y.hypothesis.id]
+            if not (_alive(x) and _alive(y)):
+                continue
+            if HypothesisStatus.SUPPORTED not in (x.hypothesis.status, y.hypothesis.status):
+                continue
+            read_on = x if sep.at == "a" else y
+            found = _separator_verdict(sep, read_on.hypothesis.component, obs, ctx)
+            if found is None:
+                continue
+            winner_is_a = (sep.seen if found == "seen" else sep.normal) == "a"
+            winner, loser = (x, y) if winner_is_a else (y, x)
+            why = (
+                f"{', '.join(sep.signals)} on {read_on.hypothesis.component} "
+                f"{'departed' if found == 'seen' else 'stayed normal'}: "
+                f"{winner.hypothesis.fault} on {winner.hypothesis.component}, not {loser.hypothesis.fault} "
+                f"({sep.observation})"
+            )
+            by_id[loser.hypothesis.id] = _yield_to(loser, winner, why)
+    return [by_id[s.hypothesis.id] for s in scored]
+
+
+def _yield_to(loser: Scored, winner: Scored, why: str) -> Scored:
+    h = loser.hypothesis
+    ev = Evidence(source="engine", query="look-alike separator", stance=Stance.REFUTES, observation=why)
+    status = HypothesisStatus.TESTING if h.status == HypothesisStatus.SUPPORTED else h.status
+    score = min(h.score, winner.hypothesis.score - YIELD_MARGIN)
+    h = h.model_copy(update={"score": score, "status": status, "evidence": (*h.evidence, ev)})
+    return Scored(h, loser.key_onset, loser.tested, 0.0)

@@ -13,7 +13,7 @@ from compass_worker.domain.models import Evidence, Stance
 from compass_worker.engine.context import JudgeContext
 from compass_worker.engine.faultcatalog import EvidenceRule, FaultSpec, LogRule
 from compass_worker.engine.fmt import fmt_value, hhmm
-from compass_worker.engine.health import hurt
+from compass_worker.engine.health import health, hurt
 from compass_worker.engine.logs import rule_signal
 from compass_worker.engine.observations import Observations, SignalSeries
 from compass_worker.engine.onset import Anomaly
@@ -35,6 +35,7 @@ class Tally:
     refute_reason: str | None = None
     decisive_reason: str | None = None
     facts: dict[str, str] = field(default_factory=dict)
+    supported_by: set[str] = field(default_factory=set)  # signals that clearly supported the fault
 
 
 def _level_factor(rule: EvidenceRule, a: Anomaly) -> float:
@@ -88,8 +89,12 @@ def _series_for(obs: Observations, comp: str, rule: EvidenceRule) -> list[Signal
     return obs.outbound(comp, rule.signal)
 
 
-def trace_rule(t: Tally, rule: EvidenceRule, obs: Observations) -> None:
-    """Trace findings (error origin, self-time growth) on the component itself."""
+ERROR_SIGNALS = frozenset({"error_ratio", "log_errors"})
+
+
+def trace_rule(t: Tally, rule: EvidenceRule, obs: Observations, ctx: JudgeContext) -> None:
+    """Trace findings (error origin, self-time growth) on the component itself. Traces carry no onset
+    of their own: a key trace finding starts when the component's own errors did (else the symptom)."""
     kind = rule.signal.removeprefix("trace_")
     found = [f for f in obs.traces if f.component == t.component and f.kind == kind]
     if not found:
@@ -99,6 +104,11 @@ def trace_rule(t: Tally, rule: EvidenceRule, obs: Observations) -> None:
     st = f.value if kind == "error_origin" else min(1.0, math.log2(max(f.value, 1.0)) / 3.0)
     contrib = rule.weight * st
     t.score += contrib
+    if contrib > 0 and st >= SUPPORT_MIN:
+        t.supported_by.add(rule.signal)
+    if rule.key and st > t.key_support:
+        t.key_support = st
+        t.key_onset = health(obs, t.component, ctx.baseline_until, ERROR_SIGNALS)[1] or ctx.symptom_onset
     if abs(contrib) >= 0.2:
         t.evidence.append(
             Evidence(
@@ -154,6 +164,8 @@ def metric_rule(
     if rule.key and eff > t.key_support:
         t.key_support = eff
         t.key_onset = a.onset
+    if contrib > 0 and eff >= SUPPORT_MIN:
+        t.supported_by.add(rule.signal)
     refuted = _refuted_by(rule, a)
     reason = (
         (rule.reason or f"{rule.signal} stayed normal").format(
@@ -258,3 +270,23 @@ def corroborate(t: Tally, spec: FaultSpec, obs: Observations, ctx: JudgeContext)
                 source="engine", query="corroboration", stance=Stance.REFUTES, observation=t.refute_reason
             )
         )
+
+
+def own_evidence_on_symptom(t: Tally, spec: FaultSpec, ctx: JudgeContext) -> None:
+    """On the symptom's own component, the symptom is not evidence of its cause: without one of the
+    fault's `on_symptom_needs` signals the fault keeps its score but loses its key support."""
+    if not spec.on_symptom_needs or t.component != ctx.symptom_component or t.key_support < SUPPORT_MIN:
+        return
+    if t.supported_by & set(spec.on_symptom_needs):
+        return
+    t.key_support = 0.0
+    needs = ", ".join(spec.on_symptom_needs)
+    t.evidence.append(
+        Evidence(
+            source="engine",
+            query="symptom component",
+            stance=Stance.REFUTES,
+            observation=f"{t.component} is where the symptom is: its own slowness is the symptom, "
+            f"not a cause ({needs} would show it)",
+        )
+    )

@@ -1,25 +1,38 @@
-"""The verdict: live hypotheses ranked and given confidences, eliminations, gaps, and the narrative.
+"""The verdict: live hypotheses ranked by one confidence distribution, eliminations, gaps, narrative.
 
-Memory may reorder the candidates, but confidence — and so whether this is a root cause at all — is
-computed from the evidence alone.
+The confidences of all root causes and the "none of these" remainder form one distribution (they sum
+to at most 1), and the causes are listed in confidence order. Memory may reorder the candidates, but
+whether this is a root cause at all is decided from the evidence alone.
 """
 
 from __future__ import annotations
 
-from compass_worker.domain.models import Cost, Eliminated, HypothesisStatus, RootCause, Timings, Verdict
+import math
+from dataclasses import dataclass
+
+from compass_worker.domain.models import (
+    Cost,
+    Eliminated,
+    Evidence,
+    HypothesisStatus,
+    RootCause,
+    Timings,
+    Verdict,
+)
 from compass_worker.engine.confidence import confidences
 from compass_worker.engine.context import Scored
 from compass_worker.engine.fingerprint import fingerprint
 from compass_worker.engine.state import Kit, Run
 
 CONFIDENT = 0.5  # top confidence needed to call a root cause
+UNSUPPORTED_GAP = 0.5  # how far below the weakest supported cause an unsupported one is capped
 MAX_ROOT_CAUSES = 5
 MAX_ELIMINATED = 12
 MAX_GAPS = 10
 
 
-def root_causes(run: Run, scored: list[Scored]) -> tuple[RootCause, ...]:
-    live = [
+def _live(scored: list[Scored]) -> list[Scored]:
+    return [
         s
         for s in scored
         if s.tested
@@ -27,25 +40,66 @@ def root_causes(run: Run, scored: list[Scored]) -> tuple[RootCause, ...]:
         and s.hypothesis.status != HypothesisStatus.UNTESTABLE
         and s.hypothesis.score > 0
     ]
-    # Hypotheses with their key evidence present rank first and share the confidence (with the
-    # "none of these" alternative); the rest follow with their share of the whole field.
-    live.sort(key=lambda s: (s.hypothesis.status != HypothesisStatus.SUPPORTED, -s.hypothesis.score))
-    evidence = [s.hypothesis.score - run.prior_bonus.get(s.hypothesis.id, 0.0) for s in live]
-    n_supported = sum(1 for s in live if s.hypothesis.status == HypothesisStatus.SUPPORTED)
-    whole = confidences(evidence)
-    confs = confidences(evidence[:n_supported]) + whole[n_supported:]
-    return tuple(
+
+
+def _capped(scores: list[float], supported: list[bool]) -> list[float]:
+    """Without its key evidence a hypothesis cannot outrank one that has it: its score is capped just
+    below the weakest supported one (it keeps its share of the distribution, below them)."""
+    floor = min((x for x, sup in zip(scores, supported, strict=True) if sup), default=None)
+    if floor is None:
+        return scores
+    return [x if sup else min(x, floor - UNSUPPORTED_GAP) for x, sup in zip(scores, supported, strict=True)]
+
+
+def _floor3(c: float) -> float:
+    # Rounded down, so that the shown confidences never add up to more than the distribution did.
+    return math.floor(c * 1000.0) / 1000.0
+
+
+@dataclass(frozen=True)
+class Ranking:
+    causes: tuple[RootCause, ...]
+    # The top cause's confidence from evidence alone (memory's adjustments removed): whether this is
+    # a root cause at all is decided on it, so memory may reorder but never makes a verdict confident.
+    evidence_confidence: float
+    top_supported: bool
+
+
+def rank(
+    scored: list[Scored],
+    prior_bonus: dict[str, float] | None = None,
+    extra_evidence: dict[str, list[Evidence]] | None = None,
+) -> Ranking:
+    """One distribution over the live hypotheses and "none of these": confidences sum to at most 1 and
+    the causes are listed in confidence order (memory's adjustments are part of the prior here)."""
+    live = _live(scored)
+    supported = [s.hypothesis.status == HypothesisStatus.SUPPORTED for s in live]
+    full = _capped([s.hypothesis.score for s in live], supported)
+    prior_bonus, extra_evidence = prior_bonus or {}, extra_evidence or {}
+    bonus = [prior_bonus.get(s.hypothesis.id, 0.0) for s in live]
+    evidence_only = confidences(
+        _capped([s.hypothesis.score - b for s, b in zip(live, bonus, strict=True)], supported)
+    )
+    confs = confidences(full)
+    order = sorted(range(len(live)), key=lambda i: (-confs[i], not supported[i], -live[i].hypothesis.score))
+    causes = tuple(
         RootCause(
-            component=s.hypothesis.component,
-            fault=s.hypothesis.fault,
-            confidence=round(c, 3),
-            summary=s.hypothesis.rationale,
+            component=live[i].hypothesis.component,
+            fault=live[i].hypothesis.fault,
+            confidence=_floor3(confs[i]),
+            summary=live[i].hypothesis.rationale,
             evidence=(
-                *[e for e in s.hypothesis.evidence if e.stance.value == "supports"][:6],
-                *run.extra_evidence.get(s.hypothesis.id, [])[:3],
+                *[e for e in live[i].hypothesis.evidence if e.stance.value == "supports"][:6],
+                *extra_evidence.get(live[i].hypothesis.id, [])[:3],
             ),
         )
-        for s, c in list(zip(live, confs, strict=True))[:MAX_ROOT_CAUSES]
+        for i in order[:MAX_ROOT_CAUSES]
+    )
+    top = order[0] if order else None
+    return Ranking(
+        causes,
+        evidence_only[top] if top is not None else 0.0,
+        supported[top] if top is not None else False,
     )
 
 
@@ -88,8 +142,10 @@ def observations_text(run: Run) -> list[str]:
 
 
 async def verdict(kit: Kit, run: Run, scored: list[Scored]) -> Verdict:
-    causes = root_causes(run, scored)
-    confident = bool(causes) and causes[0].confidence >= CONFIDENT
+    ranking = rank(scored, run.prior_bonus, run.extra_evidence)
+    causes = ranking.causes
+    # A root cause needs its key evidence and enough of the distribution on evidence alone.
+    confident = bool(causes) and ranking.top_supported and ranking.evidence_confidence >= CONFIDENT
     v = Verdict(
         verdict="root_cause" if confident else "inconclusive",
         incident=run.incident,

@@ -6,7 +6,12 @@ from compass_worker.domain.events import EvidenceFound, GapFound, HypothesisRefu
 from compass_worker.domain.models import HypothesisStatus
 from compass_worker.engine.context import JudgeContext, Scored
 from compass_worker.engine.judge import judge
-from compass_worker.engine.postpass import earliest_cause_first, explain_away_generic, yield_to_causes
+from compass_worker.engine.postpass import (
+    earliest_cause_first,
+    explain_away_generic,
+    separate_lookalikes,
+    yield_to_causes,
+)
 from compass_worker.engine.state import Kit, Run
 
 
@@ -14,7 +19,8 @@ def judge_all(kit: Kit, run: Run, ctx: JudgeContext) -> list[Scored]:
     units = {name: spec.unit for name, spec in kit.catalog.signals.items()}
     scored = [judge(h, kit.faults.get(h.fault), run.obs, ctx, units) for h in run.hypotheses.values()]
     scored = earliest_cause_first(explain_away_generic(scored, kit.faults), ctx)
-    return yield_to_causes(scored, run.obs, kit.faults)
+    scored = yield_to_causes(scored, run.obs, kit.faults)
+    return separate_lookalikes(scored, run.obs, kit.faults, ctx)
 
 
 async def report(run: Run, scored: list[Scored]) -> None:

@@ -18,8 +18,9 @@ demo: setup
 	$(BIN)/compass demo
 
 lint: setup
-	$(BIN)/ruff check compass_worker compass_bot compass_lab tests benchmarks scripts
-	$(BIN)/ruff format --check compass_worker compass_bot compass_lab tests benchmarks scripts
+	$(BIN)/ruff check compass_worker compass_bot compass_lab compass_cli compass_testing tests benchmarks scripts
+	$(BIN)/ruff format --check compass_worker compass_bot compass_lab compass_cli compass_testing tests benchmarks scripts
+	$(BIN)/lint-imports --no-logo --no-cache
 
 typecheck: setup
 	$(BIN)/mypy

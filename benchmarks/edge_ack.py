@@ -29,7 +29,7 @@ from arq import func
 from arq.connections import ArqRedis, RedisSettings
 from arq.worker import Worker
 
-from compass_bot.testing import FakeSlack, event_request, mention_event, redis_for_tests
+from compass_testing import FakeSlack, event_request, mention_event, redis_for_tests
 from compass_worker.contracts import JobName
 from compass_worker.service.worker import close_worker
 
@@ -104,7 +104,7 @@ async def run(events: int, jobs: int) -> None:
             "REDIS_URL": redis_server.url,
         }
         bot = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "compass_worker.cli.main", "bot", "--port", str(port), env=env,
+            sys.executable, "-m", "compass_cli.main", "bot", "--port", str(port), env=env,
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
         )  # fmt: skip
         acks: list[float] = []

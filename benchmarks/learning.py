@@ -33,6 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from compass_cli.memory import CliMemory
 from compass_lab.harness import incident_for, investigate_scenario, lab_server
 from compass_lab.model import Scenario, Split
 from compass_lab.scenarios import all_scenarios
@@ -40,7 +41,6 @@ from compass_worker.domain.events import NullSink
 from compass_worker.domain.models import Verdict
 from compass_worker.errors import CompassError
 from compass_worker.knowledge import Cause, FeedbackChannel, KnowledgeSettings, KnowledgeStore
-from compass_worker.knowledge.cli_memory import CliMemory
 from compass_worker.runner import Catalogs
 from compass_worker.settings import Settings, load_settings
 

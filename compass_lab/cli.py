@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from compass_lab.datasets import DATASETS, DEFAULT_DATASET, Dataset, UnknownDatasetError, load_dataset
 from compass_lab.model import Scenario, Split
 
 if TYPE_CHECKING:
@@ -22,21 +23,26 @@ class _CLIError(Exception):
     """A user-facing failure: printed as one line on stderr, exit code 2."""
 
 
-def _all_scenarios() -> list[Scenario]:
-    from compass_lab.scenarios import all_scenarios
+def _dataset(name: str) -> Dataset:
+    try:
+        return load_dataset(name)
+    except UnknownDatasetError as err:
+        raise _CLIError(str(err)) from None
 
-    return list(all_scenarios())
+
+def _all_scenarios(dataset: str = DEFAULT_DATASET) -> list[Scenario]:
+    return _dataset(dataset).scenarios()
 
 
-def _registry(default_id: str | None) -> LabRegistry:
-    from compass_lab.scenarios import build_telemetry
+def _registry(default_id: str | None, dataset_name: str) -> LabRegistry:
     from compass_lab.server import LabRegistry, UnknownScenarioError
 
-    scenarios = _all_scenarios()
+    dataset = _dataset(dataset_name)
+    scenarios = dataset.scenarios()
     if default_id is not None and default_id not in {s.id for s in scenarios}:
-        raise _CLIError(f"unknown scenario {default_id!r} (see `compass lab list`)")
+        raise _CLIError(f"unknown scenario {default_id!r} (see `compass lab list --dataset {dataset_name}`)")
     try:
-        return LabRegistry(scenarios, build_telemetry, default_id)
+        return LabRegistry(scenarios, dataset.build_telemetry, default_id)
     except (UnknownScenarioError, ValueError) as err:
         raise _CLIError(str(err)) from None
 
@@ -53,7 +59,7 @@ def _wrap(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespa
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    scenarios = _all_scenarios()
+    scenarios = _all_scenarios(args.dataset)
     if args.split:
         scenarios = [s for s in scenarios if s.split == Split(args.split)]
     if args.json:
@@ -73,7 +79,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     from compass_lab.server import LabServerError, create_app, mcp_config
     from compass_lab.server.runner import bind_socket
 
-    registry = _registry(args.scenario)
+    registry = _registry(args.scenario, args.dataset)
     try:
         sock = bind_socket(args.host, args.port)
     except LabServerError as err:
@@ -91,7 +97,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 def _cmd_mcp_config(args: argparse.Namespace) -> int:
     from compass_lab.server import mcp_config
 
-    if args.scenario is not None and args.scenario not in {s.id for s in _all_scenarios()}:
+    if args.scenario is not None and args.scenario not in {s.id for s in _all_scenarios(args.dataset)}:
         raise _CLIError(f"unknown scenario {args.scenario!r} (see `compass lab list`)")
     print(json.dumps(mcp_config(f"http://{args.host}:{args.port}", args.scenario), indent=2))
     return 0
@@ -104,7 +110,8 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     from compass_worker.settings import load_settings
 
     splits = args.split or ["dev", "heldout"]
-    run_bench(splits, load_settings(), Path(args.out) if args.out else None, args.concurrency, args.only)
+    out = Path(args.out) if args.out else None
+    run_bench(splits, load_settings(), out, args.concurrency, args.only, dataset=args.dataset)
     return 0
 
 
@@ -118,6 +125,15 @@ def _port(text: str) -> int:
     return value
 
 
+def _dataset_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--dataset",
+        default=DEFAULT_DATASET,
+        choices=sorted(DATASETS),
+        help=f"which scenarios: {'; '.join(f'{d.name}: {d.description}' for d in DATASETS.values())}",
+    )
+
+
 def add_lab_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register `lab list|serve|mcp-config` on a `compass` CLI's subparsers."""
     lab = subparsers.add_parser("lab", help="incident scenarios served through a Grafana-compatible API")
@@ -125,6 +141,7 @@ def add_lab_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
 
     p_list = sub.add_parser("list", help="list scenarios")
     p_list.add_argument("--split", choices=[s.value for s in Split])
+    _dataset_option(p_list)
     p_list.add_argument("--json", action="store_true", help="print scenario metadata as JSON")
     p_list.set_defaults(func=_wrap(_cmd_list))
 
@@ -132,12 +149,14 @@ def add_lab_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
     p_serve.add_argument("--scenario", help="scenario served at the root URL (default: the first)")
     p_serve.add_argument("--port", type=_port, default=3000)
     p_serve.add_argument("--host", default="127.0.0.1")
+    _dataset_option(p_serve)
     p_serve.set_defaults(func=_wrap(_cmd_serve))
 
     p_cfg = sub.add_parser("mcp-config", help="print an mcpServers config for mcp-grafana against the lab")
     p_cfg.add_argument("--port", type=_port, required=True)
     p_cfg.add_argument("--host", default="127.0.0.1")
     p_cfg.add_argument("--scenario", help="scenario id (default: the server's default scenario)")
+    _dataset_option(p_cfg)
     p_cfg.set_defaults(func=_wrap(_cmd_mcp_config))
 
     p_bench = sub.add_parser("bench", help="accuracy/latency benchmark of the engine over lab splits")
@@ -145,6 +164,7 @@ def add_lab_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
     p_bench.add_argument("--out", help="directory for JSON results")
     p_bench.add_argument("--concurrency", type=int, default=1, help="investigations at once (default 1)")
     p_bench.add_argument("--only", help="only scenarios whose id contains this text")
+    _dataset_option(p_bench)
     p_bench.set_defaults(func=_cmd_bench)
 
 

@@ -8,21 +8,17 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
 from arq.connections import ArqRedis
 
-from compass_bot.testing import FakeSlack, RedisServer, redis_for_tests
+from compass_testing import FakeSlack, RedisServer, postgres_for_tests, redis_for_tests
 from compass_worker.knowledge import HashingEmbedder, KnowledgeStore, migrate
 from compass_worker.knowledge.database import create_pool
-from compass_worker.knowledge.embedded import EmbeddedPostgres
 from compass_worker.knowledge.settings import DEFAULT_MIGRATIONS_DIR
 
 TEMPLATE = "compass_template"
@@ -36,15 +32,8 @@ def with_database(uri: str, name: str) -> str:
 # -- PostgreSQL + pgvector ------------------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def pg_uri() -> Iterator[str]:
-    # Not under pytest's basetemp: a concurrent pytest run on the same machine prunes old basetemp folders,
-    # which would pull the data directory from under a running server.
-    root = Path(tempfile.mkdtemp(prefix="compass-pg-"))
-    server = EmbeddedPostgres(root / "data", cleanup="delete")
-    try:
-        yield server.start()
-    finally:
-        server.stop()
-        shutil.rmtree(root, ignore_errors=True)
+    with postgres_for_tests() as uri:
+        yield uri
 
 
 @pytest.fixture(scope="session")

@@ -11,8 +11,8 @@ from collections.abc import Awaitable, Callable
 from slack_bolt.async_app import AsyncApp
 
 from compass_bot.listeners.deps import Deps
-from compass_bot.render.replies import HELP
 from compass_worker.contracts import CostPeriod, CostRequest, JobName
+from compass_worker.slack.replies import HELP
 
 Ack = Callable[..., Awaitable[None]]
 PERIODS: dict[str, CostPeriod] = {"today": "today", "7d": "7d", "30d": "30d", "": "today"}

@@ -11,9 +11,9 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from compass_bot.listeners.deps import Deps
-from compass_bot.render.replies import THANKS_CONFIRM, THANKS_CORRECTION
-from compass_bot.render.verdict import CONFIRM_ACTION, WRONG_ACTION
 from compass_worker.contracts import FAULT_IDS, FeedbackRequest, JobName, SlackThread
+from compass_worker.slack.replies import THANKS_CONFIRM, THANKS_CORRECTION
+from compass_worker.slack.verdict import CONFIRM_ACTION, WRONG_ACTION
 
 CORRECTION_VIEW = "compass_correction"
 OTHER_FAULT = "other"

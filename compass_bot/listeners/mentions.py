@@ -16,9 +16,9 @@ from compass_bot.classify import strip_mentions
 from compass_bot.listeners.dedupe import forget_on_failure
 from compass_bot.listeners.deps import Deps
 from compass_bot.listeners.events import EventFields, event_fields
-from compass_bot.render import initial_status
-from compass_bot.render.replies import HELP
 from compass_worker.contracts import FollowUpRequest, InvestigateRequest, JobName, SlackThread
+from compass_worker.slack import initial_status
+from compass_worker.slack.replies import HELP
 
 log = logging.getLogger(__name__)
 

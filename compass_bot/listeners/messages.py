@@ -14,8 +14,8 @@ from compass_bot.classify import ReplyKind, classify_reply, strip_mentions
 from compass_bot.listeners.dedupe import forget_on_failure
 from compass_bot.listeners.deps import Deps
 from compass_bot.listeners.events import EventFields, event_fields
-from compass_bot.render.replies import THANKS_CORRECTION, THANKS_RESOLUTION
 from compass_worker.contracts import FeedbackRequest, FollowUpRequest, JobName, ResolutionRequest, SlackThread
+from compass_worker.slack.replies import THANKS_CORRECTION, THANKS_RESOLUTION
 
 
 async def handle_thread_reply(deps: Deps, client: AsyncWebClient, f: EventFields) -> None:

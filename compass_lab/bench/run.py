@@ -22,6 +22,7 @@ import httpx
 from compass_lab.bench.baselines import baseline_onset, rank_components
 from compass_lab.bench.metrics import Row, Summary, summarise
 from compass_lab.bench.report import render
+from compass_lab.datasets import DEFAULT_DATASET, TelemetryBuilder, load_dataset
 from compass_lab.model import Scenario, Split
 from compass_worker.domain.events import NullSink
 from compass_worker.errors import CompassError, ConfigError
@@ -32,7 +33,8 @@ from compass_worker.settings import Settings
 class LabProcess:
     """`compass lab serve` in a child process on a free loopback port."""
 
-    def __init__(self) -> None:
+    def __init__(self, dataset: str = DEFAULT_DATASET) -> None:
+        self.dataset = dataset
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
@@ -41,7 +43,10 @@ class LabProcess:
 
     def __enter__(self) -> LabProcess:
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "compass_lab.cli", "lab", "serve", "--port", str(self.port)],
+            [
+                *(sys.executable, "-m", "compass_lab.cli", "lab", "serve"),
+                *("--port", str(self.port), "--dataset", self.dataset),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -110,10 +115,10 @@ async def _engine_rows(
     return list(await asyncio.gather(*(guarded(s) for s in scenarios)))
 
 
-def _with_baselines(rows: list[Row], scenarios: dict[str, Scenario]) -> list[Row]:
+def _with_baselines(
+    rows: list[Row], scenarios: dict[str, Scenario], build_telemetry: TelemetryBuilder
+) -> list[Row]:
     from dataclasses import replace
-
-    from compass_lab.scenarios import build_telemetry
 
     out = []
     for r in rows:
@@ -132,17 +137,17 @@ def run_bench(
     out_dir: Path | None,
     concurrency: int = 1,
     only: str | None = None,
+    dataset: str = DEFAULT_DATASET,
 ) -> dict[str, Summary]:
-    from compass_lab.scenarios import all_scenarios
-
+    data = load_dataset(dataset)
     wanted = {Split(s) for s in splits}
-    scenarios = [s for s in all_scenarios() if s.split in wanted and (only is None or only in s.id)]
+    scenarios = [s for s in data.scenarios() if s.split in wanted and (only is None or only in s.id)]
     if not scenarios:
         raise ConfigError("no scenario matches")
     by_id = {s.id: s for s in scenarios}
-    with LabProcess() as lab:
+    with LabProcess(dataset) as lab:
         rows = asyncio.run(_engine_rows(lab.url, scenarios, settings, concurrency))
-    rows = _with_baselines(rows, by_id)
+    rows = _with_baselines(rows, by_id, data.build_telemetry)
     summaries = {split: summarise([r for r in rows if r.split == split]) for split in splits}
     print(render(summaries))
     if out_dir is not None:

@@ -16,7 +16,14 @@ from compass_lab.scenarios.blueprint import Blueprint
 from compass_lab.scenarios.catalog import catalog
 from compass_lab.scenarios.pipeline import render
 
-__all__ = ["DEFAULT_SCENARIO_ID", "UnknownScenario", "all_scenarios", "build_telemetry", "get_scenario"]
+__all__ = [
+    "DEFAULT_SCENARIO_ID",
+    "UnknownScenario",
+    "all_scenarios",
+    "build_telemetry",
+    "get_scenario",
+    "scenarios",
+]
 
 
 class UnknownScenario(KeyError):
@@ -43,6 +50,11 @@ def _index() -> dict[str, tuple[Scenario, Blueprint]]:
 
 def all_scenarios(split: Split | None = None) -> list[Scenario]:
     return [sc for sc, _ in _entries(split)]
+
+
+def scenarios() -> list[Scenario]:
+    """Every library scenario, both splits (the dataset protocol of `compass_lab.datasets`)."""
+    return all_scenarios()
 
 
 def get_scenario(scenario_id: str) -> Scenario:

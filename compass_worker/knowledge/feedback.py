@@ -42,6 +42,16 @@ def _correction(row: asyncpg.Record) -> CorrectionRecord:
     )
 
 
+def _resolution(row: asyncpg.Record) -> ResolutionRecord:
+    return ResolutionRecord(
+        id=row["id"],
+        investigation_id=row["investigation_id"],
+        text=row["text"],
+        author=row["author"],
+        created_at=row["created_at"],
+    )
+
+
 class FeedbackLog:
     def __init__(self, pool: Pool, investigations: InvestigationLog, memory: Memory) -> None:
         self._pool = pool
@@ -103,19 +113,19 @@ class FeedbackLog:
                 text.strip(),
             )
         assert row is not None  # INSERT … RETURNING always returns the row
-        return ResolutionRecord(
-            id=row["id"],
-            investigation_id=row["investigation_id"],
-            text=row["text"],
-            author=row["author"],
-            created_at=row["created_at"],
-        )
+        return _resolution(row)
 
     async def corrections(self, investigation_id: UUID) -> list[CorrectionRecord]:
         rows = await self._pool.fetch(
             "SELECT * FROM corrections WHERE investigation_id = $1 ORDER BY created_at, id", investigation_id
         )
         return [_correction(row) for row in rows]
+
+    async def resolutions(self, investigation_id: UUID) -> list[ResolutionRecord]:
+        rows = await self._pool.fetch(
+            "SELECT * FROM resolutions WHERE investigation_id = $1 ORDER BY created_at, id", investigation_id
+        )
+        return [_resolution(row) for row in rows]
 
     async def _verdict_cause(self, investigation_id: UUID) -> Cause | None:
         await self._investigations.get(investigation_id)  # NotFound for an unknown id

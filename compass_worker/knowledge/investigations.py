@@ -8,6 +8,7 @@ are unique per (hypothesis, query); evidence is append-only.
 
 from __future__ import annotations
 
+import re
 import uuid
 from uuid import UUID
 
@@ -15,7 +16,7 @@ import asyncpg
 
 from compass_worker.domain import Check, Evidence, Hypothesis, Incident, Verdict
 from compass_worker.knowledge.database import AnyConnection, Pool
-from compass_worker.knowledge.errors import NotFound
+from compass_worker.knowledge.errors import InvalidInput, NotFound
 from compass_worker.knowledge.records import (
     Cause,
     HistoryEntry,
@@ -26,6 +27,8 @@ from compass_worker.knowledge.records import (
     Trigger,
 )
 from compass_worker.knowledge.scope import Ownership, Scope, Viewer
+
+_ID_PREFIX = re.compile(r"[0-9a-f-]{4,36}")  # at least 4 characters, as `git` asks of abbreviated ids
 
 _SELECT = """
 SELECT v.id, v.incident_id, v.idempotency_key, v.trigger, v.trigger_ref, v.requested_by, v.incident_json,
@@ -124,6 +127,27 @@ class InvestigationLog:
     async def get(self, investigation_id: UUID) -> InvestigationRecord:
         async with self._pool.acquire() as conn:
             return await self._get(conn, investigation_id)
+
+    async def resolve(self, text: str, viewer: Viewer) -> UUID:
+        """An investigation id from its full form or a unique prefix (as git takes commit ids), among those
+        the viewer may see. InvalidInput when ambiguous, NotFound when nothing matches."""
+        prefix = text.strip().lower()
+        if not _ID_PREFIX.fullmatch(prefix):
+            raise InvalidInput(f"not an investigation id: {text!r} (see `compass history`)")
+        where, params = viewer.sql("i", 2)
+        rows = await self._pool.fetch(
+            f"SELECT v.id FROM investigations v JOIN incidents i ON i.id = v.incident_id "
+            f"WHERE v.id::text LIKE $1 AND {where} ORDER BY v.started_at DESC LIMIT 6",
+            prefix + "%",
+            *params,
+        )
+        if not rows:
+            raise NotFound(f"no investigation {text!r} (see `compass history`)")
+        if len(rows) > 1:
+            shown = ", ".join(str(r["id"])[:12] for r in rows[:5])
+            raise InvalidInput(f"investigation id {text!r} is ambiguous ({shown}…): give more characters")
+        found: UUID = rows[0]["id"]
+        return found
 
     async def _get(self, conn: AnyConnection, investigation_id: UUID) -> InvestigationRecord:
         row = await conn.fetchrow(_SELECT + " WHERE v.id = $1", investigation_id)

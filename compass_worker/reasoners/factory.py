@@ -128,12 +128,12 @@ def build_reasoner_factory(
         ledger=ledger,
         prices=prices or PriceTable.load(settings.llm_prices),
         budgets=settings.budgets(),
-        redaction=_redaction(settings),
+        redaction=redaction_policy(settings),
         limits=CallLimits(settings.llm_max_input_tokens, settings.llm_max_output_tokens, timeout),
     )
 
 
-def _redaction(settings: LlmSettings) -> RedactionPolicy:
+def redaction_policy(settings: LlmSettings) -> RedactionPolicy:
     try:
         return RedactionPolicy(
             redact_local=settings.llm_redact_local, extra_patterns=settings.llm_redact_patterns

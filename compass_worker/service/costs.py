@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from compass_bot.render.cost import CostLine, CostReportView
 from compass_worker.contracts import CostPeriod
 from compass_worker.cost.ledger import StoreLedger
 from compass_worker.knowledge.records import CostBucket
 from compass_worker.knowledge.store import KnowledgeStore
+from compass_worker.slack.cost import CostLine, CostReportView
 
 
 def period_start(period: CostPeriod, now: datetime | None = None) -> datetime:

@@ -7,14 +7,14 @@ investigation never tested is investigated now, focused on it, in the incident's
 
 from __future__ import annotations
 
-from compass_bot.render.replies import FollowUpItem
 from compass_worker.domain.events import ListSink
 from compass_worker.domain.models import Hypothesis, HypothesisStatus, Incident, Stance
 from compass_worker.engine.incident import build_incident
 from compass_worker.runner import investigate
 from compass_worker.service.context import ServiceContext
 from compass_worker.service.corrections import component_from_text, fault_from_text
-from compass_worker.service.views import evidence_line
+from compass_worker.slack.from_domain import evidence_line
+from compass_worker.slack.replies import FollowUpItem
 
 _ORDER = {
     HypothesisStatus.SUPPORTED: 0,

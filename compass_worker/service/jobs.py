@@ -14,8 +14,6 @@ from uuid import UUID
 
 from arq import Retry
 
-from compass_bot.render.cost import cost_blocks
-from compass_bot.render.replies import failure_text, follow_up_blocks, unreachable_text
 from compass_worker.contracts import (
     CostRequest,
     FeedbackRequest,
@@ -41,6 +39,8 @@ from compass_worker.service.followup import answer
 from compass_worker.service.ledger import MessageLedger
 from compass_worker.service.memory import memory_priors
 from compass_worker.service.slack_sink import SlackSink
+from compass_worker.slack.cost import cost_blocks
+from compass_worker.slack.replies import failure_text, follow_up_blocks, unreachable_text
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from compass_bot.render.blocks import Block, fallback_text
+from compass_worker.slack.blocks import Block, fallback_text
 
 log = logging.getLogger(__name__)
 

@@ -17,10 +17,6 @@ import contextlib
 import logging
 import time
 
-from compass_bot.render.replies import finding_text
-from compass_bot.render.status import status_blocks, status_text
-from compass_bot.render.verdict import verdict_blocks
-from compass_bot.render.views import StatusView
 from compass_worker.contracts import SlackThread
 from compass_worker.domain.events import (
     CheckStarted,
@@ -36,7 +32,11 @@ from compass_worker.domain.events import (
 from compass_worker.domain.models import Hypothesis, HypothesisStatus, Stance, Verdict
 from compass_worker.service.ledger import MessageLedger
 from compass_worker.service.slack import SlackPoster
-from compass_worker.service.views import verdict_view
+from compass_worker.slack.from_domain import verdict_view
+from compass_worker.slack.replies import finding_text
+from compass_worker.slack.status import status_blocks, status_text
+from compass_worker.slack.verdict import verdict_blocks
+from compass_worker.slack.views import StatusView
 
 log = logging.getLogger(__name__)
 

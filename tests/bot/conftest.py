@@ -11,7 +11,7 @@ from bot_testkit import SECRET, TOKEN
 
 from compass_bot.app import Edge, create_edge
 from compass_bot.settings import BotSettings
-from compass_bot.testing import FakeSlack, RedisServer
+from compass_testing import FakeSlack, RedisServer
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from arq.connections import ArqRedis
 from arq.constants import default_queue_name
 from bot_testkit import SECRET, send
 
-from compass_bot.testing import FakeSlack, action_request, slash_request, view_submission_request
+from compass_testing import FakeSlack, action_request, slash_request, view_submission_request
 from compass_worker.contracts import FAULT_IDS, JobName, SlackThread
 
 

@@ -11,9 +11,9 @@ from arq.jobs import Job
 from bot_testkit import SECRET, send
 
 from compass_bot.app import Edge
-from compass_bot.render.replies import THANKS_CORRECTION, THANKS_RESOLUTION
-from compass_bot.testing import FakeSlack, event_request, mention_event, message_event
+from compass_testing import FakeSlack, event_request, mention_event, message_event
 from compass_worker.contracts import InvestigateRequest, JobName, SlackThread, job_id
+from compass_worker.slack.replies import THANKS_CORRECTION, THANKS_RESOLUTION
 
 CHANNEL = "CINCIDENT"
 
@@ -37,7 +37,7 @@ async def test_forged_and_stale_signatures_are_refused_and_nothing_is_enqueued(
     wrong_secret = event_request("not-the-secret", mention_event(CHANNEL, "1700000000.000200", "db down"))
     assert (await send(http, wrong_secret)).status_code == 401
     stale_body, _ = event_request(SECRET, mention_event(CHANNEL, "1700000000.000300", "db down"))
-    from compass_bot.testing import sign
+    from compass_testing import sign
 
     stale = {
         "Content-Type": "application/json",

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from compass_bot.settings import BotConfigError, BotSettings, load_bot_settings
-from compass_worker.cli.main import main
+from compass_cli.main import main
 from compass_worker.contracts import FAULT_IDS, SlackThread
 from compass_worker.engine.faultcatalog import load_faults
 
@@ -27,7 +27,7 @@ def test_thread_key_round_trips_and_rejects_garbage() -> None:
 
 def test_the_bot_imports_no_engine() -> None:
     code = (
-        "import sys, compass_bot.app, compass_bot.cli\n"
+        "import sys, compass_bot.app, compass_cli.bot\n"
         "heavy = [m for m in ('mcp', 'numpy', 'asyncpg', 'compass_worker.engine', 'compass_worker.domain',"
         " 'compass_worker.knowledge') if m in sys.modules]\n"
         "print(','.join(heavy))"

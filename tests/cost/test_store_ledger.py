@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from pydantic import SecretStr
 
-from compass_worker.cost.cli import add_cost_commands
+from compass_cli.cost import add_cost_commands
 from compass_worker.cost.ledger import StoreLedger
 from compass_worker.cost.report import cost_report
 from compass_worker.domain.models import Incident

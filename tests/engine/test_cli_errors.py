@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-COMPASS = [sys.executable, "-m", "compass_worker.cli.main"]
+COMPASS = [sys.executable, "-m", "compass_cli.main"]
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

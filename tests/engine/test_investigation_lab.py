@@ -81,7 +81,7 @@ def test_cli_json_contract(lab: LabServer, tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "compass_worker.cli.main",
+            "compass_cli.main",
             "investigate",
             SHOWCASE.symptom,
             "--at",

@@ -12,16 +12,16 @@ from pathlib import Path
 
 import pytest
 
+from compass_cli.knowledge import add_knowledge_commands
 from compass_worker.domain import Incident, RootCause, Verdict
 from compass_worker.knowledge import KnowledgeSettings, KnowledgeStore, Ownership, Trigger
-from compass_worker.knowledge.cli import add_knowledge_commands
 from compass_worker.knowledge.settings import DEFAULT_MIGRATIONS_DIR
 
 REPO = Path(__file__).resolve().parents[2]
 # A stand-in for the root CLI (compass_worker/cli/main.py), run as a real process.
 SCRIPT = (
     "import argparse, sys\n"
-    "from compass_worker.knowledge.cli import add_knowledge_commands\n"
+    "from compass_cli.knowledge import add_knowledge_commands\n"
     "p = argparse.ArgumentParser(prog='compass')\n"
     "add_knowledge_commands(p.add_subparsers(required=True))\n"
     "a = p.parse_args(sys.argv[1:]); sys.exit(a.func(a))\n"

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from compass_cli.knowledge import add_knowledge_commands
+from compass_cli.memory import open_cli_memory
 from compass_worker.domain import Evidence, Incident, RootCause, Verdict
 from compass_worker.knowledge import (
     Cause,
@@ -22,8 +24,6 @@ from compass_worker.knowledge import (
     PriorPolicy,
     SimilarIncident,
 )
-from compass_worker.knowledge.cli import add_knowledge_commands
-from compass_worker.knowledge.cli_memory import open_cli_memory
 from compass_worker.knowledge.priors import compute_priors
 
 INCIDENT = Incident(symptom="checkout p99 latency is spiking", service="checkout", at=1.8e9)

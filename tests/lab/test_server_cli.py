@@ -22,3 +22,13 @@ def test_bad_port_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
         main(["lab", "mcp-config", "--port", "70000"])
     assert info.value.code == 2
     assert "port out of range: 70000" in capsys.readouterr().err
+
+
+def test_datasets_registry_loads_the_library_and_refuses_unknown_names() -> None:
+    from compass_lab.datasets import UnknownDatasetError, load_dataset
+    from compass_lab.scenarios import all_scenarios
+
+    lab = load_dataset("lab")
+    assert [s.id for s in lab.scenarios()] == [s.id for s in all_scenarios()]
+    with pytest.raises(UnknownDatasetError, match="known: lab"):
+        load_dataset("no-such-dataset")

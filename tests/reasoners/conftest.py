@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from fake_llm_api import FakeLlmApi
+
+from compass_testing.fake_llm import FakeLlmApi
 
 
 @pytest.fixture(scope="session")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fake_llm_api import FakeLlmApi
 from pydantic import SecretStr
 
+from compass_testing.fake_llm import FakeLlmApi
 from compass_worker.reasoners.protocol import (
     AnomalyView,
     HypothesisView,

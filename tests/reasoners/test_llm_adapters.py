@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 
 import pytest
-from fake_llm_api import Answer, FakeLlmApi, Garbage, HttpError, Slow
 
+from compass_testing.fake_llm import Answer, FakeLlmApi, Garbage, HttpError, Slow
 from compass_worker.reasoners.answers import CHECKS_TOOL
 from compass_worker.reasoners.anthropic_model import AnthropicModel
 from compass_worker.reasoners.llm import ChatMessage, LlmModel, LlmRequest, LlmUnavailable

@@ -4,10 +4,10 @@ hosted model (asserted on what the fake vendor APIs received), and a local Ollam
 from __future__ import annotations
 
 import pytest
-from fake_llm_api import Answer, FakeLlmApi
 from llm_testkit import llm_settings, make_ctx
 from pydantic import JsonValue
 
+from compass_testing.fake_llm import Answer, FakeLlmApi
 from compass_worker.cost.ledger import MemoryLedger
 from compass_worker.domain.models import Evidence, Incident, RootCause, Stance, Verdict
 from compass_worker.reasoners.factory import build_reasoner

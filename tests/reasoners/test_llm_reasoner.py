@@ -10,9 +10,9 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
-from fake_llm_api import Answer, FakeLlmApi, HttpError, Slow
 from llm_testkit import llm_settings, make_ctx
 
+from compass_testing.fake_llm import Answer, FakeLlmApi, HttpError, Slow
 from compass_worker.cost.budget import BUDGET_REACHED
 from compass_worker.cost.ledger import MemoryLedger
 from compass_worker.domain.models import Eliminated, Incident, RootCause, Verdict

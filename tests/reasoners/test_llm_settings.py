@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from fake_llm_api import FakeLlmApi
 from llm_testkit import llm_settings
 from pydantic import SecretStr
 
+from compass_testing.fake_llm import FakeLlmApi
 from compass_worker.cost.ledger import MemoryLedger
 from compass_worker.errors import ConfigError
 from compass_worker.reasoners.factory import build_reasoner, build_reasoner_factory

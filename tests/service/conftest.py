@@ -18,11 +18,11 @@ from service_testkit import SECRET, TOKEN, worker_config
 
 from compass_bot.app import Edge, create_edge
 from compass_bot.settings import BotSettings
-from compass_bot.testing import FakeSlack, RedisServer
 from compass_lab.harness import lab_server, scenario_mcp_config
 from compass_lab.model import Scenario
 from compass_lab.scenarios import DEFAULT_SCENARIO_ID, get_scenario
 from compass_lab.server.runner import LabServer, mcp_config
+from compass_testing import FakeSlack, RedisServer
 from compass_worker.service.settings import WorkerConfig
 from compass_worker.service.worker import build_worker, close_worker
 

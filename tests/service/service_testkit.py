@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import httpx
 
-from compass_bot.testing import FakeSlack, SlackMessage, event_request, mention_event, message_event
 from compass_lab.model import Scenario
+from compass_testing import FakeSlack, SlackMessage, event_request, mention_event, message_event
 from compass_worker.knowledge.settings import EmbedderKind, KnowledgeSettings
 from compass_worker.service.settings import ServiceSettings, WorkerConfig
 from compass_worker.settings import Settings

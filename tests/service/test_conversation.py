@@ -11,12 +11,12 @@ import httpx
 from arq.worker import Worker
 from service_testkit import CHANNEL, SECRET, investigated, reply, send
 
-from compass_bot.render.replies import THANKS_CONFIRM, THANKS_CORRECTION, THANKS_RESOLUTION
-from compass_bot.testing import FakeSlack, action_request, slash_request, view_submission_request
 from compass_lab.model import Scenario
+from compass_testing import FakeSlack, action_request, slash_request, view_submission_request
 from compass_worker.contracts import SlackThread
 from compass_worker.knowledge import Cause, KnowledgeStore, LlmCall
 from compass_worker.knowledge.records import CorrectionKind
+from compass_worker.slack.replies import THANKS_CONFIRM, THANKS_CORRECTION, THANKS_RESOLUTION
 
 
 async def _wait_rows(store: KnowledgeStore, sql: str, n: int, slack: FakeSlack) -> None:

@@ -8,10 +8,10 @@ import httpx
 from arq.worker import Worker
 from service_testkit import CHANNEL, SECRET, investigated, mention, send, verdicts
 
-from compass_bot.render.blocks import escape
-from compass_bot.testing import FakeSlack, event_request, mention_event
 from compass_lab.model import Scenario
+from compass_testing import FakeSlack, event_request, mention_event
 from compass_worker.knowledge import KnowledgeStore
+from compass_worker.slack.blocks import escape
 
 
 async def test_mention_streams_status_findings_and_one_verdict_into_the_thread(

@@ -15,10 +15,10 @@ from arq.constants import default_queue_name, health_check_key_suffix
 from arq.worker import Worker
 from service_testkit import CHANNEL, TOKEN, mention, verdicts, worker_config
 
-from compass_bot.testing import FakeSlack, RedisServer
 from compass_lab.harness import scenario_mcp_config
 from compass_lab.model import Scenario
 from compass_lab.server.runner import LabServer
+from compass_testing import FakeSlack, RedisServer
 from compass_worker.contracts import SlackThread
 from compass_worker.domain.models import Eliminated, Evidence, Incident, RootCause, Verdict
 from compass_worker.knowledge import KnowledgeStore
@@ -154,7 +154,7 @@ async def test_a_worker_killed_mid_investigation_is_retried_and_the_thread_gets_
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "compass_worker.cli.main",
+        "compass_cli.main",
         "worker",
         env=env,
         stdout=asyncio.subprocess.DEVNULL,

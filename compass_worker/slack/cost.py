@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from compass_bot.render.blocks import Block, context, escape, fallback_text, pack_lines, section
+from compass_worker.slack.blocks import Block, context, escape, fallback_text, pack_lines, section
 
 
 @dataclass(frozen=True)

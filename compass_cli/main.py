@@ -19,6 +19,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
+from compass_cli.ask import add_ask_command
+from compass_cli.bot import add_bot_commands
+from compass_cli.cost import add_cost_commands
+from compass_cli.knowledge import add_knowledge_commands
+from compass_cli.postmortem import add_postmortem_command
+from compass_cli.worker import add_worker_commands
+from compass_lab.cli import add_lab_commands
 from compass_worker.errors import CompassError, ConfigError, ExternalError
 
 Handler = Callable[[argparse.Namespace], int]
@@ -32,20 +39,22 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _investigate_cmd(args: argparse.Namespace) -> int:
-    from compass_worker.cli.investigate import run_investigate
+    from compass_cli.investigate import run_investigate
 
     return run_investigate(args)
 
 
 def _demo_cmd(args: argparse.Namespace) -> int:
-    from compass_worker.cli.demo import run_demo
+    from compass_cli.demo import run_demo
 
     return run_demo(args)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="compass", description="COMPASS: evidence-driven incident investigation.")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub: argparse._SubParsersAction[argparse.ArgumentParser] = parser.add_subparsers(
+        dest="command", required=True, parser_class=_Parser
+    )
 
     inv = sub.add_parser("investigate", help="investigate a symptom against your telemetry (MCP)")
     inv.add_argument("symptom", help='what is wrong, e.g. "checkout p99 latency above 2s since 14:02"')
@@ -62,25 +71,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--json", action="store_true", help="print one JSON verdict object on stdout")
     demo.set_defaults(func=_demo_cmd)
 
-    _optional(sub, "compass_lab.cli", "add_lab_commands")
-    _optional(sub, "compass_worker.knowledge.cli", "add_knowledge_commands")
-    _optional(sub, "compass_bot.cli", "add_bot_commands")
-    _optional(sub, "compass_worker.service.cli", "add_worker_commands")
-    _optional(sub, "compass_worker.cost.cli", "add_cost_commands")
+    add_lab_commands(sub)
+    add_knowledge_commands(sub)
+    add_bot_commands(sub)
+    add_worker_commands(sub)
+    add_cost_commands(sub)
+    add_postmortem_command(sub)
+    add_ask_command(sub)
     return parser
-
-
-def _optional(sub: argparse._SubParsersAction[_Parser], module: str, func: str) -> None:
-    """Command groups that live in other packages register themselves when installed."""
-    import importlib
-
-    try:
-        mod = importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name and module.startswith(exc.name):
-            return
-        raise
-    getattr(mod, func)(sub)
 
 
 def _crash_log(exc: BaseException) -> Path:

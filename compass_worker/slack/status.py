@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from compass_bot.render.blocks import Block, context, escape, fallback_text, section
-from compass_bot.render.views import StatusView
+from compass_worker.slack.blocks import Block, context, escape, fallback_text, section
+from compass_worker.slack.views import StatusView
 
 INITIAL_TEXT = "Investigating … 0 hypotheses"
 

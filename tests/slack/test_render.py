@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from compass_bot.render import CauseView, EliminatedView, EvidenceLine, StatusView, VerdictView
-from compass_bot.render.blocks import MAX_SECTION_TEXT, clip, link, pack_lines
-from compass_bot.render.status import status_blocks, status_text
-from compass_bot.render.verdict import verdict_blocks, verdict_title
-from compass_bot.testing.fake_slack import block_errors
+from compass_testing.fake_slack import block_errors
+from compass_worker.slack import CauseView, EliminatedView, EvidenceLine, StatusView, VerdictView
+from compass_worker.slack.blocks import MAX_SECTION_TEXT, clip, link, pack_lines
+from compass_worker.slack.status import status_blocks, status_text
+from compass_worker.slack.verdict import verdict_blocks, verdict_title
 
 
 def test_clip_keeps_the_link_inside_the_limit() -> None:
@@ -16,6 +16,12 @@ def test_clip_keeps_the_link_inside_the_limit() -> None:
         "…" + " <https://grafana.example/explore?x=1%7C2|open in Grafana>"
     )
     assert clip("short", 3000, more) == "short"
+
+
+def test_a_url_slack_would_refuse_is_not_linked_but_the_label_stays() -> None:
+    url = "https://grafana.example/explore?q=" + "x" * 3100
+    assert link(url, "open in Grafana") == "open in Grafana (link too long for Slack)"
+    assert link(url[:2900], "open").startswith("<https://grafana.example/explore?q=")
 
 
 def test_pack_lines_splits_on_lines_and_clips_giants() -> None:

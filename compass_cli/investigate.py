@@ -15,7 +15,7 @@ import sys
 
 from rich.console import Console
 
-from compass_worker.cli.render import LiveSink, PlainSink, verdict_json
+from compass_cli.render import LiveSink, PlainSink, verdict_json
 from compass_worker.domain.events import NullSink, Sink
 from compass_worker.domain.models import Incident
 from compass_worker.engine.incident import build_incident
@@ -40,7 +40,7 @@ async def _run(
         result = await investigate(incident, config, settings, choose_sink(as_json))
         _print(result, None, as_json)
         return 0
-    from compass_worker.knowledge.cli_memory import open_cli_memory
+    from compass_cli.memory import open_cli_memory
 
     async with open_cli_memory() as memory:
         if memory.notice:

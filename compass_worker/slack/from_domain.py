@@ -1,9 +1,9 @@
-"""Domain → the Slack renderers' view records (compass_bot.render takes views, not engine models)."""
+"""Domain → the Slack renderers' view records (compass_worker.slack takes views, not engine models)."""
 
 from __future__ import annotations
 
-from compass_bot.render.views import CauseView, EliminatedView, EvidenceLine, VerdictView
 from compass_worker.domain.models import Evidence, Verdict
+from compass_worker.slack.views import CauseView, EliminatedView, EvidenceLine, VerdictView
 
 
 def evidence_line(e: Evidence) -> EvidenceLine:

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 from pydantic import JsonValue
 
-from compass_bot.testing.fake_slack import TEAM_ID
+from compass_testing.fake_slack import TEAM_ID
 
 Request = tuple[bytes, dict[str, str]]
 

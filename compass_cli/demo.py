@@ -6,8 +6,8 @@ import argparse
 import asyncio
 import sys
 
-from compass_worker.cli.investigate import choose_sink
-from compass_worker.cli.render import dumps
+from compass_cli.investigate import choose_sink
+from compass_cli.render import dumps
 from compass_worker.errors import ConfigError
 from compass_worker.settings import load_settings
 

@@ -7,7 +7,7 @@ disproven → what was eliminated and the observability gap.
 
 from __future__ import annotations
 
-from compass_bot.render.blocks import (
+from compass_worker.slack.blocks import (
     Block,
     BlockList,
     actions,
@@ -22,7 +22,7 @@ from compass_bot.render.blocks import (
     pack_lines,
     section,
 )
-from compass_bot.render.views import CauseView, EvidenceLine, VerdictView
+from compass_worker.slack.views import CauseView, EvidenceLine, VerdictView
 
 CONFIRM_ACTION = "compass_confirm"
 WRONG_ACTION = "compass_wrong"

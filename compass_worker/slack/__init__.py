@@ -1,11 +1,11 @@
 """Block Kit builders (pure functions of small view records); the worker's Slack sink uses them too."""
 
-from compass_bot.render.blocks import MAX_BLOCKS, MAX_SECTION_TEXT, Block
-from compass_bot.render.cost import CostLine, CostReportView, cost_blocks
-from compass_bot.render.replies import FollowUpItem, follow_up_blocks
-from compass_bot.render.status import INITIAL_TEXT, initial_status, status_blocks, status_text
-from compass_bot.render.verdict import CONFIRM_ACTION, WRONG_ACTION, verdict_blocks, verdict_title
-from compass_bot.render.views import CauseView, EliminatedView, EvidenceLine, StatusView, VerdictView
+from compass_worker.slack.blocks import MAX_BLOCKS, MAX_SECTION_TEXT, Block
+from compass_worker.slack.cost import CostLine, CostReportView, cost_blocks
+from compass_worker.slack.replies import FollowUpItem, follow_up_blocks
+from compass_worker.slack.status import INITIAL_TEXT, initial_status, status_blocks, status_text
+from compass_worker.slack.verdict import CONFIRM_ACTION, WRONG_ACTION, verdict_blocks, verdict_title
+from compass_worker.slack.views import CauseView, EliminatedView, EvidenceLine, StatusView, VerdictView
 
 __all__ = [
     "CONFIRM_ACTION",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from compass_bot.render.blocks import Block, context, escape, fallback_text, link, pack_lines, section
-from compass_bot.render.views import EvidenceLine
+from compass_worker.slack.blocks import Block, context, escape, fallback_text, link, pack_lines, section
+from compass_worker.slack.views import EvidenceLine
 
 THANKS_CORRECTION = "Thanks for the correction. What actually resolved it?"
 THANKS_CONFIRM = "Thanks — recorded as confirmed. I'll rank this cause higher next time."

@@ -1,9 +1,9 @@
 """Block Kit primitives that respect Slack's limits, so a message can always be posted.
 
 Slack rejects a message with more than 50 blocks (`invalid_blocks`), a section whose text exceeds 3,000
-characters, a header over 150, a button label over 75; the top-level `text` fallback over 40,000 is
-`msg_too_long`. Everything here truncates instead (with "…" and, when there is one, a link to the rest),
-so a long investigation degrades to a shorter message, never to a failed post.
+characters, a header over 150, a button label over 75, a link URL over 3,000; the top-level `text` fallback
+over 40,000 is `msg_too_long`. Everything here truncates instead (with "…" and, when there is one, a link to
+the rest), so a long investigation degrades to a shorter message, never to a failed post.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ MAX_BLOCKS: Final = 50
 MAX_SECTION_TEXT: Final = 3000
 MAX_HEADER_TEXT: Final = 150
 MAX_BUTTON_TEXT: Final = 75
+MAX_URL: Final = 3000
 MAX_FALLBACK_TEXT: Final = 3000  # well under msg_too_long (40,000): notifications show little anyway
 ELLIPSIS: Final = "…"
 
@@ -28,8 +29,11 @@ def escape(text: str) -> str:
 
 
 def link(url: str, label: str) -> str:
-    """A mrkdwn link; `|` and `>` in the URL would end it early, so they are percent-encoded."""
+    """A mrkdwn link; `|` and `>` in the URL would end it early, so they are percent-encoded. A URL longer
+    than Slack accepts is not linked (a cut URL opens the wrong query): the label stays, marked as such."""
     safe = url.replace("|", "%7C").replace(">", "%3E").replace("<", "%3C")
+    if len(safe) > MAX_URL:
+        return f"{escape(label)} (link too long for Slack)"
     return f"<{safe}|{escape(label)}>"
 
 

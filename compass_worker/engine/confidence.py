@@ -9,13 +9,17 @@ from __future__ import annotations
 import math
 
 NULL_SCORE = 2.5  # the "none of these / unknown" alternative in the confidence normalisation
+# What could not be looked at could be the answer: each part of the picture that is missing (a component
+# on the symptom's path with no telemetry of its own, a modality with no datasource) adds an alternative
+# of this score to "none of these".
+UNSEEN_SCORE = NULL_SCORE - 1.0
 
 
-def confidences(scores: list[float]) -> list[float]:
-    """Softmax over the candidates plus a fixed "none of these" alternative."""
+def confidences(scores: list[float], unseen: int = 0) -> list[float]:
+    """Softmax over the candidates plus "none of these" (a fixed alternative, and one per unseen part)."""
     if not scores:
         return []
     m = max([*scores, NULL_SCORE])
     exps = [math.exp(s - m) for s in scores]
-    denom = sum(exps) + math.exp(NULL_SCORE - m)
+    denom = sum(exps) + math.exp(NULL_SCORE - m) + unseen * math.exp(UNSEEN_SCORE - m)
     return [e / denom for e in exps]

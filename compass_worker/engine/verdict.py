@@ -22,6 +22,7 @@ from compass_worker.domain.models import (
 from compass_worker.engine.confidence import confidences
 from compass_worker.engine.context import Scored
 from compass_worker.engine.fingerprint import fingerprint
+from compass_worker.engine.observe import judge_context
 from compass_worker.engine.state import Kit, Run
 
 CONFIDENT = 0.5  # top confidence needed to call a root cause
@@ -69,6 +70,7 @@ def rank(
     scored: list[Scored],
     prior_bonus: dict[str, float] | None = None,
     extra_evidence: dict[str, list[Evidence]] | None = None,
+    unseen: int = 0,
 ) -> Ranking:
     """One distribution over the live hypotheses and "none of these": confidences sum to at most 1 and
     the causes are listed in confidence order (memory's adjustments are part of the prior here)."""
@@ -78,9 +80,9 @@ def rank(
     prior_bonus, extra_evidence = prior_bonus or {}, extra_evidence or {}
     bonus = [prior_bonus.get(s.hypothesis.id, 0.0) for s in live]
     evidence_only = confidences(
-        _capped([s.hypothesis.score - b for s, b in zip(live, bonus, strict=True)], supported)
+        _capped([s.hypothesis.score - b for s, b in zip(live, bonus, strict=True)], supported), unseen
     )
-    confs = confidences(full)
+    confs = confidences(full, unseen)
     order = sorted(range(len(live)), key=lambda i: (-confs[i], not supported[i], -live[i].hypothesis.score))
     causes = tuple(
         RootCause(
@@ -103,6 +105,27 @@ def rank(
     )
 
 
+def unseen_parts(run: Run, scored: list[Scored]) -> list[str]:
+    """What the investigation could not look at: modalities with no datasource, and components the
+    symptom depends on (or, with no graph, any component) for which no hypothesis could be tested."""
+    src = run.src
+    missing = [
+        name
+        for name, ds in (("metrics", src.prometheus), ("logs", src.loki), ("traces", src.tempo))
+        if not ds
+    ]
+    path = judge_context(run).path
+    by_comp: dict[str, list[Scored]] = {}
+    for s in scored:
+        by_comp.setdefault(s.hypothesis.component, []).append(s)
+    blind = [
+        c
+        for c, ss in sorted(by_comp.items())
+        if (not path or c in path) and all(s.hypothesis.status == HypothesisStatus.UNTESTABLE for s in ss)
+    ]
+    return [*missing, *blind]
+
+
 def eliminated(scored: list[Scored]) -> tuple[Eliminated, ...]:
     # The eliminations worth reading first are those that looked most like the answer.
     refuted = sorted(
@@ -115,9 +138,11 @@ def eliminated(scored: list[Scored]) -> tuple[Eliminated, ...]:
     )
 
 
-def gaps(run: Run, scored: list[Scored], causes: tuple[RootCause, ...]) -> tuple[str, ...]:
+def gaps(run: Run, scored: list[Scored], causes: tuple[RootCause, ...], unseen: list[str]) -> tuple[str, ...]:
     # Missing telemetry matters where the answer is likely: the symptom and the leading candidates.
     out = list(dict.fromkeys(run.obs.gaps))
+    if unseen:
+        out.append(f"not observable, so confidence is lowered: {', '.join(unseen[:6])}")
     focus = {run.symptom, *(rc.component for rc in causes[:3] if rc.confidence >= 0.2)}
     for s in scored:
         h = s.hypothesis
@@ -142,7 +167,8 @@ def observations_text(run: Run) -> list[str]:
 
 
 async def verdict(kit: Kit, run: Run, scored: list[Scored]) -> Verdict:
-    ranking = rank(scored, run.prior_bonus, run.extra_evidence)
+    unseen = unseen_parts(run, scored)
+    ranking = rank(scored, run.prior_bonus, run.extra_evidence, len(unseen))
     causes = ranking.causes
     # A root cause needs its key evidence and enough of the distribution on evidence alone.
     confident = bool(causes) and ranking.top_supported and ranking.evidence_confidence >= CONFIDENT
@@ -151,7 +177,7 @@ async def verdict(kit: Kit, run: Run, scored: list[Scored]) -> Verdict:
         incident=run.incident,
         root_causes=causes,
         eliminated=eliminated(scored),
-        gaps=gaps(run, scored, causes),
+        gaps=gaps(run, scored, causes, unseen),
         observations=tuple(observations_text(run)),
         timings=Timings(first_hypothesis_s=run.first_hypothesis_s, verdict_s=round(run.t(), 3)),
         tool_calls=kit.calls(),

@@ -135,3 +135,11 @@ def test_confidences_are_one_distribution_listed_in_their_own_order() -> None:
     assert causes and causes[0].fault == "bad_deploy"
     assert confs == sorted(confs, reverse=True)
     assert sum(confs) <= 1.0
+
+
+def test_what_could_not_be_looked_at_lowers_confidence_but_not_the_order() -> None:
+    out = list(scored(broken_cart(80), "cart", ("cart", "bad_deploy"), ("cart", "config_change")).values())
+    seen_all, blind = rank(out), rank(out, unseen=2)
+    assert [c.fault for c in seen_all.causes] == [c.fault for c in blind.causes]
+    assert blind.causes[0].confidence < seen_all.causes[0].confidence
+    assert blind.evidence_confidence < seen_all.evidence_confidence

@@ -94,7 +94,8 @@ class Separator(_Frozen):
     b: str
     a_kind: str | None = None  # only hypotheses on components of this kind
     b_kind: str | None = None
-    # same: one component; callee: b's component is called by a's; resident: a's component runs on b's
+    # same: one component; callee: b's component is called by a's; resident: a's component (or one of
+    # its callers) runs on b's host
     relation: Literal["same", "callee", "resident"] = "same"
     at: Literal["a", "b"] = "a"
     signals: tuple[str, ...]

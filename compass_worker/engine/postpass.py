@@ -191,7 +191,9 @@ def _pair_related(sep: Separator, a: str, b: str, obs: Observations) -> bool:
         return a == b
     if sep.relation == "callee":
         return b in obs.callees(a)
-    return a in obs.hosts.get(b, set())
+    # a's component runs on b's host, or one of its callers does (the slow calls cross that host)
+    residents = obs.hosts.get(b, set())
+    return a in residents or bool(obs.callers(a) & residents)
 
 
 def _alive(s: Scored) -> bool:

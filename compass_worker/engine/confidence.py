@@ -13,6 +13,9 @@ NULL_SCORE = 2.5  # the "none of these / unknown" alternative in the confidence 
 # on the symptom's path with no telemetry of its own, a modality with no datasource) adds an alternative
 # of this score to "none of these".
 UNSEEN_SCORE = NULL_SCORE - 1.0
+# Scores are log-odds-like sums of hand-set weights; one temperature, fitted on the dev sets only, maps
+# them to probabilities that match how often the top answer is right (calibration).
+TEMPERATURE = 1.0
 
 
 def confidences(scores: list[float], unseen: int = 0) -> list[float]:
@@ -20,6 +23,6 @@ def confidences(scores: list[float], unseen: int = 0) -> list[float]:
     if not scores:
         return []
     m = max([*scores, NULL_SCORE])
-    exps = [math.exp(s - m) for s in scores]
-    denom = sum(exps) + math.exp(NULL_SCORE - m) + unseen * math.exp(UNSEEN_SCORE - m)
-    return [e / denom for e in exps]
+    exps = [math.exp((s - m) / TEMPERATURE) for s in scores]
+    null = math.exp((NULL_SCORE - m) / TEMPERATURE) + unseen * math.exp((UNSEEN_SCORE - m) / TEMPERATURE)
+    return [e / (sum(exps) + null) for e in exps]

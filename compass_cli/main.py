@@ -22,6 +22,7 @@ from typing import NoReturn
 from compass_cli.ask import add_ask_command
 from compass_cli.bot import add_bot_commands
 from compass_cli.cost import add_cost_commands
+from compass_cli.doctor import add_doctor_command
 from compass_cli.knowledge import add_knowledge_commands
 from compass_cli.postmortem import add_postmortem_command
 from compass_cli.worker import add_worker_commands
@@ -78,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_cost_commands(sub)
     add_postmortem_command(sub)
     add_ask_command(sub)
+    add_doctor_command(sub)
     return parser
 
 

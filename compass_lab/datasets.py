@@ -47,6 +47,11 @@ DATASETS: dict[str, DatasetSpec] = {
         DatasetSpec(
             "lab", "the built-in scenario library (dev and held-out splits)", "compass_lab.scenarios"
         ),
+        DatasetSpec(
+            "nezha-dev",
+            "Nezha (FSE'23) recordings replayed: OnlineBoutique 2022-08-22, TrainTicket 2023-01-30",
+            "compass_lab.nezha",
+        ),
     )
 }
 

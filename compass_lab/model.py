@@ -129,3 +129,6 @@ class Scenario(BaseModel):
     has_traces: bool
     red_herrings: tuple[str, ...] = ()  # human-readable description of each distractor
     lookalike_group: str | None = None  # scenarios that telemetry barely tells apart share a group
+    # the dataset's own, finer name for the fault (e.g. Nezha's inject_type), so benchmarks can break
+    # results down by it; "" when the dataset has none
+    variant: str = ""

@@ -26,6 +26,15 @@ BOT_ID = "BCOMPASS"
 TEAM_ID = "T0000001"
 
 JsonDict = dict[str, JsonValue]
+# What Slack reports in `X-OAuth-Scopes` for a bot token installed from slack-app-manifest.yaml.
+MANIFEST_SCOPES = (
+    "app_mentions:read",
+    "channels:history",
+    "groups:history",
+    "chat:write",
+    "commands",
+    "reactions:write",
+)
 
 
 @dataclass
@@ -98,6 +107,7 @@ class FakeSlack:
         self._rate_limits: dict[str, list[int]] = {}
         self._failures: dict[str, list[str]] = {}
         self._clock = itertools.count(1)
+        self.scopes: list[str] = list(MANIFEST_SCOPES)  # granted to the token (X-OAuth-Scopes)
         self._runner: web.AppRunner | None = None
         self.base_url = ""
 
@@ -125,6 +135,7 @@ class FakeSlack:
         self.views.clear()
         self._rate_limits.clear()
         self._failures.clear()
+        self.scopes = list(MANIFEST_SCOPES)
 
     # -- behaviour on demand -------------------------------------------------------------------------
     def rate_limit(self, method: str, *, times: int = 1, retry_after: int = 1) -> None:
@@ -184,6 +195,8 @@ class FakeSlack:
             body = {"ok": False, "error": self._failures[method].pop(0)}
         else:
             body = self._dispatch(method, args)
+        if body.get("error") != "invalid_auth":
+            headers["X-OAuth-Scopes"] = ",".join(self.scopes)  # Slack sends it on every authorised call
         error = None if body.get("ok") else str(body.get("error"))
         self.calls.append(SlackCall(method, args, time.monotonic(), status, error))
         return web.json_response(body, status=status, headers=headers)

@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from compass_worker.domain.events import Sink
-from compass_worker.domain.models import Incident, Verdict
+from compass_worker.domain.events import Event, Sink, VerdictReached
+from compass_worker.domain.models import Incident, RunbookLink, Verdict
 from compass_worker.engine.faultcatalog import FaultCatalog, load_faults
 from compass_worker.engine.investigation import Budget, Investigator, PriorSource
 from compass_worker.engine.source import QueryRecord
 from compass_worker.errors import ServerUnavailable
 from compass_worker.reasoners.protocol import Reasoner
+from compass_worker.runbooks import CompositeReasoner, TeamCatalog, TeamCatalogReasoner, load_team_catalog
 from compass_worker.settings import Settings
 from compass_worker.signals.catalog import SignalCatalog, load_catalog
 from compass_worker.telemetry.allowlist import DEFAULT_READ_ONLY_TOOLS, AllowlistToolset
@@ -30,10 +31,41 @@ GRAFANA_MARKER_TOOLS = frozenset({"query_prometheus", "list_datasources"})
 class Catalogs:
     signals: SignalCatalog
     faults: FaultCatalog
+    team: TeamCatalog = field(default_factory=TeamCatalog)
 
     @classmethod
     def load(cls, settings: Settings) -> Catalogs:
-        return cls(load_catalog(settings.signal_catalog), load_faults())
+        return cls(load_catalog(settings.signal_catalog), load_faults(), load_team_catalog(settings.runbooks))
+
+
+def with_team(reasoner: Reasoner | None, team: TeamCatalog) -> Reasoner | None:
+    """The team's patterns are proposed beside the LLM's (or alone, when there is no LLM)."""
+    if not team.patterns:
+        return reasoner
+    own = TeamCatalogReasoner(team)
+    return own if reasoner is None else CompositeReasoner(own, reasoner)
+
+
+class _RunbookSink:
+    """Links the team's runbooks into the verdict before any sink (Slack, terminal, store) sees it."""
+
+    def __init__(self, inner: Sink, team: TeamCatalog) -> None:
+        self._inner = inner
+        self._team = team
+
+    async def emit(self, event: Event) -> None:
+        if isinstance(event, VerdictReached):
+            event = event.model_copy(update={"verdict": link_runbooks(event.verdict, self._team)})
+        await self._inner.emit(event)
+
+
+def link_runbooks(verdict: Verdict, team: TeamCatalog) -> Verdict:
+    links = [
+        RunbookLink(component=rc.component, fault=rc.fault, title=rb.title, url=str(rb.url))
+        for rc in verdict.root_causes
+        for rb in team.runbooks_for(rc.component, rc.fault)
+    ]
+    return verdict.model_copy(update={"runbooks": tuple(links)}) if links else verdict
 
 
 @dataclass
@@ -89,9 +121,10 @@ async def investigate(
             budget=Budget(wall_clock_s=settings.wall_clock_s, tool_calls=settings.tool_call_budget),
             calls=lambda: pool.calls,
             memory=memory,
-            reasoner=reasoner,
+            reasoner=with_team(reasoner, cats.team),
         )
-        verdict = await engine.run(incident, sink)
+        linking = _RunbookSink(sink, cats.team) if cats.team.runbooks or cats.team.patterns else sink
+        verdict = link_runbooks(await engine.run(incident, linking), cats.team)
         extra_gaps = tuple(f"MCP server {k} unavailable: {v}" for k, v in pool.unavailable.items())
         if extra_gaps:
             verdict = verdict.model_copy(update={"gaps": (*extra_gaps, *verdict.gaps)})

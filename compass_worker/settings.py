@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     signal_catalog: list[Path] = Field(default_factory=list, description="extra signal catalogs (TOML)")
     mcp_log_dir: Path | None = Field(default=None, description="where MCP servers' stderr goes")
     memory: bool = Field(default=True, description="consult and record past incidents (knowledge store)")
+    runbooks: list[Path] = Field(
+        default_factory=list, description="team catalogs of runbooks and fault patterns (TOML)"
+    )
 
 
 def load_settings() -> Settings:

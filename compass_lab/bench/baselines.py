@@ -32,6 +32,7 @@ IDENTITY = (
     "instance",
     "server",
     "node",
+    "pod",  # last: only series that name nothing else (per-pod recordings such as Nezha's)
 )
 EXPORTER_JOBS = frozenset(
     {

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+from collections import defaultdict
+from collections.abc import Callable
 
-from compass_lab.bench.metrics import Summary
+from compass_lab.bench.metrics import Row, Summary, summarise
 
 
 def _p(x: float) -> str:
@@ -64,5 +66,28 @@ def render(summaries: dict[str, Summary]) -> str:
         )
         lines.append(
             f"tool calls                median {s.tool_calls_median:.0f}  p95 {s.tool_calls_p95:.0f}"
+        )
+    return "\n".join(lines)
+
+
+def breakdown(rows: list[Row], key: Callable[[Row], str]) -> dict[str, Summary]:
+    """Rows grouped by `key` (a scenario field: system, the dataset's fault variant), each summarised."""
+    groups: dict[str, list[Row]] = defaultdict(list)
+    for r in rows:
+        groups[key(r)].append(r)
+    return {k: summarise(v) for k, v in sorted(groups.items())}
+
+
+def render_breakdown(title: str, groups: dict[str, Summary]) -> str:
+    """One line per group: faults scored jointly and per service, the BARO-style baseline beside them."""
+    lines = [
+        f"\n--- {title}",
+        f"{'':32} {'n':>3} {'AC@1':>5} {'AC@3':>5} {'svc@1':>5} {'svc@3':>5} {'BARO@1':>6} {'BARO@3':>6}",
+    ]
+    for name, s in groups.items():
+        lines.append(
+            f"{name:32} {s.n_faults:3d} {_p(s.joint_at1)} {_p(s.joint_at3)} {_p(s.service_at1)} "
+            f"{_p(s.service_at3)} {_p(s.baro_at1):>6} {_p(s.baro_at3):>6}"
+            + (f"   controls inconclusive {_p(s.controls_inconclusive)}" if s.n_controls else "")
         )
     return "\n".join(lines)

@@ -21,7 +21,7 @@ import httpx
 
 from compass_lab.bench.baselines import baseline_onset, rank_components
 from compass_lab.bench.metrics import Row, Summary, summarise
-from compass_lab.bench.report import render
+from compass_lab.bench.report import breakdown, render, render_breakdown
 from compass_lab.datasets import DEFAULT_DATASET, TelemetryBuilder, load_dataset
 from compass_lab.model import Scenario, Split
 from compass_worker.domain.events import NullSink
@@ -131,6 +131,23 @@ def _with_baselines(
     return out
 
 
+def _breakdowns(rows: list[Row], scenarios: dict[str, Scenario]) -> dict[str, dict[str, Summary]]:
+    """Per system when a split spans several, and per the dataset's own fault variant when it has them."""
+    out: dict[str, dict[str, Summary]] = {}
+    for split in sorted({r.split for r in rows}):
+        in_split = [r for r in rows if r.split == split]
+        if len({scenarios[r.scenario_id].system for r in in_split}) > 1:
+            out[f"split {split}, per system"] = breakdown(in_split, lambda r: scenarios[r.scenario_id].system)
+        if any(scenarios[r.scenario_id].variant for r in in_split):
+            out[f"split {split}, per system and fault variant"] = breakdown(
+                in_split,
+                lambda r: (
+                    f"{scenarios[r.scenario_id].system}/{scenarios[r.scenario_id].variant or 'control'}"
+                ),
+            )
+    return out
+
+
 def run_bench(
     splits: Sequence[str],
     settings: Settings,
@@ -148,14 +165,20 @@ def run_bench(
     with LabProcess(dataset) as lab:
         rows = asyncio.run(_engine_rows(lab.url, scenarios, settings, concurrency))
     rows = _with_baselines(rows, by_id, data.build_telemetry)
-    summaries = {split: summarise([r for r in rows if r.split == split]) for split in splits}
+    # a dataset without a split (nezha-dev has only dev) prints no empty table for it
+    present = [split for split in splits if any(r.split == split for r in rows)]
+    summaries = {split: summarise([r for r in rows if r.split == split]) for split in present}
     print(render(summaries))
+    groups = _breakdowns(rows, by_id)
+    for title, by_group in groups.items():
+        print(render_breakdown(title, by_group))
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
         stamp = time.strftime("%Y%m%d-%H%M%S")
         payload = {
             "summaries": {k: asdict(v) for k, v in summaries.items()},
             "rows": [asdict(r) for r in rows],
+            "breakdowns": {t: {k: asdict(v) for k, v in g.items()} for t, g in groups.items()},
         }
         for name in (f"bench-{stamp}.json", "bench-latest.json"):
             (out_dir / name).write_text(json.dumps(payload, indent=1))

@@ -119,6 +119,15 @@ class Eliminated(_Frozen):
     reason: str
 
 
+class RunbookLink(_Frozen):
+    """A team runbook that matches a root cause (from the team's catalog, `COMPASS_RUNBOOKS`)."""
+
+    component: str
+    fault: str
+    title: str
+    url: str
+
+
 class Timings(_Frozen):
     first_hypothesis_s: float | None = None
     verdict_s: float = 0.0
@@ -145,6 +154,7 @@ class Verdict(_Frozen):
     notices: tuple[str, ...] = ()  # e.g. "AI unavailable — presenting the gathered data"
     memory: tuple[str, ...] = ()  # similar past incidents cited ("seen 3× before: ...")
     anomalies: tuple[AnomalyStep, ...] = ()  # the fingerprint: which signals moved where, in what order
+    runbooks: tuple[RunbookLink, ...] = ()  # the team's runbooks matching the root causes
     timings: Timings = Timings()
     tool_calls: int = 0
     cost: Cost = Cost()

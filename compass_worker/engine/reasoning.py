@@ -29,6 +29,7 @@ from compass_worker.reasoners.protocol import (
 from compass_worker.telemetry.grafana.results import Data, Failed
 
 MAX_CHECKS = 6
+_WHO = {"llm": "AI", "team": "A team pattern"}
 MAX_ANOMALIES = 30
 MAX_METRICS = 150
 
@@ -101,12 +102,13 @@ def accept_hypotheses(
     accepted: list[tuple[str, str]] = []
     notes: list[str] = []
     for p in proposals[:10]:
+        who = _WHO[p.proposed_by]
         if p.fault not in faults.faults:
             notes.append(
-                f"AI suggested '{p.description or p.fault}' on {p.component}: no fault id to test it"
+                f"{who} suggested '{p.description or p.fault}' on {p.component}: no fault id to test it"
             )
         elif p.component not in known:
-            notes.append(f"AI suggested {p.fault} on {p.component!r}, which no telemetry names")
+            notes.append(f"{who} suggested {p.fault} on {p.component!r}, which no telemetry names")
         else:
             accepted.append((p.component, p.fault))
     return accepted, notes
@@ -126,11 +128,10 @@ def validate_check(check: ProposedCheck) -> str | None:
 async def run_checks(src: TelemetrySource, checks: list[ProposedCheck]) -> dict[str, list[Evidence]]:
     out: dict[str, list[Evidence]] = {}
     for check in checks[:MAX_CHECKS]:
+        label = "AI-proposed check" if check.proposed_by == "llm" else "team check"
         why = validate_check(check)
         if why is not None:
-            src_note = Evidence(
-                source="engine", query=check.query, observation=f"AI-proposed check skipped: {why}"
-            )
+            src_note = Evidence(source="engine", query=check.query, observation=f"{label} skipped: {why}")
             out.setdefault(check.hypothesis_id, []).append(src_note)
             continue
         start = max(src.start, src.end - check.lookback_s)
@@ -151,7 +152,7 @@ async def run_checks(src: TelemetrySource, checks: list[ProposedCheck]) -> dict[
             Evidence(
                 source="prometheus",
                 query=check.query,
-                observation=f"AI-proposed check — {text}",
+                observation=f"{label} — {text}",
                 link=link,
                 stance=Stance.NEUTRAL,
                 weight=0.0,

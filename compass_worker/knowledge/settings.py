@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from enum import StrEnum
 from pathlib import Path
@@ -9,8 +10,17 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-# migrations/ sits at the repository root, beside the packages.
-DEFAULT_MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+
+def _migrations_dir() -> Path:
+    """Where the numbered SQL files are: the installed package `compass_migrations` (the top-level
+    migrations/ folder, mapped by setup.py, in editable and wheel installs alike), else the source tree."""
+    spec = importlib.util.find_spec("compass_migrations")
+    if spec is not None and spec.origin is not None:
+        return Path(spec.origin).resolve().parent
+    return Path(__file__).resolve().parents[2] / "migrations"  # a checkout run without `pip install`
+
+
+DEFAULT_MIGRATIONS_DIR = _migrations_dir()
 
 
 class EmbedderKind(StrEnum):

@@ -70,7 +70,11 @@ class ReasoningContext(_Frozen):
     metrics: list[str] = Field(default_factory=list)  # discovered metric names (capped): never invent one
 
 
+ProposedBy = Literal["llm", "team"]  # a model, or the team's own pattern catalog
+
+
 class ProposedHypothesis(_Frozen):
+    proposed_by: ProposedBy = "llm"
     component: str
     fault: str  # a FAULTS.md id, or "other"
     description: str = ""
@@ -78,6 +82,7 @@ class ProposedHypothesis(_Frozen):
 
 
 class ProposedCheck(_Frozen):
+    proposed_by: ProposedBy = "llm"
     hypothesis_id: str
     purpose: str
     language: Literal["promql", "logql", "traceql"]

@@ -35,4 +35,5 @@ def verdict_view(key: str, v: Verdict, *, hypotheses_formed: int) -> VerdictView
         tool_calls=v.tool_calls,
         llm_calls=v.cost.llm_calls,
         cost_usd=v.cost.usd,
+        runbooks=tuple(dict.fromkeys((r.title, r.url) for r in v.runbooks)),
     )

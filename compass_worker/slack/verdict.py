@@ -85,6 +85,10 @@ def verdict_blocks(view: VerdictView) -> tuple[str, list[Block]]:
             lines.append(f"…and {len(cause.evidence) - MAX_EVIDENCE_PER_CAUSE} more evidence lines")
         for text in pack_lines(lines):
             out.add(section(text, more=more))
+    if view.runbooks:
+        lines = ["*Runbooks:*", *(f"📖 {link(url, title)}" for title, url in view.runbooks)]
+        for text in pack_lines(lines):
+            out.add(section(text))
     hidden = len(view.causes) - len(causes)
     if hidden > 0:
         out.add(context(f"{hidden} other candidate(s) below {MIN_SHOWN_CONFIDENCE:.0%} confidence not shown"))

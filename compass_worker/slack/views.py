@@ -48,6 +48,7 @@ class VerdictView:
     tool_calls: int = 0
     llm_calls: int = 0
     cost_usd: float | None = 0.0
+    runbooks: tuple[tuple[str, str], ...] = ()  # (title, url) of the team's matching runbooks
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from compass_worker.knowledge import KnowledgeSettings, KnowledgeStore, Ownershi
 from compass_worker.knowledge.settings import DEFAULT_MIGRATIONS_DIR
 
 REPO = Path(__file__).resolve().parents[2]
-# A stand-in for the root CLI (compass_worker/cli/main.py), run as a real process.
+# A stand-in for the root CLI (compass_cli/main.py), run as a real process.
 SCRIPT = (
     "import argparse, sys\n"
     "from compass_cli.knowledge import add_knowledge_commands\n"

@@ -18,7 +18,7 @@ from compass_worker.engine.act import check_logs, fetch_checks, follow_leads, re
 from compass_worker.engine.decide import announce_checks, metric_checks, needed_signals, open_faults
 from compass_worker.engine.faultcatalog import FaultCatalog
 from compass_worker.engine.fingerprint import fingerprint
-from compass_worker.engine.observe import judge_context, observe
+from compass_worker.engine.observe import judge_context, observe, resolve_symptom_late
 from compass_worker.engine.orient import candidates, propose, reasoner_hypotheses
 from compass_worker.engine.postpass import earliest_cause_first, explain_away_generic, yield_to_causes
 from compass_worker.engine.recall import apply_memory
@@ -101,6 +101,7 @@ class Investigator:
         )
         split = ctx.baseline_until or (src.start + 0.4 * (src.end - src.start))
         await fetch_checks(kit, run, todo, disc, split)
+        await resolve_symptom_late(run)  # traces may name what no metric did
         ctx = judge_context(run)  # the graph may have grown (traces)
         if within_budget(kit, run, "log checks"):
             await check_logs(kit, run, split, open_faults(kit, run))

@@ -102,9 +102,25 @@ def symptom_onset(run: Run, symptom: str | None) -> float | None:
     return min(onsets) if onsets else None
 
 
+UNKNOWN_SYMPTOM = "could not tell which component the symptom is about: say it with --service"
+
+
+async def resolve_symptom_late(run: Run) -> None:
+    """When no metric named the symptom's component, traces and logs may: the engineer's words are
+    matched again against every component seen so far."""
+    if run.symptom is not None:
+        return
+    run.symptom = symptom_component(run, run.obs.components())
+    if run.symptom is None:
+        return
+    run.onset = symptom_onset(run, run.symptom)
+    run.obs.gaps = [g for g in run.obs.gaps if g != UNKNOWN_SYMPTOM]
+    await describe_symptom(run)
+
+
 async def describe_symptom(run: Run) -> None:
     if run.symptom is None:
-        run.obs.gaps.append("could not tell which component the symptom is about: say it with --service")
+        run.obs.gaps.append(UNKNOWN_SYMPTOM)
         text = "symptom component unknown"
     else:
         when = f", onset {hhmm(run.onset)} UTC" if run.onset else ", no clear onset"

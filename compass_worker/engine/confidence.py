@@ -15,7 +15,7 @@ NULL_SCORE = 2.5  # the "none of these / unknown" alternative in the confidence 
 UNSEEN_SCORE = NULL_SCORE - 1.0
 # Scores are log-odds-like sums of hand-set weights; one temperature, fitted on the dev sets only, maps
 # them to probabilities that match how often the top answer is right (calibration).
-TEMPERATURE = 1.0
+TEMPERATURE = 0.7  # fitted on the lab's dev split and nezha-dev (expected calibration error, log-loss)
 
 
 def confidences(scores: list[float], unseen: int = 0) -> list[float]:

@@ -79,15 +79,18 @@ def breakdown(rows: list[Row], key: Callable[[Row], str]) -> dict[str, Summary]:
 
 
 def render_breakdown(title: str, groups: dict[str, Summary]) -> str:
-    """One line per group: faults scored jointly and per service, the BARO-style baseline beside them."""
+    """One line per group: faults scored jointly and per service, the BARO-style baseline beside them,
+    the false-confident rate (FC) and the calibration error (ECE) of the group's answers."""
     lines = [
         f"\n--- {title}",
-        f"{'':32} {'n':>3} {'AC@1':>5} {'AC@3':>5} {'svc@1':>5} {'svc@3':>5} {'BARO@1':>6} {'BARO@3':>6}",
+        f"{'':32} {'n':>3} {'AC@1':>5} {'AC@3':>5} {'svc@1':>5} {'svc@3':>5} {'BARO@1':>6} {'BARO@3':>6}"
+        f" {'FC':>5} {'ECE':>5}",
     ]
     for name, s in groups.items():
         lines.append(
             f"{name:32} {s.n_faults:3d} {_p(s.joint_at1)} {_p(s.joint_at3)} {_p(s.service_at1)} "
-            f"{_p(s.service_at3)} {_p(s.baro_at1):>6} {_p(s.baro_at3):>6}"
+            f"{_p(s.service_at3)} {_p(s.baro_at1):>6} {_p(s.baro_at3):>6} "
+            f"{_p(s.false_confident_rate)} {_p(s.ece)}"
             + (f"   controls inconclusive {_p(s.controls_inconclusive)}" if s.n_controls else "")
         )
     return "\n".join(lines)

@@ -52,6 +52,11 @@ DATASETS: dict[str, DatasetSpec] = {
             "Nezha (FSE'23) recordings replayed: OnlineBoutique 2022-08-22, TrainTicket 2023-01-30",
             "compass_lab.nezha",
         ),
+        DatasetSpec(
+            "random",
+            "generated topologies in eight convention families; dev and held-out generator families",
+            "compass_lab.randomised",
+        ),
     )
 }
 

@@ -93,10 +93,10 @@ def candidates(system: System, fault: str) -> tuple[Candidate, ...]:
         out += [Candidate(w, "pvc") for w in workers] + [Candidate(h, "rootfs") for h in system.hosts]
     elif fault == "certificate_expiry":
         out = [Candidate(x, "expired") for x in externals]
-        out += [Candidate(s, "expired") for s in TLS_SERVICES[system.name]]
+        out += [Candidate(s, "expired") for s in TLS_SERVICES.get(system.name, system.tls_services)]
     elif fault == "rate_limited":
         out = [Candidate(x, "quota") for x in externals]
-        out += [Candidate(s, "quota") for s in INTERNAL_QUOTA[system.name]]
+        out += [Candidate(s, "quota") for s in INTERNAL_QUOTA.get(system.name, system.quota_services)]
     elif fault == "traffic_surge":
         out = [Candidate(s, "surge") for s in _surge_targets(system)]
     elif fault == "cache_failure":

@@ -505,7 +505,7 @@ class InfraRenderer:
         out, n = self.out, self.n
         sim = self.sim
         targets = [c for c in sim.comps.values() if c.node.kind == "external"]
-        targets += [sim.comps[s] for s in TLS_TARGETS[sim.system.name]]
+        targets += [sim.comps[s] for s in TLS_TARGETS.get(sim.system.name, sim.system.tls_services)]
         for comp in targets:
             node = comp.node
             url = (

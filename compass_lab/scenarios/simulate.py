@@ -8,6 +8,7 @@ cache misses, connection-pool queueing).
 
 from __future__ import annotations
 
+import zlib
 from statistics import NormalDist
 
 import numpy as np
@@ -367,7 +368,9 @@ class Sim:
         demand = link.rate / pods * hold
         natural = np.clip((demand / comp.pool_max - 0.9) / 0.6, 0.0, 1.0)
         pressure = np.maximum(natural, comp.pool_pressure)
-        rng = np.random.default_rng([self.bp.seed, 41, hash(comp.node.name) % 1000])
+        # crc32, not hash(): str hashes are salted per process, which made the telemetry differ between
+        # the lab server and the benchmark's own process
+        rng = np.random.default_rng([self.bp.seed, 41, zlib.crc32(comp.node.name.encode()) % 1000])
         jitter = rng.poisson(0.6, self.n).astype(np.float64)
         used = np.minimum(demand + jitter * 0.5, comp.pool_max)
         comp.pool_used = np.where(pressure > 0.05, comp.pool_max, np.round(used))

@@ -91,6 +91,10 @@ class System:
     nodes: tuple[Node, ...]
     edges: tuple[Edge, ...]
     hosts: tuple[str, ...]
+    # services serving internal TLS (probed by blackbox) and services enforcing an internal quota;
+    # the library's systems list theirs in `faults.TLS_SERVICES` / `faults.INTERNAL_QUOTA` instead
+    tls_services: tuple[str, ...] = ()
+    quota_services: tuple[str, ...] = ()
 
     def node(self, name: str) -> Node:
         for n in self.nodes:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from compass_worker.runbooks import load_team_catalog
 from compass_worker.telemetry.config import parse_mcp_config
 
 CHART = Path(__file__).resolve().parents[2] / "helm" / "compass"
@@ -266,6 +268,22 @@ def test_team_signal_catalogs_are_mounted_and_configured() -> None:
     assert json.loads(env["COMPASS_SIGNAL_CATALOG"]) == ["/etc/compass/catalogs/signals/payments.toml"]
     mounts = {m["mountPath"] for m in worker["volumeMounts"]}
     assert "/etc/compass/catalogs/signals" in mounts
+
+
+def test_team_runbooks_are_mounted_and_load_as_the_worker_would() -> None:
+    toml = '[[runbook]]\ntitle = "db"\nurl = "https://wiki.example.com/db"\ncomponents = ["*-db"]\n'
+    docs = manifests(render({"catalogs": {"runbooks": {"team.toml": toml}}}))
+    data = by_kind(docs, "ConfigMap")[f"{RELEASE}-runbooks"]["data"]
+    worker = by_kind(docs, "Deployment")[f"{RELEASE}-worker"]["spec"]["template"]["spec"]
+    env = {e["name"]: e.get("value") for e in worker["containers"][0]["env"]}
+    assert json.loads(env["COMPASS_RUNBOOKS"]) == ["/etc/compass/catalogs/runbooks/team.toml"]
+    mounts = {m["name"]: m["mountPath"] for m in worker["containers"][0]["volumeMounts"]}
+    assert mounts["runbooks"] == "/etc/compass/catalogs/runbooks"
+    # What the ConfigMap carries is a catalog the worker accepts.
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "team.toml"
+        path.write_text(data["team.toml"])
+        assert [r.title for r in load_team_catalog([path]).runbooks] == ["db"]
 
 
 def test_service_monitor_when_enabled() -> None:

@@ -98,6 +98,10 @@ expansion, so no rendered manifest holds it.
 - name: COMPASS_SIGNAL_CATALOG
   value: {{ include "compass.signalCatalogPaths" . | quote }}
 {{- end }}
+{{- if .Values.catalogs.runbooks }}
+- name: COMPASS_RUNBOOKS
+  value: {{ include "compass.runbookPaths" . | quote }}
+{{- end }}
 {{- range $key, $value := .Values.config }}
 - name: {{ $key }}
   value: {{ $value | toString | quote }}
@@ -111,6 +115,14 @@ expansion, so no rendered manifest holds it.
 {{- $paths := list -}}
 {{- range $file, $_ := .Values.catalogs.signals -}}
 {{- $paths = append $paths (printf "/etc/compass/catalogs/signals/%s" $file) -}}
+{{- end -}}
+{{- toJson $paths -}}
+{{- end -}}
+
+{{- define "compass.runbookPaths" -}}
+{{- $paths := list -}}
+{{- range $file, $_ := .Values.catalogs.runbooks -}}
+{{- $paths = append $paths (printf "/etc/compass/catalogs/runbooks/%s" $file) -}}
 {{- end -}}
 {{- toJson $paths -}}
 {{- end -}}
@@ -134,6 +146,11 @@ expansion, so no rendered manifest holds it.
   mountPath: /etc/compass/catalogs/signals
   readOnly: true
 {{- end }}
+{{- if .Values.catalogs.runbooks }}
+- name: runbooks
+  mountPath: /etc/compass/catalogs/runbooks
+  readOnly: true
+{{- end }}
 {{- end -}}
 
 {{- define "compass.volumes" -}}
@@ -148,5 +165,10 @@ expansion, so no rendered manifest holds it.
 - name: catalogs
   configMap:
     name: {{ include "compass.fullname" . }}-catalogs
+{{- end }}
+{{- if .Values.catalogs.runbooks }}
+- name: runbooks
+  configMap:
+    name: {{ include "compass.fullname" . }}-runbooks
 {{- end }}
 {{- end -}}

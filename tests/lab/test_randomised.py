@@ -1,0 +1,156 @@
+"""The randomised lab (`--dataset random`): its plan, its families and the telemetry it builds."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from compass_lab.datasets import load_dataset
+from compass_lab.model import Scenario, ScenarioKind, Split, TelemetrySet
+from compass_lab.randomised import UnknownRandomScenario, build_telemetry, scenarios
+from compass_lab.randomised.conventions import CONVENTIONS
+from compass_lab.randomised.families import FAMILIES, families
+from compass_lab.scenarios import all_scenarios
+from compass_lab.scenarios.faults import FAULT_IDS
+from compass_worker.signals.catalog import load_catalog
+
+# catalog entry families that describe application (service) telemetry, as opposed to exporters
+APP_FAMILIES = ("otel", "prom-client", "micrometer", "hikaricp", "grpc", "prometheus-style reloaders")
+LIBRARY_SERVICES = {c.name for s in all_scenarios() for c in s.components if c.kind != "host"}
+
+
+def _first(pred: object) -> Scenario:
+    return next(s for s in scenarios() if callable(pred) and pred(s))
+
+
+def _same(a: TelemetrySet, b: TelemetrySet) -> bool:
+    if (len(a.series), len(a.log_streams), len(a.spans)) != (len(b.series), len(b.log_streams), len(b.spans)):
+        return False
+    for x, y in zip(a.series, b.series, strict=True):
+        if dict(x.labels) != dict(y.labels) or not np.array_equal(x.values, y.values, equal_nan=True):
+            return False
+    return a.log_streams == b.log_streams and a.spans == b.spans
+
+
+def test_registered_as_a_dataset() -> None:
+    data = load_dataset("random")
+    assert [s.id for s in data.scenarios()] == [s.id for s in scenarios()]
+    assert data.build_telemetry is build_telemetry
+
+
+def test_every_fault_id_and_controls_in_each_split() -> None:
+    for split in (Split.DEV, Split.HELDOUT):
+        got = [s for s in scenarios() if s.split == split]
+        faults = Counter(s.truth_fault for s in got if s.kind == ScenarioKind.FAULT)
+        assert set(faults) == set(FAULT_IDS)
+        assert min(faults.values()) >= 4
+        controls = [s for s in got if s.kind == ScenarioKind.CONTROL]
+        assert len(controls) >= 8
+        assert all(c.truth_fault is None and c.truth_component is None and c.onset is None for c in controls)
+        assert {s.system for s in got} == {f.name for f in families(split)}
+
+
+def test_held_out_families_share_no_convention_or_shape_with_dev() -> None:
+    dev, held = families(Split.DEV), families(Split.HELDOUT)
+    assert {f.convention for f in dev}.isdisjoint({f.convention for f in held})
+    assert {f.shape for f in dev}.isdisjoint({f.shape for f in held})
+    for s in scenarios():
+        fam = next(f for f in FAMILIES if f.name == s.system)
+        assert (s.split, s.conventions) == (fam.split, fam.convention)
+    assert len({f.convention for f in FAMILIES}) >= 6
+    unknown = {f.split for f in FAMILIES if not CONVENTIONS[f.convention].catalog_known}
+    assert unknown == {Split.DEV, Split.HELDOUT}  # both splits exercise discovery beyond the catalog
+
+
+def test_generated_systems_are_random_sized_with_fresh_names() -> None:
+    sizes = [len(s.components) for s in scenarios()]
+    assert min(sizes) >= 6 and max(sizes) <= 40
+    assert len(set(sizes)) > 15
+    kinds = {c.kind for s in scenarios() for c in s.components}
+    assert kinds == {"service", "database", "cache", "queue", "host", "dns", "external"}
+    names = {c.name for s in scenarios() for c in s.components if c.kind not in ("host", "dns")}
+    assert names.isdisjoint(LIBRARY_SERVICES)
+    for s in scenarios():
+        comps = {c.name for c in s.components}
+        assert s.symptom_component in comps
+        assert s.truth_component is None or s.truth_component in comps
+
+
+def test_same_seed_same_telemetry() -> None:
+    s = scenarios()[0]
+    first = build_telemetry(s)
+    for other in scenarios()[1:5]:  # pushes `s` out of the builder's small cache
+        build_telemetry(other)
+    again = build_telemetry(s)
+    assert again is not first
+    assert _same(first, again)
+    assert not _same(first, build_telemetry(scenarios()[1]))
+
+
+_DIGEST_SRC = """
+def digest(tel):
+    h = hashlib.sha256()
+    for s in tel.series:
+        h.update(repr(sorted(s.labels.items())).encode())
+        h.update(s.values.tobytes())
+    for st in tel.log_streams:
+        h.update(repr((sorted(st.labels.items()), st.lines)).encode())
+    h.update(repr(tel.spans).encode())
+    return h.hexdigest()
+"""
+_namespace: dict[str, object] = {"hashlib": hashlib}
+exec(_DIGEST_SRC, _namespace)  # the same digest here and in the child process
+digest = _namespace["digest"]
+_CHILD = (
+    "import hashlib, sys\n"
+    "from compass_lab.randomised import build_telemetry, scenarios\n"
+    + _DIGEST_SRC
+    + "print(digest(build_telemetry(next(x for x in scenarios() if x.id == sys.argv[1]))))\n"
+)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(400)  # the child process plans the whole dataset again
+def test_same_seed_same_telemetry_in_another_process() -> None:
+    """The lab server and the benchmark build telemetry in different processes: they must agree."""
+    s = next(x for x in scenarios() if x.conventions == "statsd-mapper")
+    other = subprocess.run(
+        [sys.executable, "-c", _CHILD, s.id], capture_output=True, text=True, check=True, timeout=300
+    )
+    assert callable(digest)
+    assert other.stdout.strip() == digest(build_telemetry(s))
+
+
+def test_a_scenario_that_is_not_the_datasets_is_refused() -> None:
+    s = scenarios()[0]
+    with pytest.raises(UnknownRandomScenario):
+        build_telemetry(s.model_copy(update={"seed": s.seed + 1}))
+    with pytest.raises(UnknownRandomScenario):
+        build_telemetry(s.model_copy(update={"id": "nope"}))
+
+
+@pytest.mark.parametrize("convention", sorted(c for c, f in CONVENTIONS.items() if not f.catalog_known))
+def test_unknown_families_are_unknown_to_the_catalog(convention: str) -> None:
+    s = _first(lambda s: s.conventions == convention and s.kind == ScenarioKind.FAULT)
+    tel = build_telemetry(s)
+    names = frozenset(x.labels["__name__"] for x in tel.series)
+    applicable = load_catalog().applicable(names)
+    app = [e for e in applicable if e.family.startswith(APP_FAMILIES)]
+    assert app == [], f"{convention}: the catalog knows {[(e.signal, e.family) for e in app]}"
+    assert any(e.family == "cadvisor" for e in applicable)  # the exporters are still the usual ones
+    services = {c.name for c in s.components if c.kind == "service"}
+    labelled = {v for x in tel.series for v in x.labels.values() if v in services}
+    assert s.symptom_component in labelled  # the services are still there, under other names
+
+
+def test_known_families_are_known_to_the_catalog() -> None:
+    for convention in ("otel", "prom-client", "micrometer"):
+        s = _first(lambda s, c=convention: s.conventions == c)
+        names = frozenset(x.labels["__name__"] for x in build_telemetry(s).series)
+        signals = {e.signal for e in load_catalog().applicable(names) if e.family.startswith(APP_FAMILIES)}
+        assert {"requests", "error_ratio"} <= signals, convention

@@ -249,7 +249,7 @@ def log_rule(
             observation=f"{s.component} logs{named}: {a.peak:.0f} {s.unit} matching "
             f"/{lrule.pattern[:60]}/ from {hhmm(a.onset)} (baseline {a.baseline:.0f})"
             + (f" — e.g. “{example[:160]}”" if example else ""),
-            stance=Stance.SUPPORTS,
+            stance=Stance.SUPPORTS if contrib > 0 else Stance.REFUTES,
             weight=round(contrib, 3),
         )
     )

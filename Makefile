@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint typecheck unit bench bench-dev bench-heldout clean
+.PHONY: setup demo test lint typecheck unit bench bench-dev bench-heldout bench-alerts bench-dashboard bench-chaos clean
 
 setup: $(STAMP)
 
@@ -39,6 +39,16 @@ bench-dev: setup
 
 bench-heldout: setup
 	$(BIN)/compass lab bench --split heldout --out bench-results
+
+bench-alerts: setup
+	$(BIN)/python benchmarks/alerts.py
+
+bench-dashboard: setup
+	$(BIN)/python benchmarks/dashboard.py
+
+# Faults and hostile input against a running bot + workers (loopback only, bounded, ~5 min).
+bench-chaos: setup
+	$(BIN)/python benchmarks/chaos.py
 
 clean:
 	rm -rf $(VENV) bench-results .mypy_cache .ruff_cache .pytest_cache

@@ -31,7 +31,7 @@ from arq.worker import Worker
 
 from compass_testing import FakeSlack, event_request, mention_event, redis_for_tests
 from compass_worker.contracts import JobName
-from compass_worker.service.worker import close_worker
+from compass_worker.service.worker import stop_worker
 
 SECRET = "bench-signing-secret"
 TOKEN = "xoxb-bench"
@@ -84,10 +84,7 @@ async def start_latencies(redis_url: str, poll_delay: float, jobs: int) -> list[
             await asyncio.sleep(poll_delay * (i % 7) / 7)  # arrive at varied points of the poll cycle
     finally:
         await redis.aclose()
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        await close_worker(worker)
+        await stop_worker(worker, task)
     return started
 
 

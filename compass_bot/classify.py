@@ -31,6 +31,33 @@ _FILLER_WORDS = (
 _FILLER = frozenset(_FILLER_WORDS.split())
 
 
+_POSTMORTEM = re.compile(
+    r"\bpost[- ]?mortem\b|\b(?:incident|retro(?:spective)?) (?:report|write-?up)\b", re.I
+)
+# A question about past incidents, not a symptom: "which incidents…", "how many outages…", "list…".
+_HISTORY = re.compile(
+    r"^\s*(?:which|what|how many|list|show(?: me)?|any|were there|have there been)\b.*"
+    r"\b(?:incidents?|outages?|investigations?|post-?mortems?)\b",
+    re.I,
+)
+
+
+class MentionKind(StrEnum):
+    INVESTIGATE = "investigate"
+    POSTMORTEM = "postmortem"  # "write the post-mortem"
+    HISTORY = "history"  # "which incidents involved payments-db this month?"
+
+
+def classify_mention(text: str) -> MentionKind:
+    """What a mention asks for. Anything that is not clearly one of the two others is a symptom."""
+    clean = strip_mentions(text)
+    if _POSTMORTEM.search(clean) and len(clean) < 200:
+        return MentionKind.POSTMORTEM
+    if _HISTORY.search(clean):
+        return MentionKind.HISTORY
+    return MentionKind.INVESTIGATE
+
+
 class ReplyKind(StrEnum):
     CORRECTION = "correction"
     QUESTION = "question"

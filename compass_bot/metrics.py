@@ -25,6 +25,24 @@ class EdgeMetrics:
             "retried or repeated deliveries dropped",
             registry=self.registry,
         )
+        self.rejected = Counter(
+            "compass_slack_rejected_total",
+            "requests refused before or while processing (malformed, unsigned, stale, bad content)",
+            ["status"],
+            registry=self.registry,
+        )
         self.jobs = Counter(
             "compass_jobs_enqueued_total", "jobs handed to the workers", ["job"], registry=self.registry
+        )
+        self.alerts = Counter(
+            "compass_webhook_alerts_total",
+            "alerts received by webhook source",
+            ["source"],
+            registry=self.registry,
+        )
+        self.webhook_seconds = Histogram(
+            "compass_webhook_seconds",
+            "time from receiving an alert webhook to answering it (persisted)",
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+            registry=self.registry,
         )

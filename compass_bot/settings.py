@@ -26,10 +26,30 @@ class BotSettings(BaseSettings):
     redis_url: str = Field(
         default="redis://127.0.0.1:6379/0", validation_alias=AliasChoices("REDIS_URL", "COMPASS_REDIS_URL")
     )
+    # Optional: with a database the edge records accepted work in PostgreSQL (investigation rows and an
+    # outbox), so nothing it acknowledged is lost while Redis is down; alert webhooks and the REST API
+    # need it too (unset, they are not mounted).
+    database_url: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "COMPASS_DATABASE_URL")
+    )
     # Slack retries an event for up to ~1 h; an event id is remembered a little longer than that.
     dedupe_ttl_s: int = Field(default=2 * 3600, ge=60, validation_alias="COMPASS_DEDUPE_TTL_S")
     # How long a thread stays "ours" (replies in it are read as corrections or follow-ups).
     thread_ttl_s: int = Field(default=30 * 86400, ge=3600, validation_alias="COMPASS_THREAD_TTL_S")
+
+    # Per webhook source: a bearer token and/or an HMAC-SHA256 secret (a source with neither accepts nothing).
+    alertmanager_token: SecretStr | None = Field(default=None, validation_alias="COMPASS_ALERTMANAGER_TOKEN")
+    alertmanager_hmac_secret: SecretStr | None = Field(
+        default=None, validation_alias="COMPASS_ALERTMANAGER_HMAC_SECRET"
+    )
+    grafana_token: SecretStr | None = Field(default=None, validation_alias="COMPASS_GRAFANA_TOKEN")
+    grafana_hmac_secret: SecretStr | None = Field(
+        default=None, validation_alias="COMPASS_GRAFANA_HMAC_SECRET"
+    )
+    # How often alerts that could not be enqueued (Redis away) are retried from the outbox.
+    outbox_interval_s: float = Field(
+        default=1.0, gt=0.0, le=60.0, validation_alias="COMPASS_OUTBOX_INTERVAL_S"
+    )
 
     @field_validator("slack_api_url")
     @classmethod
@@ -59,6 +79,7 @@ _NAMES = {
     "slack_app_token": "SLACK_APP_TOKEN",
     "slack_api_url": "COMPASS_SLACK_API_URL",
     "redis_url": "REDIS_URL",
+    "database_url": "DATABASE_URL",
 }
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from compass_bot.settings import BotConfigError, BotSettings, load_bot_settings
+if TYPE_CHECKING:  # imported when the command runs: `compass --help` stays fast
+    from compass_bot.settings import BotSettings
 
 
 def add_bot_commands(sub: argparse._SubParsersAction[Any]) -> None:
@@ -44,14 +45,18 @@ async def _serve(settings: BotSettings, host: str, port: int, socket_mode: bool)
 
 
 def run_bot(args: argparse.Namespace) -> int:
+    from compass_bot.settings import BotConfigError, load_bot_settings
+    from compass_bot.ui.settings import load_ui_settings
+
     try:
         settings = load_bot_settings()
+        load_ui_settings()  # the dashboard's settings: a bad one is the same one-line error
         if args.socket_mode and settings.slack_app_token is None:
             raise BotConfigError("invalid setting SLACK_APP_TOKEN: is not set (needed for --socket-mode)")
         if not 0 < args.port < 65536:
             raise BotConfigError(f"invalid --port {args.port}: use 1-65535")
     except BotConfigError as exc:
-        print(f"compass bot: error: {exc}", file=sys.stderr)
+        print(f"compass: error: {exc}", file=sys.stderr)
         return 2
     print(f"compass bot: listening on http://{args.host}:{args.port}/slack/events", file=sys.stderr)
     asyncio.run(_serve(settings, args.host, args.port, args.socket_mode))

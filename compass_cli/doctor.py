@@ -5,6 +5,9 @@
     fail mcp grafana: failed to start: … (stderr: …)
     skip llm: not configured (COMPASS_LLM=none: the built-in evidence engine investigates)
 
+The checks themselves live in `compass_worker.health` (the dashboard's Health page runs them too); this
+module reads the settings groups, decides what to skip, and prints.
+
 Each check is a small function returning one `CheckResult`; a check whose input did not parse, or that is
 not configured, is skipped (and says why) rather than failed twice. Only a failure makes the exit code 1.
 Settings come from the environment exactly as `compass bot` and `compass worker` read them.
@@ -16,62 +19,35 @@ import argparse
 import asyncio
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-import asyncpg
-import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 
 from compass_bot.settings import BotConfigError, load_bot_settings
 from compass_worker.errors import CompassError
-from compass_worker.knowledge.database import connect, open_target
-from compass_worker.knowledge.migrations import check_schema
+from compass_worker.health import (
+    DEFAULT_MANIFEST,
+    MANIFEST_ENV,
+    CheckResult,
+    Status,
+    check_database,
+    check_llm,
+    check_mcp_servers,
+    check_redis,
+    check_slack,
+    fail,
+    ok,
+    skip,
+)
 from compass_worker.knowledge.settings import KnowledgeSettings
-from compass_worker.reasoners.settings import PHASES, LlmSettings, ModelSpec
+from compass_worker.reasoners.settings import LlmSettings
 from compass_worker.service.settings import ServiceSettings
 from compass_worker.settings import Settings
-from compass_worker.telemetry.allowlist import DEFAULT_READ_ONLY_TOOLS, is_allowed
-from compass_worker.telemetry.config import load_mcp_config
-from compass_worker.telemetry.session import open_toolsets
 
-MANIFEST_ENV = "COMPASS_SLACK_MANIFEST"
-# The repository's manifest, beside the packages (the image sets COMPASS_SLACK_MANIFEST to its own copy).
-DEFAULT_MANIFEST = Path(__file__).resolve().parents[1] / "slack-app-manifest.yaml"
-
-
-class Status(StrEnum):
-    OK = "ok"
-    FAIL = "fail"
-    SKIP = "skip"
-
-
-class CheckResult(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    name: str
-    status: Status
-    detail: str
-
-    @property
-    def line(self) -> str:
-        return f"{self.status.value:<4} {self.name}: {self.detail}"
-
-
-def ok(name: str, detail: str) -> CheckResult:
-    return CheckResult(name=name, status=Status.OK, detail=detail)
-
-
-def fail(name: str, detail: str) -> CheckResult:
-    return CheckResult(name=name, status=Status.FAIL, detail=detail)
-
-
-def skip(name: str, detail: str) -> CheckResult:
-    return CheckResult(name=name, status=Status.SKIP, detail=detail)
+__all__ = ["CheckResult", "Status", "check_settings", "diagnose", "run_doctor"]
 
 
 @dataclass(frozen=True)
@@ -134,185 +110,6 @@ def _bot_settings_problems() -> list[str]:
     return []
 
 
-# -- Redis ---------------------------------------------------------------------------------------------------
-def _redis_display(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.scheme == "unix":
-        return f"unix://{parts.path}"
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{parts.hostname or ''}{port}{parts.path}"
-
-
-async def check_redis(url: str, timeout_s: float) -> CheckResult:
-    import redis.asyncio as aioredis
-    from redis.exceptions import RedisError
-
-    client = aioredis.Redis.from_url(url, socket_connect_timeout=timeout_s, socket_timeout=timeout_s)
-    try:
-        await client.ping()
-        info = await client.info("server")
-    except (RedisError, OSError) as exc:
-        return fail("redis", f"{_redis_display(url)} unreachable: {_one_line(exc)}")
-    finally:
-        await client.aclose()
-    return ok("redis", f"{_redis_display(url)} answers (Redis {info.get('redis_version', '?')})")
-
-
-# -- PostgreSQL and migrations -------------------------------------------------------------------------------
-async def check_postgresql(url: str, display: str, timeout_s: float) -> CheckResult:
-    try:
-        conn = await connect(url, timeout_s=timeout_s)
-    except CompassError as exc:
-        return fail("postgresql", str(exc))
-    try:
-        version = await conn.fetchval("SHOW server_version")
-        vector = await conn.fetchval(
-            "SELECT default_version FROM pg_available_extensions WHERE name = 'vector'"
-        )
-    except (asyncpg.PostgresError, OSError) as exc:
-        return fail("postgresql", f"{display} answers but refuses a query: {_one_line(exc)}")
-    finally:
-        await conn.close()
-    if vector is None:
-        return fail("postgresql", f"{display} (PostgreSQL {version}) has no pgvector extension available")
-    return ok("postgresql", f"{display} answers (PostgreSQL {version}, pgvector {vector} available)")
-
-
-async def check_migrations(url: str, migrations_dir: Path, timeout_s: float) -> CheckResult:
-    try:
-        conn = await connect(url, timeout_s=timeout_s)
-    except CompassError as exc:
-        return fail("migrations", str(exc))
-    try:
-        version = await check_schema(conn, migrations_dir)
-    except CompassError as exc:
-        return fail("migrations", str(exc))
-    except (asyncpg.PostgresError, OSError) as exc:
-        return fail("migrations", f"cannot read schema_migrations: {_one_line(exc)}")
-    finally:
-        await conn.close()
-    return ok("migrations", f"schema at version {version}, nothing pending ({migrations_dir})")
-
-
-# -- MCP servers ---------------------------------------------------------------------------------------------
-async def check_mcp_servers(
-    config_path: str | None, env: Mapping[str, str], timeout_s: float, log_dir: Path | None = None
-) -> list[CheckResult]:
-    """Start every configured server, list its tools, and check that the read-only allowlist covers them."""
-    try:
-        config = load_mcp_config(config_path, env)
-    except CompassError as exc:
-        return [fail("mcp", str(exc))]
-    if not config.servers:
-        return [fail("mcp", f"{config.source}: no MCP server is configured (or all are disabled)")]
-    results: list[CheckResult] = []
-    async with open_toolsets(config, start_timeout_s=timeout_s, log_dir=log_dir) as pool:
-        tools = await pool.list_tools()
-        for name in config.names:
-            label = f"mcp {name}"
-            if name in pool.unavailable:
-                results.append(fail(label, pool.unavailable[name]))
-                continue
-            names = sorted(t.name for t in tools if t.server == name)
-            allowed = [n for n in names if is_allowed(n, DEFAULT_READ_ONLY_TOOLS)]
-            if not allowed:
-                shown = ", ".join(names[:5]) + ("…" if len(names) > 5 else "")
-                results.append(
-                    fail(label, f"none of its {len(names)} tools is on the read-only allowlist ({shown})")
-                )
-                continue
-            detail = f"{len(names)} tools listed, {len(allowed)} on the read-only allowlist (others hidden)"
-            results.append(ok(label, detail))
-    return results
-
-
-# -- Slack ---------------------------------------------------------------------------------------------------
-def manifest_scopes(path: Path) -> frozenset[str]:
-    """The bot scopes the Slack app manifest asks for (oauth_config.scopes.bot)."""
-    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    scopes = doc.get("oauth_config", {}).get("scopes", {}).get("bot", []) if isinstance(doc, dict) else []
-    if not isinstance(scopes, list) or not scopes:
-        raise ValueError(f"{path}: no oauth_config.scopes.bot list")
-    return frozenset(str(s) for s in scopes)
-
-
-async def check_slack(service: ServiceSettings, manifest: Path, timeout_s: float) -> CheckResult:
-    from slack_sdk.errors import SlackApiError, SlackClientError
-    from slack_sdk.web.async_client import AsyncWebClient
-
-    try:
-        wanted = manifest_scopes(manifest)
-    except (OSError, ValueError, yaml.YAMLError) as exc:
-        return fail("slack", f"cannot read the app manifest ({_one_line(exc)}); set {MANIFEST_ENV}")
-    token = service.slack_bot_token.get_secret_value()
-    client = AsyncWebClient(token=token, base_url=service.slack_api_url, timeout=max(1, int(timeout_s)))
-    try:
-        reply = await client.auth_test()
-    except SlackApiError as exc:
-        return fail("slack", f"auth.test refused the bot token: {exc.response.get('error', 'unknown error')}")
-    except (SlackClientError, OSError, TimeoutError) as exc:
-        return fail("slack", f"{service.slack_api_url} unreachable: {_one_line(exc)}")
-    header = next((v for k, v in reply.headers.items() if k.lower() == "x-oauth-scopes"), "")
-    granted = frozenset(s.strip() for s in str(header).split(",") if s.strip())
-    who = f"{reply.get('user', '?')} in team {reply.get('team_id', '?')}"
-    missing = sorted(wanted - granted)
-    if missing:
-        return fail(
-            "slack",
-            f"auth.test ok as {who}, but the token lacks {', '.join(missing)} "
-            f"(asked for by {manifest.name}): reinstall the app from the manifest",
-        )
-    return ok("slack", f"auth.test ok as {who}; the token has all {len(wanted)} scopes of {manifest.name}")
-
-
-# -- LLM -----------------------------------------------------------------------------------------------------
-_PING_TOOL = {
-    "type": "object",
-    "properties": {"ok": {"type": "boolean", "description": "true"}},
-    "required": ["ok"],
-}
-
-
-async def check_llm(settings: LlmSettings, timeout_s: float) -> list[CheckResult]:
-    """One short tool call to each distinct configured model."""
-    from compass_worker.reasoners.factory import build_model
-    from compass_worker.reasoners.llm import AnswerTool, ChatMessage, LlmRequest
-
-    specs: dict[str, ModelSpec] = {}
-    for phase in PHASES:
-        spec = settings.phase_spec(phase)
-        if spec is not None:
-            specs.setdefault(str(spec), spec)
-    if not specs:
-        return [skip("llm", "not configured (COMPASS_LLM=none: the built-in evidence engine investigates)")]
-    request = LlmRequest(
-        system="You are a connectivity check. Answer by calling the tool.",
-        messages=(ChatMessage(role="user", content="Call the `health` tool with ok=true."),),
-        tool=AnswerTool(name="health", description="Report that you can answer.", parameters=_PING_TOOL),
-        max_output_tokens=64,
-        phase="doctor",
-    )
-    results: list[CheckResult] = []
-    for label, spec in specs.items():
-        try:
-            model = build_model(spec, settings)
-        except CompassError as exc:
-            results.append(fail(f"llm {label}", str(exc)))
-            continue
-        try:
-            reply = await asyncio.wait_for(model.complete(request), timeout_s)
-        except TimeoutError:
-            results.append(fail(f"llm {label}", f"no answer within {timeout_s:g}s"))
-        except CompassError as exc:
-            results.append(fail(f"llm {label}", _one_line(exc)))
-        else:
-            how = f"called {reply.tool_name}" if reply.tool_name else "answered in text"
-            results.append(ok(f"llm {label}", f"answers ({how}, {reply.usage.input_tokens} tokens in)"))
-        finally:
-            await model.aclose()
-    return results
-
-
 # -- the whole run -------------------------------------------------------------------------------------------
 async def diagnose(
     *, timeout_s: float = 20.0, report: Callable[[CheckResult], None] | None = None
@@ -340,7 +137,7 @@ async def diagnose(
     if loaded.knowledge is None:
         add(skip("postgresql", unparsed), skip("migrations", unparsed))
     else:
-        await _database_checks(loaded.knowledge, add)
+        add(*await check_database(loaded.knowledge))
 
     if loaded.engine is None:
         add(skip("mcp", unparsed))
@@ -349,7 +146,12 @@ async def diagnose(
 
     if loaded.service is not None:
         manifest = Path(env.get(MANIFEST_ENV) or DEFAULT_MANIFEST)
-        add(await check_slack(loaded.service, manifest, timeout_s))
+        service = loaded.service
+        add(
+            await check_slack(
+                service.slack_bot_token.get_secret_value(), service.slack_api_url, manifest, timeout_s
+            )
+        )
     else:
         add(skip("slack", unparsed if loaded.slack_configured else "SLACK_BOT_TOKEN is not set"))
 
@@ -358,24 +160,6 @@ async def diagnose(
     else:
         add(*await check_llm(loaded.llm, timeout_s))
     return results
-
-
-async def _database_checks(settings: KnowledgeSettings, add: Callable[..., None]) -> None:
-    try:
-        async with open_target(settings) as target:
-            reachable = await check_postgresql(target.url, target.display, settings.connect_timeout_s)
-            add(reachable)
-            if reachable.status is Status.FAIL:
-                add(skip("migrations", "skipped: no database to check"))
-                return
-            add(await check_migrations(target.url, settings.migrations_dir, settings.connect_timeout_s))
-    except CompassError as exc:  # the embedded server could not start
-        add(fail("postgresql", str(exc)), skip("migrations", "skipped: no database"))
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0][:300] if text else type(exc).__name__
 
 
 # -- the command ---------------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from uuid import UUID
 from compass_worker.domain import Hypothesis, Incident, Verdict
 from compass_worker.domain.models import AnomalyStep
 from compass_worker.engine.investigation import PriorAdjustment, PriorSource
-from compass_worker.knowledge.records import Trigger
+from compass_worker.knowledge.records import InvestigationStatus, Trigger
 from compass_worker.knowledge.scope import Ownership, Viewer
 from compass_worker.knowledge.settings import KnowledgeSettings
 from compass_worker.knowledge.signature import IncidentSignature
@@ -56,6 +56,12 @@ class CliMemory:
         self.components: frozenset[str] = frozenset()  # what the engine saw; part of the signature
         self.adjustments: list[PriorAdjustment] = []  # what memory told the engine (score units)
         self.fingerprint: tuple[AnomalyStep, ...] = ()  # which signals moved where, in what order
+        self.investigation_id: UUID | None = None  # set by begin(): LLM calls are ledgered against it
+
+    @property
+    def store(self) -> KnowledgeStore | None:
+        """The open store (the CLI's cost ledger lives there too), or None without one."""
+        return self._store
 
     @property
     def enabled(self) -> bool:
@@ -86,8 +92,8 @@ class CliMemory:
         """The signature this incident is stored under — the same one memory is queried with."""
         return IncidentSignature.from_incident(incident, tuple(sorted(self.components)), self.fingerprint)
 
-    async def record(self, incident: Incident, verdict: Verdict) -> UUID | None:
-        """Store the investigation (verdict, root-cause evidence, signature); its id for `compass feedback`.
+    async def begin(self, incident: Incident) -> UUID | None:
+        """Create the investigation's record before it runs (its id then names the LLM calls it makes).
 
         None when there is no store or the write failed (then `notice` says why).
         """
@@ -102,7 +108,35 @@ class CliMemory:
                 ownership=Ownership.personal(self.user),
                 requested_by=self.user,
             )
-            investigation_id = started.record.id
+        except Exception as exc:  # recording is an aid, never a reason to fail the investigation
+            log.warning("could not record the investigation: %s", exc)
+            self.notice = f"investigation not recorded ({_one_line(exc)})"
+            return None
+        self.investigation_id = started.record.id
+        return self.investigation_id
+
+    async def abandon(self, cancelled: bool = False) -> None:
+        """The investigation begun ended without a verdict (no telemetry reachable, Ctrl-C): say so."""
+        if self._store is None or self.investigation_id is None:
+            return
+        status = InvestigationStatus.CANCELLED if cancelled else InvestigationStatus.FAILED
+        try:
+            await self._store.investigations.finish(self.investigation_id, status)
+        except Exception as exc:  # bookkeeping on the way out must not mask the real error
+            log.warning("could not mark the investigation %s: %s", status.value, exc)
+
+    async def record(self, incident: Incident, verdict: Verdict) -> UUID | None:
+        """Store the investigation (verdict, root-cause evidence, signature); its id for `compass feedback`.
+
+        None when there is no store or the write failed (then `notice` says why).
+        """
+        store = self._store
+        if store is None:
+            return None
+        investigation_id = self.investigation_id or await self.begin(incident)
+        if investigation_id is None:
+            return None
+        try:
             for cause in verdict.root_causes:
                 key = Hypothesis.key(cause.component, cause.fault)
                 for evidence in cause.evidence:
@@ -118,7 +152,7 @@ class CliMemory:
 
 @asynccontextmanager
 async def open_cli_memory(
-    settings: KnowledgeSettings | None = None, *, user: str | None = None
+    settings: KnowledgeSettings | None = None, *, user: str | None = None, recall: bool = True
 ) -> AsyncIterator[CliMemory]:
     """The local user's memory for one CLI investigation; a no-op memory with a `notice` if unavailable."""
     who = user or getpass.getuser()
@@ -128,10 +162,12 @@ async def open_cli_memory(
             opened = KnowledgeStore.open(KnowledgeSettings())  # reads the environment: may be invalid
         store = await opened.__aenter__()
     except Exception as exc:  # any failure to open means "no memory this time", never a failed run
-        yield CliMemory(None, who, notice=f"memory off ({_one_line(exc)}); investigating without it")
+        yield CliMemory(
+            None, who, recall=recall, notice=f"memory off ({_one_line(exc)}); investigating without it"
+        )
         return
     try:
-        yield CliMemory(store, who)
+        yield CliMemory(store, who, recall=recall)
     finally:
         try:
             await opened.__aexit__(None, None, None)

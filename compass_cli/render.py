@@ -1,44 +1,28 @@
-"""Terminal rendering of an investigation: a live view (rich) or plain lines, and the JSON verdict."""
+"""Rendering a verdict: the boxed terminal view (links in full below the box), and the `--json` contract.
+
+Live progress while it runs is in `sinks.py`; markdown for tickets in `markdown.py`.
+"""
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import TextIO
 
 from rich.console import Console, Group, RenderableType
-from rich.live import Live
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from compass_worker.domain.events import (
-    CheckStarted,
-    Event,
-    EvidenceFound,
-    GapFound,
-    HypothesisProposed,
-    HypothesisRefuted,
-    HypothesisSupported,
-    Observed,
-    PhaseStarted,
-    VerdictReached,
-)
-from compass_worker.domain.models import Hypothesis, HypothesisStatus, Verdict
-
-_STATUS_STYLE = {
-    HypothesisStatus.PROPOSED: ("…", "dim"),
-    HypothesisStatus.TESTING: ("?", "yellow"),
-    HypothesisStatus.SUPPORTED: ("✔", "green"),
-    HypothesisStatus.REFUTED: ("✘", "red"),
-    HypothesisStatus.UNTESTABLE: ("∅", "magenta"),
-}
+from compass_cli.display import SHOWN, cost_text, evidence_links, more, pct, ranked
+from compass_worker.domain.models import Verdict
 
 
-def verdict_json(v: Verdict) -> dict[str, object]:
-    """The stable `--json` contract (DESIGN.md)."""
+def verdict_json(v: Verdict, *, no_telemetry: bool = False) -> dict[str, object]:
+    """The stable `--json` contract (DESIGN.md); root causes by confidence, highest first. `verdict` keeps
+    its two values; `no_telemetry: true` says every telemetry query failed (exit 4)."""
     return {
         "verdict": v.verdict,
+        "no_telemetry": no_telemetry,
         "root_causes": [
             {
                 "component": rc.component,
@@ -50,7 +34,7 @@ def verdict_json(v: Verdict) -> dict[str, object]:
                     for e in rc.evidence
                 ],
             }
-            for rc in v.root_causes
+            for rc in ranked(v)
         ],
         "eliminated": [
             {"component": e.component, "fault": e.fault, "reason": e.reason} for e in v.eliminated
@@ -72,33 +56,50 @@ def verdict_json(v: Verdict) -> dict[str, object]:
     }
 
 
-def dumps(v: Verdict) -> str:
-    return json.dumps(verdict_json(v), ensure_ascii=False)
+def dumps(v: Verdict, *, no_telemetry: bool = False) -> str:
+    return json.dumps(verdict_json(v, no_telemetry=no_telemetry), ensure_ascii=False)
+
+
+def _linked(number: int, url: str) -> Text:
+    # A terminal hyperlink where the terminal supports them; the full URL is printed below the box.
+    return Text(f"[{number}]", style=f"link {url}")
 
 
 def verdict_panel(v: Verdict) -> RenderableType:
+    links = evidence_links(v)
+    causes = ranked(v)
     parts: list[RenderableType] = []
-    if v.verdict == "root_cause":
-        top = v.root_causes[0]
+    if v.verdict == "root_cause" and causes:
+        top = causes[0]
         parts.append(
-            Text(f"ROOT CAUSE  {top.component} · {top.fault}  ({top.confidence:.0%})", style="bold green")
+            Text(
+                f"ROOT CAUSE  {top.component} · {top.fault}  ({pct(top.confidence)} confidence)",
+                style="bold green",
+            )
         )
         parts.append(Text(top.summary))
         for e in top.evidence:
-            parts.append(Text(f"  • [{e.source}] {e.observation}"))
-            parts.append(Text(f"      {e.query}", style="dim"))
+            item = Text(f"  • [{e.source}] {e.observation} ")
             if e.link:
-                parts.append(Text(f"      {e.link[:160]}", style="dim blue"))
+                item.append_text(_linked(links[e.link].number, e.link))
+            parts.append(item)
+            parts.append(Text(f"      {e.query}", style="dim"))
+        others = causes[1:]
     else:
         parts.append(Text("INCONCLUSIVE — no hypothesis survived with enough evidence", style="bold yellow"))
         for o in v.observations[:5]:
             parts.append(Text(f"  observed: {o}"))
-    if len(v.root_causes) > (1 if v.verdict == "root_cause" else 0):
-        t = Table(title="other candidates", show_header=True, header_style="bold")
+        if extra := more(len(v.observations), 5):
+            parts.append(Text(f"  {extra}", style="dim"))
+        others = causes
+    if others:
+        t = Table(
+            title="other candidates" if v.verdict == "root_cause" else "candidates (not enough evidence)"
+        )
         for col in ("component", "fault", "confidence"):
             t.add_column(col)
-        for rc in v.root_causes[1 if v.verdict == "root_cause" else 0 :]:
-            t.add_row(rc.component, rc.fault, f"{rc.confidence:.0%}")
+        for rc in others:
+            t.add_row(rc.component, rc.fault, pct(rc.confidence))
         parts.append(t)
     for line in v.memory[:3]:
         parts.append(Text(f"  memory: {line}", style="cyan"))
@@ -107,97 +108,35 @@ def verdict_panel(v: Verdict) -> RenderableType:
     if v.narrative:
         parts.append(Text(v.narrative))
     if v.eliminated:
-        parts.append(Text("eliminated:", style="bold"))
-        for el in v.eliminated[:8]:
+        parts.append(Text(f"eliminated ({len(v.eliminated)}):", style="bold"))
+        for el in v.eliminated[:SHOWN]:
             parts.append(Text(f"  ✘ {el.component} {el.fault}: {el.reason}", style="red"))
+        if extra := more(len(v.eliminated), SHOWN):
+            parts.append(Text(f"  {extra}", style="dim"))
     if v.gaps:
-        parts.append(Text("observability gaps:", style="bold"))
-        for g in v.gaps[:8]:
+        parts.append(Text(f"observability gaps ({len(v.gaps)}):", style="bold"))
+        for g in v.gaps[:SHOWN]:
             parts.append(Text(f"  ∅ {g}", style="magenta"))
+        if extra := more(len(v.gaps), SHOWN):
+            parts.append(Text(f"  {extra}", style="dim"))
     first = v.timings.first_hypothesis_s
+    timing = f"first hypothesis {first:.1f} s · " if first is not None else ""
     parts.append(
         Text(
-            f"first hypothesis {first:.1f}s · verdict {v.timings.verdict_s:.1f}s · "
-            f"{v.tool_calls} tool calls · LLM cost ${v.cost.usd or 0:.2f}"
-            if first is not None
-            else f"verdict {v.timings.verdict_s:.1f}s · {v.tool_calls} tool calls",
+            f"{timing}verdict {v.timings.verdict_s:.1f} s · {v.tool_calls} tool calls · {cost_text(v)}",
             style="dim",
         )
     )
     return Panel(Group(*parts), title="COMPASS verdict", border_style="green" if v.confident else "yellow")
 
 
-class LiveSink:
-    """A live terminal view: phase, the leading hypotheses with their state, the latest findings."""
-
-    def __init__(self, console: Console) -> None:
-        self._console = console
-        self._live = Live(console=console, refresh_per_second=8, transient=True)
-        self._phase = "starting"
-        self._hyps: dict[str, Hypothesis] = {}
-        self._lines: list[str] = []
-        self._started = False
-
-    def _view(self) -> RenderableType:
-        t = Table(show_header=True, header_style="bold", expand=False)
-        t.add_column("")
-        t.add_column("component")
-        t.add_column("fault")
-        t.add_column("score", justify="right")
-        ranked = sorted(self._hyps.values(), key=lambda h: (h.status == HypothesisStatus.REFUTED, -h.score))
-        for h in ranked[:10]:
-            sym, style = _STATUS_STYLE[h.status]
-            t.add_row(Text(sym, style=style), h.component, h.fault, f"{h.score:.1f}")
-        live = sum(1 for h in self._hyps.values() if h.status != HypothesisStatus.REFUTED)
-        header = Text(
-            f"phase: {self._phase} · {len(self._hyps)} hypotheses ({live} alive)", style="bold cyan"
-        )
-        return Group(header, t, *(Text(line, style="dim") for line in self._lines[-6:]))
-
-    async def emit(self, event: Event) -> None:
-        if not self._started:
-            self._live.start()
-            self._started = True
-        if isinstance(event, PhaseStarted):
-            self._phase = f"{event.phase} — {event.detail}"
-        elif isinstance(event, HypothesisProposed | HypothesisSupported):
-            self._hyps[event.hypothesis.id] = event.hypothesis
-        elif isinstance(event, HypothesisRefuted):
-            self._hyps[event.hypothesis.id] = event.hypothesis
-            self._lines.append(f"✘ {event.hypothesis.id}: {event.reason}")
-        elif isinstance(event, EvidenceFound):
-            self._lines.append(f"• {event.evidence.observation}")
-        elif isinstance(event, Observed | GapFound):
-            self._lines.append(event.text)
-        elif isinstance(event, CheckStarted):
-            self._lines.append(f"check: {event.description}")
-        elif isinstance(event, VerdictReached):
-            self._live.stop()
-            self._console.print(verdict_panel(event.verdict))
-            return
-        self._live.update(self._view())
-
-
-class PlainSink:
-    """One line per notable event, for logs and pipes (no terminal control codes)."""
-
-    def __init__(self, out: TextIO) -> None:
-        self._out = out
-
-    def _say(self, t: float, text: str) -> None:
-        self._out.write(f"[{t:5.1f}s] {text}\n")
-        self._out.flush()
-
-    async def emit(self, event: Event) -> None:
-        if isinstance(event, PhaseStarted):
-            self._say(event.t, f"{event.phase}: {event.detail}")
-        elif isinstance(event, Observed):
-            self._say(event.t, event.text)
-        elif isinstance(event, HypothesisSupported):
-            self._say(event.t, f"supported {event.hypothesis.id} (score {event.hypothesis.score:.1f})")
-        elif isinstance(event, HypothesisRefuted):
-            self._say(event.t, f"refuted {event.hypothesis.id}: {event.reason}")
-        elif isinstance(event, GapFound):
-            self._say(event.t, f"gap: {event.text}")
-        elif isinstance(event, VerdictReached):
-            Console(file=self._out, force_terminal=False, width=120).print(verdict_panel(event.verdict))
+def print_verdict(console: Console, v: Verdict) -> None:
+    """The box, then every evidence link in full on its own line (never cut, never wrapped by us)."""
+    console.print(verdict_panel(v))
+    links = evidence_links(v)
+    if not links:
+        return
+    console.print("links:", style="bold")
+    for link in links.values():
+        # soft_wrap: the terminal may wrap a long URL for display, but it stays one selectable line.
+        console.print(Text(f"  [{link.number}] ").append(link.url, style=f"link {link.url}"), soft_wrap=True)

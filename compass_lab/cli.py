@@ -52,7 +52,7 @@ def _wrap(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespa
         try:
             return fn(args)
         except _CLIError as err:
-            print(f"compass lab: {err}", file=sys.stderr)
+            print(f"compass: error: {err}", file=sys.stderr)
             return EXIT_USAGE
 
     return run
@@ -107,11 +107,13 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from compass_lab.bench.run import run_bench
+    from compass_worker.reasoners.settings import load_llm_settings
     from compass_worker.settings import load_settings
 
     splits = args.split or ["dev", "heldout"]
     out = Path(args.out) if args.out else None
-    run_bench(splits, load_settings(), out, args.concurrency, args.only, dataset=args.dataset)
+    settings, llm = load_settings(), load_llm_settings()  # COMPASS_LLM as investigate/demo read it
+    run_bench(splits, settings, out, args.concurrency, args.only, dataset=args.dataset, llm=llm)
     return 0
 
 
@@ -122,6 +124,16 @@ def _port(text: str) -> int:
         raise argparse.ArgumentTypeError(f"invalid port {text!r}") from None
     if not 0 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"port out of range: {value}")
+    return value
+
+
+def _concurrency(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid concurrency {text!r}: a number from 1 to 16") from None
+    if not 1 <= value <= 16:
+        raise argparse.ArgumentTypeError(f"concurrency out of range: {value} (1-16)")
     return value
 
 
@@ -139,30 +151,39 @@ def add_lab_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
     lab = subparsers.add_parser("lab", help="incident scenarios served through a Grafana-compatible API")
     sub = lab.add_subparsers(dest="lab_command", required=True)
 
-    p_list = sub.add_parser("list", help="list scenarios")
-    p_list.add_argument("--split", choices=[s.value for s in Split])
+    p_list = sub.add_parser(
+        "list", help="list the lab's incident scenarios (id, split, kind, telemetry, title)"
+    )
+    p_list.add_argument("--split", choices=[s.value for s in Split], help="only this split")
     _dataset_option(p_list)
     p_list.add_argument("--json", action="store_true", help="print scenario metadata as JSON")
     p_list.set_defaults(func=_wrap(_cmd_list))
 
     p_serve = sub.add_parser("serve", help="serve every scenario (Ctrl-C to stop)")
     p_serve.add_argument("--scenario", help="scenario served at the root URL (default: the first)")
-    p_serve.add_argument("--port", type=_port, default=3000)
-    p_serve.add_argument("--host", default="127.0.0.1")
+    p_serve.add_argument("--port", type=_port, default=3000, help="port to listen on (default 3000; 0 = any)")
+    p_serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     _dataset_option(p_serve)
     p_serve.set_defaults(func=_wrap(_cmd_serve))
 
     p_cfg = sub.add_parser("mcp-config", help="print an mcpServers config for mcp-grafana against the lab")
-    p_cfg.add_argument("--port", type=_port, required=True)
-    p_cfg.add_argument("--host", default="127.0.0.1")
+    p_cfg.add_argument("--port", type=_port, required=True, help="the port `compass lab serve` listens on")
+    p_cfg.add_argument("--host", default="127.0.0.1", help="the lab's address (default 127.0.0.1)")
     p_cfg.add_argument("--scenario", help="scenario id (default: the server's default scenario)")
     _dataset_option(p_cfg)
     p_cfg.set_defaults(func=_wrap(_cmd_mcp_config))
 
     p_bench = sub.add_parser("bench", help="accuracy/latency benchmark of the engine over lab splits")
-    p_bench.add_argument("--split", action="append", choices=[s.value for s in Split])
+    p_bench.add_argument(
+        "--split",
+        action="append",
+        choices=[s.value for s in Split],
+        help="which split (repeatable; default both)",
+    )
     p_bench.add_argument("--out", help="directory for JSON results")
-    p_bench.add_argument("--concurrency", type=int, default=1, help="investigations at once (default 1)")
+    p_bench.add_argument(
+        "--concurrency", type=_concurrency, default=1, help="investigations at once, 1-16 (default 1)"
+    )
     p_bench.add_argument("--only", help="only scenarios whose id contains this text")
     _dataset_option(p_bench)
     p_bench.set_defaults(func=_cmd_bench)

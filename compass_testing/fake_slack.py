@@ -5,8 +5,11 @@ COMPASS depends on it, driven through the real `slack_sdk` via `base_url`.
   auth.test, chat.postEphemeral, views.open, reactions.add, conversations.replies answer like Slack.
 - Block Kit limits are enforced as Slack does: more than 50 blocks, a section text over 3,000 characters,
   a header over 150 or a button label over 75 → `invalid_blocks`; a `text` over 40,000 → `msg_too_long`.
+- Message metadata is kept and returned by conversations.replies with `include_all_metadata`; reactions
+  are recorded (`reactions`), a repeated one answers `already_reacted`.
 - On demand: `rate_limit(method, times, retry_after)` answers 429 `ratelimited` with `Retry-After`;
-  `fail(method, error)` answers `{"ok": false, "error": error}`.
+  `server_error(method, times)` answers an HTTP 5xx; `fail(method, error)` answers
+  `{"ok": false, "error": error}`.
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ class SlackMessage:
     text: str
     blocks: list[JsonValue] = field(default_factory=list)
     updates: int = 0
+    metadata: JsonValue = None  # Slack's message metadata ({"event_type", "event_payload"}), when sent
 
 
 def block_errors(blocks: list[JsonValue]) -> list[str]:
@@ -104,6 +108,8 @@ class FakeSlack:
         self.messages: dict[tuple[str, str], SlackMessage] = {}
         self.ephemeral: list[JsonDict] = []
         self.views: list[JsonDict] = []
+        self.reactions: list[tuple[str, str, str]] = []  # (channel, ts, name)
+        self._server_errors: dict[str, list[int]] = {}
         self._rate_limits: dict[str, list[int]] = {}
         self._failures: dict[str, list[str]] = {}
         self._clock = itertools.count(1)
@@ -133,6 +139,8 @@ class FakeSlack:
         self.messages.clear()
         self.ephemeral.clear()
         self.views.clear()
+        self.reactions.clear()
+        self._server_errors.clear()
         self._rate_limits.clear()
         self._failures.clear()
         self.scopes = list(MANIFEST_SCOPES)
@@ -140,6 +148,10 @@ class FakeSlack:
     # -- behaviour on demand -------------------------------------------------------------------------
     def rate_limit(self, method: str, *, times: int = 1, retry_after: int = 1) -> None:
         self._rate_limits.setdefault(method, []).extend([retry_after] * times)
+
+    def server_error(self, method: str, *, times: int = 1, status: int = 503) -> None:
+        """Answer the next `times` calls of `method` with an HTTP 5xx (Slack having a bad minute)."""
+        self._server_errors.setdefault(method, []).extend([status] * times)
 
     def fail(self, method: str, error: str, *, times: int = 1) -> None:
         self._failures.setdefault(method, []).extend([error] * times)
@@ -191,6 +203,9 @@ class FakeSlack:
             status = 429
             headers["Retry-After"] = str(self._rate_limits[method].pop(0))
             body = {"ok": False, "error": "ratelimited"}
+        elif self._server_errors.get(method):
+            status = self._server_errors[method].pop(0)
+            body = {"ok": False, "error": "fatal_error"}
         elif self._failures.get(method):
             body = {"ok": False, "error": self._failures[method].pop(0)}
         else:
@@ -236,6 +251,7 @@ class FakeSlack:
                 thread_ts=thread_ts if isinstance(thread_ts, str) else None,
                 text=str(args.get("text") or ""),
                 blocks=blocks if isinstance(blocks, list) else [],
+                metadata=args.get("metadata"),
             )
             return {"ok": True, "channel": channel, "ts": ts, "message": {"text": args.get("text"), "ts": ts}}
         if method == "chat.update":
@@ -261,8 +277,19 @@ class FakeSlack:
             self.views.append(args)
             return {"ok": True, "view": {"id": f"V{len(self.views):08d}"}}
         if method == "reactions.add":
+            reaction = (str(args.get("channel")), str(args.get("timestamp")), str(args.get("name")))
+            if reaction in self.reactions:
+                return {"ok": False, "error": "already_reacted"}
+            self.reactions.append(reaction)
             return {"ok": True}
         if method == "conversations.replies":
             thread = self.thread(str(args.get("channel")), str(args.get("ts")))
-            return {"ok": True, "messages": [{"ts": m.ts, "text": m.text} for m in thread]}
+            with_metadata = str(args.get("include_all_metadata", "")).lower() in {"1", "true"}
+            messages: list[JsonValue] = []
+            for m in thread:
+                item: JsonDict = {"ts": m.ts, "text": m.text, "thread_ts": m.thread_ts, "bot_id": BOT_ID}
+                if with_metadata and m.metadata is not None:
+                    item["metadata"] = m.metadata
+                messages.append(item)
+            return {"ok": True, "messages": messages, "has_more": False}
         return {"ok": False, "error": "unknown_method"}

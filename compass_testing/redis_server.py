@@ -49,9 +49,70 @@ def _install_redis_server() -> str | None:
     return None
 
 
+class RedisProcess:
+    """A private redis-server on a fixed loopback port that can be stopped and started again (the chaos
+    tests restart it under a running worker). `appendonly` turns on AOF, as production should run it."""
+
+    def __init__(self, binary: str, *, appendonly: bool = False) -> None:
+        self.port = _free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self._binary = binary
+        self._appendonly = appendonly
+        self._workdir = tempfile.mkdtemp(prefix="compass-redis-")
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout_s: float = 10.0) -> None:
+        args = [self._binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self._workdir]
+        args += ["--save", "", "--appendonly", "yes" if self._appendonly else "no"]
+        if self._appendonly:
+            args += ["--appendfsync", "always"]
+        self._proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + timeout_s
+        while not _answers(self.port):
+            if self._proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"redis-server did not start on port {self.port}")
+            time.sleep(0.02)
+
+    def stop(self, *, kill: bool = False) -> None:
+        if self._proc is None:
+            return
+        if kill:
+            self._proc.kill()
+        else:
+            self._proc.terminate()
+        self._proc.wait(timeout=10)
+        self._proc = None
+
+    def restart(self, down_s: float = 0.0) -> None:
+        self.stop()
+        time.sleep(down_s)
+        self.start()
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self._workdir, ignore_errors=True)
+
+
+def redis_binary() -> str | None:
+    return shutil.which("redis-server") or _install_redis_server()
+
+
+@contextmanager
+def restartable_redis(*, appendonly: bool = False) -> Iterator[RedisProcess]:
+    binary = redis_binary()
+    if binary is None:
+        raise RuntimeError("no redis-server binary (apt-get install redis-server)")
+    server = RedisProcess(binary, appendonly=appendonly)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.remove()
+
+
 @contextmanager
 def redis_for_tests() -> Iterator[RedisServer]:
-    binary = shutil.which("redis-server") or _install_redis_server()
+    binary = redis_binary()
     if binary is None:
         if not _answers(6379):
             raise RuntimeError(
@@ -59,33 +120,5 @@ def redis_for_tests() -> Iterator[RedisServer]:
             )
         yield RedisServer(url="redis://127.0.0.1:6379/9", private=False)
         return
-    port = _free_port()
-    workdir = tempfile.mkdtemp(prefix="compass-redis-")
-    proc = subprocess.Popen(
-        [
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            workdir,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 10
-        while not _answers(port):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"redis-server did not start on port {port}")
-            time.sleep(0.02)
-        yield RedisServer(url=f"redis://127.0.0.1:{port}/0", private=True)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        shutil.rmtree(workdir, ignore_errors=True)
+    with restartable_redis() as server:
+        yield RedisServer(url=server.url, private=True)

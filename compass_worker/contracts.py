@@ -7,9 +7,12 @@ and a deterministic ARQ job id, so a retried Slack delivery can never enqueue th
 
 from __future__ import annotations
 
-from typing import Final, Literal
+import hashlib
+import re
+import unicodedata
+from typing import Annotated, ClassVar, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 
 class JobName:
@@ -20,6 +23,11 @@ class JobName:
     FEEDBACK: Final = "record_feedback"
     RESOLUTION: Final = "record_resolution"
     COST_REPORT: Final = "cost_report"
+    PROCESS_ALERT: Final = "process_alert"  # group, classify, route one persisted alert
+    REFRESH_ALERT_INCIDENT: Final = "refresh_alert_incident"  # coalesced thread/root updates
+    API_FEEDBACK: Final = "record_api_feedback"
+    POSTMORTEM: Final = "write_postmortem"
+    ASK: Final = "answer_history_question"
 
 
 # The fault ids of FAULTS.md (the ❌ modal offers them). A test keeps this equal to the worker's catalog.
@@ -46,6 +54,69 @@ FAULT_IDS: Final[tuple[str, ...]] = (
 # Kept apart so that the lab's scenario plan, which draws one group per FAULTS.md id, stays unchanged.
 ADDED_FAULT_IDS: Final[tuple[str, ...]] = ("code_defect",)
 
+# The incident category a verdict's fault implies (the evidence refines what the alert's words said).
+FAULT_CATEGORIES: Final[dict[str, str]] = {
+    "cpu_saturation": "saturation",
+    "memory_leak": "saturation",
+    "db_connection_pool_exhaustion": "saturation",
+    "db_slow_queries": "latency",
+    "bad_deploy": "errors",
+    "config_change": "errors",
+    "dependency_latency": "latency",
+    "dependency_outage": "availability",
+    "network_packet_loss": "latency",
+    "dns_failure": "availability",
+    "disk_full": "saturation",
+    "certificate_expiry": "security",
+    "rate_limited": "errors",
+    "traffic_surge": "saturation",
+    "cache_failure": "availability",
+    "queue_backlog": "latency",
+    "code_defect": "errors",
+}
+
+
+# What a person can ask in one message. Slack allows 40,000 characters; a symptom is a sentence or two,
+# and everything downstream (the engine, PostgreSQL, Block Kit) is bounded by this.
+MAX_TEXT_CHARS: Final = 4000
+# Slack ids and timestamps, strictly: a thread key is "slack:<channel>:<ts>", so neither may hold a colon.
+SLACK_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+SLACK_TS = re.compile(r"^[0-9]{1,12}\.[0-9]{1,8}$")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
+
+
+def clean_text(text: str, limit: int = MAX_TEXT_CHARS) -> str:
+    """Hostile text made harmless: NUL and control characters removed (PostgreSQL refuses NUL in text;
+    terminals and logs misbehave on the rest), normalised (NFC), stripped and clipped to `limit`."""
+    return unicodedata.normalize("NFC", _CONTROL.sub("", text)).strip()[:limit]
+
+
+def _slack_id(value: str) -> str:
+    if not SLACK_ID.match(value):
+        raise ValueError("not a Slack id")
+    return value
+
+
+def _slack_ts(value: str) -> str:
+    if not SLACK_TS.match(value):
+        raise ValueError("not a Slack message ts")
+    return value
+
+
+SlackId = Annotated[str, AfterValidator(_slack_id)]
+SlackTs = Annotated[str, AfterValidator(_slack_ts)]
+
+
+def _required_text(value: str) -> str:
+    cleaned = clean_text(value)
+    if not cleaned:
+        raise ValueError("is empty once control characters are removed")
+    return cleaned
+
+
+CleanText = Annotated[str, AfterValidator(clean_text)]
+RequiredText = Annotated[str, AfterValidator(_required_text)]
+
 CostPeriod = Literal["today", "7d", "30d"]
 FeedbackKind = Literal["confirm", "correct"]
 
@@ -57,8 +128,8 @@ class _Payload(BaseModel):
 class SlackThread(_Payload):
     """Where a conversation lives: a channel and the ts of the message that started the thread."""
 
-    channel: str = Field(min_length=1)
-    thread_ts: str = Field(min_length=1)
+    channel: SlackId
+    thread_ts: SlackTs
 
     @property
     def investigation_key(self) -> str:
@@ -79,18 +150,19 @@ class InvestigateRequest(_Payload):
     """`@compass <symptom>`: investigate, streaming into the thread."""
 
     thread: SlackThread
-    text: str = Field(min_length=1)  # the mention with the bot's own <@U…> removed
+    text: RequiredText  # the mention with the bot's own <@U…> removed
     user: str
     at: float  # unix seconds of the mention: the incident's "now"
     status_ts: str | None = None  # the status message the bot already posted (None: the worker posts it)
+    trigger: Literal["slack_thread", "alert"] = "slack_thread"  # an alert incident's thread: "alert"
 
 
 class FollowUpRequest(_Payload):
     """A question in an investigated thread ("did the 14:02 deploy touch payments?")."""
 
     thread: SlackThread
-    message_ts: str
-    text: str = Field(min_length=1)
+    message_ts: SlackTs
+    text: RequiredText
     user: str
 
 
@@ -100,8 +172,8 @@ class FeedbackRequest(_Payload):
     thread: SlackThread
     kind: FeedbackKind
     user: str
-    text: str | None = None
-    component: str | None = None
+    text: CleanText | None = None
+    component: CleanText | None = None
     fault: str | None = None
 
 
@@ -109,7 +181,7 @@ class ResolutionRequest(_Payload):
     """The reply after "What actually resolved it?"."""
 
     thread: SlackThread
-    text: str = Field(min_length=1)
+    text: RequiredText
     user: str
 
 
@@ -119,6 +191,75 @@ class CostRequest(_Payload):
     channel: str
     user: str
     period: CostPeriod = "today"
+
+
+class AlertRef(_Payload):
+    """A persisted alert (its row in `alerts`) to process in the status it had when it was accepted."""
+
+    alert_id: int = Field(ge=1)
+    status: Literal["firing", "resolved"]
+
+    @property
+    def key(self) -> str:
+        return f"{self.alert_id}:{self.status}"
+
+
+class AlertIncidentRef(_Payload):
+    """An alert incident whose Slack root message and thread should catch up with its alerts."""
+
+    incident_id: str = Field(min_length=1)
+
+
+class ApiFeedbackRequest(_Payload):
+    """Feedback given through the REST API (`POST /api/v1/investigations/{id}/feedback`)."""
+
+    investigation_id: str = Field(min_length=1)
+    kind: FeedbackKind
+    user: str = Field(min_length=1)
+    component: str | None = None
+    fault: str | None = None
+    note: str | None = None
+
+
+class PostmortemRequest(_Payload):
+    """A post-mortem draft of the thread's investigation ("@compass write the post-mortem"), or of the one
+    `investigation` names (`/compass postmortem <id>`), posted in `channel` (in its thread, if any)."""
+
+    channel: SlackId
+    user: str
+    thread_ts: SlackTs | None = None
+    investigation: CleanText | None = None  # an id or a unique prefix
+
+
+class AskRequest(_Payload):
+    """A question over past incidents ("@compass which incidents involved payments-db this month?")."""
+
+    channel: SlackId
+    user: str
+    text: RequiredText
+    thread_ts: SlackTs | None = None
+
+
+class MessageTag(_Payload):
+    """Which investigation posted a Slack message, and as what ("status", "verdict", "finding:<id>", …),
+    carried in the message's metadata so a retry can find a message whose ts was never recorded."""
+
+    EVENT_TYPE: ClassVar[str] = "compass_message"
+
+    investigation: str
+    part: str
+
+    def metadata(self) -> dict[str, object]:
+        return {"event_type": self.EVENT_TYPE, "event_payload": self.model_dump()}
+
+    @classmethod
+    def from_metadata(cls, raw: object) -> MessageTag | None:
+        if not isinstance(raw, dict) or raw.get("event_type") != cls.EVENT_TYPE:
+            return None
+        payload = raw.get("event_payload")
+        inv = payload.get("investigation") if isinstance(payload, dict) else None
+        part = payload.get("part") if isinstance(payload, dict) else None
+        return cls(investigation=inv, part=part) if isinstance(inv, str) and isinstance(part, str) else None
 
 
 class RedisKeys:
@@ -142,6 +283,16 @@ class RedisKeys:
     @staticmethod
     def messages(investigation_key: str) -> str:
         return f"compass:messages:{investigation_key}"
+
+
+ApiScope = Literal["read", "feedback", "admin"]
+API_SCOPES: Final[tuple[str, ...]] = ("read", "feedback", "admin")
+API_TOKEN_PREFIX: Final = "cmp_"
+
+
+def api_token_hash(token: str) -> str:
+    """What the store keeps of a REST API token (`compass api-token create` writes, the bot looks it up)."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def job_id(name: str, key: str) -> str:

@@ -14,7 +14,14 @@ from compass_bot.classify import ReplyKind, classify_reply, strip_mentions
 from compass_bot.listeners.dedupe import forget_on_failure
 from compass_bot.listeners.deps import Deps
 from compass_bot.listeners.events import EventFields, event_fields
-from compass_worker.contracts import FeedbackRequest, FollowUpRequest, JobName, ResolutionRequest, SlackThread
+from compass_worker.contracts import (
+    MAX_TEXT_CHARS,
+    FeedbackRequest,
+    FollowUpRequest,
+    JobName,
+    ResolutionRequest,
+    SlackThread,
+)
 from compass_worker.slack.replies import THANKS_CORRECTION, THANKS_RESOLUTION
 
 
@@ -24,7 +31,7 @@ async def handle_thread_reply(deps: Deps, client: AsyncWebClient, f: EventFields
     thread = SlackThread(channel=f.channel, thread_ts=f.thread_ts)
     if not await deps.queue.is_investigated(thread):
         return
-    text = strip_mentions(f.text)
+    text = strip_mentions(f.text)[:MAX_TEXT_CHARS]  # a reply is read up to the limit, not refused
     kind = classify_reply(text)
     key = f"{thread.investigation_key}:{f.ts}"
     if kind is not ReplyKind.QUESTION and text and await deps.queue.take_awaiting_resolution(thread):

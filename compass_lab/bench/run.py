@@ -24,8 +24,11 @@ from compass_lab.bench.metrics import Row, Summary, summarise
 from compass_lab.bench.report import breakdown, render, render_breakdown
 from compass_lab.datasets import DEFAULT_DATASET, TelemetryBuilder, load_dataset
 from compass_lab.model import Scenario, Split
+from compass_worker.cost.ledger import MemoryLedger
 from compass_worker.domain.events import NullSink
 from compass_worker.errors import CompassError, ConfigError
+from compass_worker.reasoners.factory import ReasonerFactory, build_reasoner_factory
+from compass_worker.reasoners.settings import LlmSettings
 from compass_worker.runner import Catalogs
 from compass_worker.settings import Settings
 
@@ -71,11 +74,16 @@ class LabProcess:
                 self._proc.kill()
 
 
-async def _one(url: str, s: Scenario, settings: Settings, catalogs: Catalogs) -> Row:
+async def _one(
+    url: str, s: Scenario, settings: Settings, catalogs: Catalogs, reasoners: ReasonerFactory | None
+) -> Row:
     from compass_lab.harness import investigate_scenario
 
+    reasoner = reasoners.for_investigation() if reasoners is not None else None
     try:
-        result = await investigate_scenario(url, s, settings, NullSink(), catalogs=catalogs)
+        result = await investigate_scenario(
+            url, s, settings, NullSink(), catalogs=catalogs, reasoner=reasoner
+        )
     except CompassError as exc:
         return Row(
             s.id, s.split.value, s.truth_fault, s.truth_component, "error", (), None, 0.0, 0, error=str(exc)
@@ -95,7 +103,23 @@ async def _one(url: str, s: Scenario, settings: Settings, catalogs: Catalogs) ->
 
 
 async def _engine_rows(
-    url: str, scenarios: list[Scenario], settings: Settings, concurrency: int
+    url: str, scenarios: list[Scenario], settings: Settings, concurrency: int, llm: LlmSettings | None = None
+) -> list[Row]:
+    # COMPASS_LLM: the worker's reasoner factory, one model pool for the whole run (closed at the end).
+    reasoners = build_reasoner_factory(llm, MemoryLedger()) if llm is not None else None
+    try:
+        return await _rows(url, scenarios, settings, concurrency, reasoners)
+    finally:
+        if reasoners is not None:
+            await reasoners.aclose()
+
+
+async def _rows(
+    url: str,
+    scenarios: list[Scenario],
+    settings: Settings,
+    concurrency: int,
+    reasoners: ReasonerFactory | None,
 ) -> list[Row]:
     catalogs = Catalogs.load(settings)
     sem = asyncio.Semaphore(concurrency)
@@ -104,7 +128,7 @@ async def _engine_rows(
     async def guarded(s: Scenario) -> Row:
         nonlocal done
         async with sem:
-            row = await _one(url, s, settings, catalogs)
+            row = await _one(url, s, settings, catalogs, reasoners)
             done += 1
             mark = (
                 "✓" if row.joint_rank() == 1 or (row.fault is None and row.verdict == "inconclusive") else "·"
@@ -155,6 +179,7 @@ def run_bench(
     concurrency: int = 1,
     only: str | None = None,
     dataset: str = DEFAULT_DATASET,
+    llm: LlmSettings | None = None,
 ) -> dict[str, Summary]:
     data = load_dataset(dataset)
     wanted = {Split(s) for s in splits}
@@ -163,7 +188,7 @@ def run_bench(
         raise ConfigError("no scenario matches")
     by_id = {s.id: s for s in scenarios}
     with LabProcess(dataset) as lab:
-        rows = asyncio.run(_engine_rows(lab.url, scenarios, settings, concurrency))
+        rows = asyncio.run(_engine_rows(lab.url, scenarios, settings, concurrency, llm))
     rows = _with_baselines(rows, by_id, data.build_telemetry)
     # a dataset without a split (nezha-dev has only dev) prints no empty table for it
     present = [split for split in splits if any(r.split == split for r in rows)]

@@ -12,22 +12,14 @@ import logging
 from datetime import datetime, time
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from compass_worker.cost.ledger import Clock, CostLedger, Spend, utc_now
+from compass_worker.cost.limits import Budgets
+
+__all__ = ["BUDGET_REACHED", "BudgetGuard", "Budgets", "day_start"]
 
 log = logging.getLogger(__name__)
 
 BUDGET_REACHED = "LLM budget reached — continuing with the built-in engine"
-
-
-class Budgets(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    investigation_tokens: int = Field(default=100_000, ge=0)
-    investigation_usd: Decimal = Field(default=Decimal("1.00"), ge=0)
-    day_tokens: int = Field(default=5_000_000, ge=0)
-    day_usd: Decimal = Field(default=Decimal("25.00"), ge=0)
 
 
 def day_start(now: datetime) -> datetime:

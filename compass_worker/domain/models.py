@@ -137,8 +137,9 @@ class Cost(_Frozen):
     input_tokens: int = 0
     output_tokens: int = 0
     cached_tokens: int = 0
-    usd: float | None = 0.0  # None = a price was unknown for some call
+    usd: float = 0.0  # the priced calls only: an unknown price never hides what is known
     llm_calls: int = 0
+    unpriced_calls: int = 0  # calls whose model has no price (their cost is not in `usd`)
 
 
 class Verdict(_Frozen):

@@ -115,3 +115,14 @@ class PatternBook:
             f"SELECT * FROM learned_patterns p WHERE {where} ORDER BY p.created_at DESC", *params
         )
         return [_pattern(row) for row in rows]
+
+    async def retire(self, pattern_id: int) -> PatternRecord:
+        """Withdraw a promoted pattern: its redacted copy leaves the wider scope (the source signature, in
+        its own scope, is untouched). NotFound when there is no such pattern."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow("SELECT * FROM learned_patterns WHERE id = $1 FOR UPDATE", pattern_id)
+            if row is None:
+                raise NotFound(f"no learned pattern {pattern_id}")
+            # The pattern row goes with its signature (ON DELETE CASCADE).
+            await conn.execute("DELETE FROM incident_signatures WHERE id = $1", row["signature_id"])
+        return _pattern(row)

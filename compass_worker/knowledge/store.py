@@ -7,6 +7,7 @@ store.patterns        explicit, redacted promotion of knowledge to a wider scope
 store.audit           the tool-call audit log
 store.costs           the LLM cost ledger
 store.slack           channel → team, thread ↔ investigation
+store.dashboard       read-only queries for the web dashboard (lists, filters, cost by day, known causes)
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from contextlib import asynccontextmanager
 
 from compass_worker.knowledge.audit import AuditLog
 from compass_worker.knowledge.cost import CostLedger
+from compass_worker.knowledge.dashboard import DashboardQueries
 from compass_worker.knowledge.database import Pool, connect, create_pool, open_target
 from compass_worker.knowledge.embedders.protocol import Embedder
 from compass_worker.knowledge.embedders.select import build_embedder
@@ -47,6 +49,7 @@ class KnowledgeStore:
         self.audit = AuditLog(pool)
         self.costs = CostLedger(pool)
         self.slack = SlackLinks(pool)
+        self.dashboard = DashboardQueries(pool)
 
     @classmethod
     @asynccontextmanager

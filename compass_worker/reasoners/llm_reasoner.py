@@ -103,7 +103,8 @@ class LlmReasoner:
         self._owns_models = owns_models
         self._notices: list[str] = []
         self._usage = TokenUsage()
-        self._usd: Decimal | None = Decimal(0)
+        self._usd = Decimal(0)  # priced calls only; unpriced ones are counted apart
+        self._unpriced = 0
         self._calls = 0
         self._down: set[int] = set()  # models that failed in this investigation: not asked again
         self._budget_reached = False
@@ -153,13 +154,13 @@ class LlmReasoner:
         )
 
     def report(self) -> ReasonerReport:
-        usd = None if self._usd is None else float(self._usd)
         cost = Cost(
             input_tokens=self._usage.input_tokens,
             output_tokens=self._usage.output_tokens,
             cached_tokens=self._usage.cached_tokens,
-            usd=usd,
+            usd=float(self._usd),
             llm_calls=self._calls,
+            unpriced_calls=self._unpriced,
         )
         return ReasonerReport(cost=cost, notices=tuple(self._notices))
 
@@ -285,7 +286,10 @@ class LlmReasoner:
             cached_tokens=self._usage.cached_tokens + usage.cached_tokens,
             cache_write_tokens=self._usage.cache_write_tokens + usage.cache_write_tokens,
         )
-        self._usd = None if usd is None or self._usd is None else self._usd + usd
+        if usd is None:
+            self._unpriced += 1
+        else:
+            self._usd += usd
         self._guard.add(usage.total, usd)
         call = LlmCall(
             investigation_id=self.investigation_id,

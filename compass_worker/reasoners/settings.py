@@ -20,7 +20,7 @@ from typing import Literal
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from compass_worker.cost.budget import Budgets
+from compass_worker.cost.limits import Budgets
 from compass_worker.errors import ConfigError
 
 Provider = Literal["anthropic", "openai", "ollama"]
@@ -137,4 +137,8 @@ def load_llm_settings() -> LlmSettings:
         err = exc.errors()[0]
         field = str(err["loc"][0]) if err["loc"] else "*"
         name = field.upper() if field in _ALIASED else "COMPASS_" + field.upper()
-        raise ConfigError(f"invalid setting {name}: {err['msg']}") from None
+        # pydantic prefixes a validator's own message with "Value error, ": the person needs only ours.
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        value = err.get("input")
+        shown = f"={value!r}" if isinstance(value, str) and "key" not in field and len(value) < 80 else ""
+        raise ConfigError(f"invalid setting {name}{shown}: {msg}") from None

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
+import socket
+import uuid
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from arq.connections import ArqRedis
@@ -14,8 +18,11 @@ from compass_worker.knowledge.embedders.protocol import Embedder
 from compass_worker.knowledge.store import KnowledgeStore
 from compass_worker.reasoners.factory import ReasonerFactory, build_reasoner_factory
 from compass_worker.runner import Catalogs
+from compass_worker.service.leases import InvestigationJobs
+from compass_worker.service.reconciler import Reconciler
 from compass_worker.service.settings import WorkerConfig
 from compass_worker.service.slack import SlackPoster
+from compass_worker.service.thread_notices import ThreadNotices
 from compass_worker.telemetry.config import McpConfig, load_mcp_config
 
 CTX_KEY = "compass"
@@ -32,6 +39,25 @@ class ServiceContext:
     _stack: AsyncExitStack
     ledger: StoreLedger | None = None
     reasoners: ReasonerFactory | None = None  # None: no LLM configured (the built-in engine alone)
+    # This process' name on the leases it holds (host, pid and a nonce: a restarted pid is another owner).
+    owner: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}")
+    _reconciling: asyncio.Task[None] | None = None
+
+    @property
+    def jobs(self) -> InvestigationJobs:
+        return InvestigationJobs(self.store.pool)
+
+    def start_reconciler(self) -> None:
+        """Reconcile PostgreSQL with Redis now and every `reconcile_interval_s` (until close)."""
+        s = self.config.service
+        reconciler = Reconciler(
+            self.jobs,
+            self.redis,
+            ThreadNotices(self.slack, self.redis),
+            max_tries=s.max_tries,
+            queued_grace_s=s.queued_grace_s,
+        )
+        self._reconciling = asyncio.create_task(reconciler.run(s.reconcile_interval_s))
 
     @classmethod
     async def open(
@@ -64,6 +90,10 @@ class ServiceContext:
             raise
 
     async def close(self) -> None:
+        if self._reconciling is not None:
+            self._reconciling.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reconciling
         await self._stack.aclose()
 
 

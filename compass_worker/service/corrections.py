@@ -11,7 +11,6 @@ import re
 from collections.abc import Iterable
 
 from compass_worker.contracts import FAULT_IDS
-from compass_worker.engine.incident import candidate_tokens
 
 OTHER = "other"
 
@@ -60,12 +59,11 @@ def component_from_text(text: str, known: Iterable[str]) -> str | None:
     return None
 
 
-def parse_cause(text: str, known: Iterable[str]) -> tuple[str, str]:
-    """(component, fault) from a correction; the component falls back to the most name-like word."""
-    component = component_from_text(text, known)
-    if component is None:
-        tokens = [
-            t for t in candidate_tokens(text) if t not in {"wrong", "actually", "was", "it", "not", "no"}
-        ]
-        component = tokens[0] if tokens else "unknown"
-    return component, fault_from_text(text) or OTHER
+def ask_component(named: str, known: Iterable[str]) -> str:
+    """The question back when a correction names no component of this incident."""
+    names = ", ".join(f"`{k}`" for k in sorted(known))
+    said = f"`{named}` is not one of the components" if named else "I couldn't tell which component"
+    return (
+        f":thinking_face: {said} this investigation looked at ({names}), so I haven't recorded it. "
+        "Which one was it? Reply like `no — it was <component>, <what happened>`."
+    )

@@ -8,7 +8,9 @@ same investigation record and updates the same Slack messages, so the thread get
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 from uuid import UUID
 
@@ -19,6 +21,8 @@ from compass_worker.contracts import (
     FeedbackRequest,
     FollowUpRequest,
     InvestigateRequest,
+    MessageTag,
+    RedisKeys,
     ResolutionRequest,
     SlackThread,
 )
@@ -33,12 +37,15 @@ from compass_worker.knowledge.signature import IncidentSignature
 from compass_worker.knowledge.sink import StoreSink
 from compass_worker.runner import investigate
 from compass_worker.service.context import ServiceContext, service
-from compass_worker.service.corrections import OTHER, parse_cause
-from compass_worker.service.costs import cost_report
+from compass_worker.service.corrections import OTHER, ask_component, component_from_text, fault_from_text
+from compass_worker.service.costs import cost_report, viewer_team
 from compass_worker.service.followup import answer
+from compass_worker.service.leases import Lease
 from compass_worker.service.ledger import MessageLedger
 from compass_worker.service.memory import memory_priors
+from compass_worker.service.outage import DEPENDENCY_ERRORS, is_outage
 from compass_worker.service.slack_sink import SlackSink
+from compass_worker.service.thread_notices import ThreadNotices
 from compass_worker.slack.cost import cost_blocks
 from compass_worker.slack.replies import failure_text, follow_up_blocks, unreachable_text
 
@@ -49,6 +56,11 @@ TIMEOUT_MARGIN_S = 10.0
 TIMEOUT_MARGIN_SHARE = 0.2
 # Feedback can arrive before the investigation's record exists (the job has not started yet).
 FEEDBACK_RETRY_S = 1.0
+# An MCP server that dies mid-investigation gets one more attempt (a fresh session) before the thread is told.
+TELEMETRY_TRIES = 2
+FAILED_OUTCOMES = frozenset({"bad input", "unreachable", "timeout", "failed"})
+INTERNAL_ERROR = "an internal error (details in the worker log)"
+OUTAGE_ERROR = "its database or queue was unreachable for too long; mention me again to retry"
 NOTHING_TO_CONFIRM = (
     "There is no root cause to confirm here — reply with what it actually was and I'll remember it."
 )
@@ -66,11 +78,82 @@ async def _team(svc: ServiceContext, channel: str) -> str:
 async def investigate_mention(ctx: dict[Any, Any], payload: dict[str, Any]) -> str:
     req = InvestigateRequest.model_validate(payload)
     svc = service(ctx)
+    key = req.thread.investigation_key
+    lease_s = svc.config.service.lease_s
+    await svc.jobs.ensure(key, req.model_dump(mode="json"))  # an edge without a database wrote none
+    lease = await svc.jobs.acquire(key, svc.owner, lease_s)
+    if lease is None:
+        return "held by another worker, or over"  # a duplicate job of a running or finished investigation
+    outcome = "failed"
+    try:
+        async with heartbeat(svc, key):
+            outcome = await _investigate(svc, req, lease)
+    except TelemetryLost:
+        await svc.jobs.release(key, svc.owner, "telemetry server lost")
+        raise Retry(defer=1.0) from None
+    except Exception as exc:
+        if is_outage(exc):
+            return await _outage(ctx, svc, req, exc)
+        log.exception("investigation %s failed", key)  # a bug: the thread still hears about it
+        await ThreadNotices(svc.slack, svc.redis).failed(req.thread, INTERNAL_ERROR, req.status_ts)
+        await svc.jobs.finish(key, svc.owner, "failed", INTERNAL_ERROR)
+        raise
+    await svc.jobs.finish(key, svc.owner, "failed" if outcome in FAILED_OUTCOMES else "done")
+    return outcome
+
+
+async def _outage(ctx: dict[Any, Any], svc: ServiceContext, req: InvestigateRequest, exc: Exception) -> str:
+    """Redis or PostgreSQL went away mid-investigation: give the lease back and retry with back-off;
+    after the last try, say so in the thread (the reconciler re-enqueues it once the store is back)."""
+    key, reason = req.thread.investigation_key, f"{type(exc).__name__} while investigating"
+    with contextlib.suppress(*DEPENDENCY_ERRORS):
+        await svc.jobs.release(key, svc.owner, reason)
+    tries = int(ctx.get("job_try") or 1)
+    if tries < svc.config.service.max_tries:
+        raise Retry(defer=min(30.0, 2.0**tries)) from exc
+    with contextlib.suppress(*DEPENDENCY_ERRORS):
+        await ThreadNotices(svc.slack, svc.redis).failed(req.thread, OUTAGE_ERROR, req.status_ts)
+    return "dependency down"
+
+
+@contextlib.asynccontextmanager
+async def heartbeat(svc: ServiceContext, key: str) -> AsyncIterator[None]:
+    """Extend the lease every third of its length while the block runs (a missed beat is retried)."""
+    lease_s = svc.config.service.lease_s
+
+    async def beat() -> None:
+        while True:
+            await asyncio.sleep(lease_s / 3)
+            try:
+                if not await svc.jobs.heartbeat(key, svc.owner, lease_s):
+                    log.warning("lost the lease of %s (another worker took it over)", key)
+                    return
+            except Exception as exc:
+                if not is_outage(exc):
+                    raise
+
+    task = asyncio.create_task(beat())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def _investigate(svc: ServiceContext, req: InvestigateRequest, lease: Lease) -> str:
     thread, key = req.thread, req.thread.investigation_key
-    sink = SlackSink(
-        svc.slack, MessageLedger(svc.redis, key), thread, interval_s=svc.config.service.status_interval_s
+    # A retry reads back from Slack what an earlier attempt posted but may not have recorded; so does a
+    # first attempt without the edge's status ts (the edge may have posted it and died before saving it).
+    recovering = lease.attempt > 1 or req.status_ts is None
+    recover = (
+        (lambda: svc.slack.tagged_replies(thread.channel, thread.thread_ts, key)) if recovering else None
     )
+    ledger = MessageLedger(svc.redis, key, recover=recover)
+    sink = SlackSink(svc.slack, ledger, thread, interval_s=svc.config.service.status_interval_s)
     status_ts = await sink.open(req.status_ts)
+    if lease.attempt > 1:
+        sink.retrying(f"{lease.last_error or 'retry'} — retrying (attempt {lease.attempt})")
     try:
         try:
             incident = build_incident(req.text, service=None, at=str(req.at), window=None)
@@ -81,7 +164,7 @@ async def investigate_mention(ctx: dict[Any, Any], payload: dict[str, Any]) -> s
         started = await svc.store.investigations.start(
             idempotency_key=key,
             incident=incident,
-            trigger=Trigger.SLACK_THREAD,
+            trigger=Trigger(req.trigger),
             ownership=Ownership.team(team),
             requested_by=req.user,
             trigger_ref=f"{thread.channel}/{thread.thread_ts}",
@@ -95,12 +178,27 @@ async def investigate_mention(ctx: dict[Any, Any], payload: dict[str, Any]) -> s
             if done is not None:  # an earlier attempt concluded; make sure the thread shows it, once
                 await sink.finish(done)
                 return "verdict (resumed)"
-        return await _run(svc, sink, incident, inv_id, Viewer(user=req.user, teams=(team,)))
+        viewer = Viewer(user=req.user, teams=(team,))
+        return await _run(
+            svc, sink, incident, inv_id, viewer, retry_telemetry=lease.attempt < TELEMETRY_TRIES
+        )
     finally:
         await sink.close()
 
 
-async def _run(svc: ServiceContext, sink: SlackSink, incident: Incident, inv_id: UUID, viewer: Viewer) -> str:
+class TelemetryLost(Exception):
+    """The MCP server died mid-investigation (a crash, not a wrong config): worth one more attempt."""
+
+
+async def _run(
+    svc: ServiceContext,
+    sink: SlackSink,
+    incident: Incident,
+    inv_id: UUID,
+    viewer: Viewer,
+    *,
+    retry_telemetry: bool = False,
+) -> str:
     limit = svc.config.service.job_timeout_s
     budget = limit - min(TIMEOUT_MARGIN_S, limit * TIMEOUT_MARGIN_SHARE)
     store_sink = StoreSink(svc.store.investigations, inv_id)
@@ -116,6 +214,8 @@ async def _run(svc: ServiceContext, sink: SlackSink, incident: Incident, inv_id:
                 reasoner=svc.reasoners.for_investigation(inv_id) if svc.reasoners else None,
             )
     except ServerUnavailable as exc:
+        if retry_telemetry:  # a crashed mcp-grafana: a fresh attempt opens a fresh session
+            raise TelemetryLost(str(exc)) from exc
         await svc.store.investigations.finish(inv_id, InvestigationStatus.FAILED)
         await sink.fail(unreachable_text(str(exc)), "no telemetry reachable")
         return "unreachable"
@@ -128,7 +228,9 @@ async def _run(svc: ServiceContext, sink: SlackSink, incident: Incident, inv_id:
         await svc.store.investigations.finish(inv_id, InvestigationStatus.FAILED)
         await sink.fail(failure_text(str(exc)), str(exc))
         return "failed"
-    except Exception:
+    except Exception as exc:
+        if is_outage(exc):
+            raise  # investigate_mention retries it (the investigation resumes from the store)
         # A bug must not leave the thread saying "Investigating …" forever; ARQ records the failure.
         log.exception("investigation %s failed", inv_id)
         await svc.store.investigations.finish(inv_id, InvestigationStatus.FAILED)
@@ -174,12 +276,18 @@ async def record_feedback(ctx: dict[Any, Any], payload: dict[str, Any]) -> str:
             return "nothing to confirm"
         return "confirmed"
     snapshot = await svc.store.investigations.snapshot(inv_id)
-    known = {h.component for h in snapshot.hypotheses}
+    known = {h.component.lower() for h in snapshot.hypotheses}
     if req.component:
-        cause = Cause(component=req.component.strip().lower(), fault=req.fault or OTHER)
+        component, fault = req.component.strip().lower(), req.fault or OTHER
     else:
-        component, fault = parse_cause(req.text or "", known)
-        cause = Cause(component=component, fault=fault)
+        found = component_from_text(req.text or "", known)
+        component, fault = found or "", fault_from_text(req.text or "") or OTHER
+    if known and component not in known:
+        # Corrections stay inside the incident: a name it never saw is asked about, not stored.
+        await svc.redis.delete(RedisKeys.awaiting_resolution(req.thread))  # the next reply is the answer
+        await svc.slack.post(req.thread.channel, req.thread.thread_ts, ask_component(component, known))
+        return "asked which component"
+    cause = Cause(component=component or "unknown", fault=fault)
     await svc.store.feedback.correct(
         inv_id, cause, author=req.user, channel=FeedbackChannel.SLACK, note=req.text
     )
@@ -207,7 +315,8 @@ async def answer_follow_up(ctx: dict[Any, Any], payload: dict[str, Any]) -> str:
     except ServerUnavailable as exc:
         items, unknown = [], unreachable_text(str(exc))
     text, blocks = follow_up_blocks(req.text, items, unknown)
-    ts = await svc.slack.post(req.thread.channel, req.thread.thread_ts, text, blocks)
+    tag = MessageTag(investigation=req.thread.investigation_key, part=part)
+    ts = await svc.slack.post(req.thread.channel, req.thread.thread_ts, text, blocks, tag=tag)
     if ts is not None:
         await ledger.set(part, ts)
     return "answered" if items else "no answer"
@@ -216,7 +325,9 @@ async def answer_follow_up(ctx: dict[Any, Any], payload: dict[str, Any]) -> str:
 async def cost_report_job(ctx: dict[Any, Any], payload: dict[str, Any]) -> str:
     req = CostRequest.model_validate(payload)
     svc = service(ctx)
-    view = await cost_report(svc.store, req.period, llm_configured=svc.config.llm.configured)
+    # Costs are scoped to the asking user's team (their channel's); admins see the organisation.
+    team = None if req.user in svc.config.service.admins else await viewer_team(svc.store, req.channel)
+    view = await cost_report(svc.store, req.period, llm_configured=svc.config.llm.configured, team=team)
     text, blocks = cost_blocks(view)
     await svc.slack.ephemeral(req.channel, req.user, text, blocks)
     return "reported"

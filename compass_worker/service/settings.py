@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from compass_worker.alerts.settings import AlertSettings
 from compass_worker.errors import ConfigError
 from compass_worker.knowledge.settings import KnowledgeSettings
 from compass_worker.reasoners.settings import LlmSettings, load_llm_settings
@@ -30,8 +31,21 @@ class ServiceSettings(BaseSettings):
     max_jobs: int = Field(default=8, ge=1, le=256, validation_alias="COMPASS_WORKER_MAX_JOBS")
     # ARQ polls Redis; 0.5 s (its default) adds ~450 ms to every job start, 0.05 s ~30 ms.
     poll_delay_s: float = Field(default=0.05, gt=0.0, le=5.0, validation_alias="COMPASS_POLL_DELAY_S")
+    # A running investigation holds a lease this long, renewed every third of it; a worker that dies is
+    # noticed within lease + reconcile interval, and its investigation resumes on another (≤ 30 s).
+    lease_s: float = Field(default=15.0, ge=1.0, le=600.0, validation_alias="COMPASS_LEASE_S")
+    # How often each worker reconciles PostgreSQL (the truth) with Redis (the queue), and how long a
+    # queued investigation may be missing from Redis before it is enqueued again.
+    reconcile_interval_s: float = Field(default=5.0, gt=0.0, le=300.0, validation_alias="COMPASS_RECONCILE_S")
+    queued_grace_s: float = Field(default=10.0, ge=0.0, le=3600.0, validation_alias="COMPASS_QUEUED_GRACE_S")
+    # Slack user ids who see organisation-wide costs in `/compass cost` (everyone else: their team's).
+    admin_users: str = Field(default="", validation_alias="COMPASS_ADMIN_USERS")
     # chat.update of the status message at most this often (Slack allows ~1 message update per second).
     status_interval_s: float = Field(default=1.0, ge=0.0, validation_alias="COMPASS_STATUS_INTERVAL_S")
+
+    @property
+    def admins(self) -> frozenset[str]:
+        return frozenset(u.strip() for u in self.admin_users.split(",") if u.strip())
 
     @field_validator("slack_api_url")
     @classmethod
@@ -54,6 +68,7 @@ class WorkerConfig:
     engine: Settings
     knowledge: KnowledgeSettings
     llm: LlmSettings = field(default_factory=lambda: LlmSettings(llm="none"))
+    alerts: AlertSettings = field(default_factory=AlertSettings)
 
 
 def _one_line(exc: ValidationError, prefix: str) -> ConfigError:
@@ -78,6 +93,15 @@ def load_worker_config() -> WorkerConfig:
         knowledge = KnowledgeSettings()
     except ValidationError as exc:
         raise _one_line(exc, "COMPASS_") from None
+    try:
+        alerts = AlertSettings()
+        alerts.load_dependencies()
+    except ValidationError as exc:
+        raise _one_line(exc, "COMPASS_ALERT_") from None
+    except ValueError as exc:
+        raise ConfigError(f"invalid setting COMPASS_ALERT_DEPENDENCIES: {exc}") from None
     if engine.mcp_config is None:
         raise ConfigError("invalid setting COMPASS_MCP_CONFIG: is not set (the MCP servers config file)")
-    return WorkerConfig(service=service, engine=engine, knowledge=knowledge, llm=load_llm_settings())
+    return WorkerConfig(
+        service=service, engine=engine, knowledge=knowledge, llm=load_llm_settings(), alerts=alerts
+    )

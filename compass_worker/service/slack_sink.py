@@ -17,7 +17,7 @@ import contextlib
 import logging
 import time
 
-from compass_worker.contracts import SlackThread
+from compass_worker.contracts import MessageTag, SlackThread
 from compass_worker.domain.events import (
     CheckStarted,
     Event,
@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 
 # A supported hypothesis is a "key finding" worth its own reply from this score on (the judge's units).
 FINDING_SCORE = 3.0
+FAILED_REACTION = "x"
 MAX_FINDINGS = 2
 
 
@@ -84,11 +85,19 @@ class SlackSink:
                 self._thread.thread_ts,
                 status_text(self._view()),
                 status_blocks(self._view()),
+                tag=self._tag("status"),
             )
         if self._status_ts is not None:
             await self._ledger.set("status", self._status_ts)
         self._flusher = asyncio.create_task(self._flush_loop())
         return self._status_ts
+
+    def retrying(self, note: str) -> None:
+        """A retried attempt says so ("worker lost — retrying (attempt 2)") until its first phase."""
+        self._phase = note
+        if note not in self._notes:
+            self._notes.append(note)
+        self._dirty.set()
 
     async def emit(self, event: Event) -> None:
         if isinstance(event, PhaseStarted):
@@ -158,7 +167,9 @@ class SlackSink:
             if ev is None:
                 continue
             text = finding_text(h.component, h.fault, ev.observation, ev.link)
-            ts = await self._poster.post(self._thread.channel, self._thread.thread_ts, text)
+            ts = await self._poster.post(
+                self._thread.channel, self._thread.thread_ts, text, tag=self._tag(part)
+            )
             self._posted_findings.add(h.id)
             if ts is not None:
                 await self._ledger.set(part, ts)
@@ -193,19 +204,27 @@ class SlackSink:
         ts = await self._ledger.get("verdict")
         if ts is not None and await self._poster.update(self._thread.channel, ts, text, blocks):
             return ts
-        ts = await self._poster.post(self._thread.channel, self._thread.thread_ts, text, blocks)
+        ts = await self._poster.post(
+            self._thread.channel, self._thread.thread_ts, text, blocks, tag=self._tag("verdict")
+        )
         if ts is not None:
             await self._ledger.set("verdict", ts)
         return ts
 
     async def fail(self, message: str, reason: str) -> None:
-        """An honest failure: the status says it stopped, one reply says why (once)."""
+        """An honest failure: the status says it stopped, one reply says why (once), ❌ on the thread."""
         await self._stop()
         await self._update_status(self._view("failed", reason))
         if await self._ledger.get("failure") is None:
-            ts = await self._poster.post(self._thread.channel, self._thread.thread_ts, message)
+            ts = await self._poster.post(
+                self._thread.channel, self._thread.thread_ts, message, tag=self._tag("failure")
+            )
             if ts is not None:
                 await self._ledger.set("failure", ts)
+        await self._poster.react(self._thread.channel, self._thread.thread_ts, FAILED_REACTION)
 
     async def close(self) -> None:
         await self._stop()
+
+    def _tag(self, part: str) -> MessageTag:
+        return MessageTag(investigation=self._thread.investigation_key, part=part)

@@ -17,6 +17,8 @@ HELP = "\n".join(
         "• `@compass checkout p99 latency is spiking since 14:00` — start an investigation in that thread",
         "• reply in the thread: `no — it was the payments-db failover` to correct me, "
         "or ask `did the 14:02 deploy touch payments?`",
+        "• `@compass write the post-mortem` in an investigation's thread, or `/compass postmortem <id>`",
+        "• `@compass which incidents involved payments-db this month?`, or `/compass ask <question>`",
         "• `/compass cost [today|7d|30d]` — what investigations cost (tokens and $ by model and phase)",
         "• `/compass status` — running investigations, queue depth, integration health",
         "• `/compass help` — this text",

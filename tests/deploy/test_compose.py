@@ -20,6 +20,7 @@ from pydantic import AliasChoices
 from pydantic_settings import BaseSettings
 
 from compass_bot.settings import BotSettings
+from compass_bot.ui.settings import UiSettings
 from compass_worker.knowledge.settings import KnowledgeSettings
 from compass_worker.questions.settings import QuestionSettings
 from compass_worker.reasoners.settings import LlmSettings
@@ -164,7 +165,15 @@ def _env_names(model: type[BaseSettings]) -> set[str]:
 def test_env_example_lists_every_setting() -> None:
     text = (ROOT / ".env.example").read_text(encoding="utf-8")
     listed = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", text, flags=re.MULTILINE))
-    for model in (Settings, KnowledgeSettings, LlmSettings, ServiceSettings, BotSettings, QuestionSettings):
+    for model in (
+        Settings,
+        KnowledgeSettings,
+        LlmSettings,
+        ServiceSettings,
+        BotSettings,
+        QuestionSettings,
+        UiSettings,
+    ):
         missing = _env_names(model) - listed
         assert not missing, f"{model.__name__}: {sorted(missing)} missing from .env.example"
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from compass_cli.knowledge import add_knowledge_commands
-from compass_worker.domain import Incident, RootCause, Verdict
+from compass_worker.domain import Eliminated, Incident, RootCause, Verdict
 from compass_worker.knowledge import KnowledgeSettings, KnowledgeStore, Ownership, Trigger
 from compass_worker.knowledge.settings import DEFAULT_MIGRATIONS_DIR
 
@@ -66,6 +66,8 @@ async def investigation(store: KnowledgeStore) -> uuid.UUID:
                     summary="pool full",
                 ),
             ),
+            # feedback may only name components the investigation considered (issue 16)
+            eliminated=(Eliminated(component="payments-db", fault="db_slow_queries", reason="db healthy"),),
         ),
     )
     return started.record.id
@@ -183,7 +185,7 @@ def test_real_process_reads_database_url_and_prints_no_traceback() -> None:
         check=False,
     )
     assert done.returncode == 3
-    assert done.stderr.startswith("compass: cannot connect to postgresql://127.0.0.1:1/db")
+    assert done.stderr.startswith("compass: error: cannot connect to postgresql://127.0.0.1:1/db")
     assert len(done.stderr.strip().splitlines()) == 1
 
 

@@ -5,7 +5,6 @@ worker (in-process) per test. The engine reaches the lab through the real mcp-gr
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -24,7 +23,7 @@ from compass_lab.scenarios import DEFAULT_SCENARIO_ID, get_scenario
 from compass_lab.server.runner import LabServer, mcp_config
 from compass_testing import FakeSlack, RedisServer
 from compass_worker.service.settings import WorkerConfig
-from compass_worker.service.worker import build_worker, close_worker
+from compass_worker.service.worker import build_worker, stop_worker
 
 # PostgreSQL, Redis and the fake Slack come from tests/conftest.py.
 
@@ -50,7 +49,9 @@ def mcp_config_file(lab: LabServer, scenario: Scenario, tmp_path_factory: pytest
 # -- the services -------------------------------------------------------------------------------------------
 @pytest.fixture
 def config(redis_server: RedisServer, slack: FakeSlack, db_url: str, redis: ArqRedis) -> WorkerConfig:
-    return worker_config(redis_server.url, slack.base_url, db_url, status_interval_s=0.2)
+    return worker_config(
+        redis_server.url, slack.base_url, db_url, status_interval_s=0.2, admin_users="UADMIN"
+    )
 
 
 @pytest.fixture
@@ -59,10 +60,7 @@ async def worker(config: WorkerConfig, lab: LabServer, scenario: Scenario) -> As
     w = build_worker(config, mcp=scenario_mcp_config(lab.url, scenario), handle_signals=False)
     task = asyncio.create_task(w.async_run())
     yield w
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
-    await close_worker(w)
+    await stop_worker(w, task)
 
 
 @pytest.fixture

@@ -134,11 +134,15 @@ async def test_slash_compass_cost_status_and_help(
             latency_ms=900,
         )
     )
-    await send(http, slash_request(SECRET, "cost"))
+    await send(http, slash_request(SECRET, "cost", user="UADMIN"))  # an admin sees the organisation
     await slack.wait_for(lambda: len(slack.ephemeral) == 2, 15, "the second cost report")
     report = json.dumps(slack.ephemeral[1])
     assert "claude-test" in report and "$0.0123" in report and "orient" in report
     assert "No LLM is configured" not in report
+    await send(http, slash_request(SECRET, "cost", user="UALICE"))  # anyone else: their channel's team
+    await slack.wait_for(lambda: len(slack.ephemeral) == 3, 15, "the scoped cost report")
+    scoped = json.dumps(slack.ephemeral[2])
+    assert "claude-test" not in scoped and "$0.0000" in scoped and f"team {CHANNEL}" in scoped
     # The report is posted before its job is marked done: give the worker a moment to finish it.
     for _ in range(50):
         status = await send(http, slash_request(SECRET, "status"))
@@ -148,3 +152,26 @@ async def test_slash_compass_cost_status_and_help(
     assert "queue depth: 0" in status.text and "workers alive" in status.text
     assert "/compass cost" in (await send(http, slash_request(SECRET, "help"))).text
     assert "Usage" in (await send(http, slash_request(SECRET, "cost yesterday"))).text
+
+
+async def test_a_correction_outside_the_incident_is_asked_about_not_stored(
+    http: httpx.AsyncClient, worker: Worker, slack: FakeSlack, scenario: Scenario, store: KnowledgeStore
+) -> None:
+    ts = await investigated(http, slack, scenario)
+    await reply(http, ts, "1773243900.000001", "no — it was the billing-ledger failover")
+    await slack.wait_for(
+        lambda: any("haven't recorded it" in m.text for m in slack.thread(CHANNEL, ts)),
+        15,
+        "the question back",
+    )
+    [question] = [m.text for m in slack.thread(CHANNEL, ts) if "haven't recorded it" in m.text]
+    assert "`billing-ledger`" not in question and "couldn't tell which component" in question
+    meta = json.dumps({"channel": CHANNEL, "thread_ts": ts})
+    values = {"component": "Not-A-Component", "fault": "dns_failure"}
+    await send(http, view_submission_request(SECRET, "compass_correction", meta, values))
+    await slack.wait_for(
+        lambda: any("`not-a-component` is not one of" in m.text for m in slack.thread(CHANNEL, ts)),
+        15,
+        "the question back about the modal's component",
+    )
+    assert await store.pool.fetchval("SELECT count(*) FROM corrections") == 0

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -26,7 +26,7 @@ from compass_worker.service.ledger import MessageLedger
 from compass_worker.service.settings import WorkerConfig
 from compass_worker.service.slack import SlackPoster
 from compass_worker.service.slack_sink import SlackSink
-from compass_worker.service.worker import build_worker, close_worker
+from compass_worker.service.worker import build_worker, stop_worker
 from compass_worker.telemetry.config import parse_mcp_config
 
 
@@ -118,10 +118,7 @@ async def test_unreachable_telemetry_is_said_honestly(
             60,
         )
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        await close_worker(w)
+        await stop_worker(w, task)
     thread = slack.thread(CHANNEL, ts)
     assert thread[0].text.startswith("Investigation stopped: no telemetry reachable")
     assert verdicts(thread) == []
@@ -139,7 +136,8 @@ async def test_a_worker_killed_mid_investigation_is_retried_and_the_thread_gets_
     mcp_config_file: Path,
     store: KnowledgeStore,
 ) -> None:
-    timeout_s = 8.0  # ARQ retries a dead worker's job after the job timeout + 10 s
+    # At the default job timeout (180 s) ARQ alone would retry after 190 s; the lease (15 s by default,
+    # 5 s here) and the reconciler bring it back within seconds.
     env = {
         **os.environ,
         "SLACK_BOT_TOKEN": TOKEN,
@@ -148,7 +146,7 @@ async def test_a_worker_killed_mid_investigation_is_retried_and_the_thread_gets_
         "DATABASE_URL": db_url,
         "COMPASS_MCP_CONFIG": str(mcp_config_file),
         "COMPASS_EMBEDDER": "hashing",
-        "COMPASS_JOB_TIMEOUT_S": str(timeout_s),
+        "COMPASS_LEASE_S": "5",
         "COMPASS_STATUS_INTERVAL_S": "0.1",
     }
     proc = await asyncio.create_subprocess_exec(
@@ -180,8 +178,9 @@ async def test_a_worker_killed_mid_investigation_is_retried_and_the_thread_gets_
         if proc.returncode is None:
             proc.kill()
             await asyncio.wait_for(proc.wait(), 10)
+    killed = time.monotonic()
     config = worker_config(
-        redis_server.url, slack.base_url, db_url, status_interval_s=0.1, job_timeout_s=timeout_s
+        redis_server.url, slack.base_url, db_url, status_interval_s=0.1, lease_s=5.0, reconcile_interval_s=1.0
     )
     w = build_worker(config, mcp=scenario_mcp_config(lab.url, scenario), handle_signals=False)
     task = asyncio.create_task(w.async_run())
@@ -189,12 +188,10 @@ async def test_a_worker_killed_mid_investigation_is_retried_and_the_thread_gets_
         await slack.wait_for(
             lambda: bool(verdicts(slack.thread(CHANNEL, ts))), 60, "the retried job's verdict"
         )
+        recovered_s = time.monotonic() - killed
         await asyncio.sleep(0.5)
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        await close_worker(w)
+        await stop_worker(w, task)
     thread = slack.thread(CHANNEL, ts)
     assert len(verdicts(thread)) == 1
     assert [m.ts for m in thread if m.text.startswith(("Investigat", "Investigation"))] == [status_ts]
@@ -202,4 +199,7 @@ async def test_a_worker_killed_mid_investigation_is_retried_and_the_thread_gets_
     findings = [m.text for m in thread if m.text.startswith(":mag:")]
     assert len(findings) == len(set(findings))
     assert await store.pool.fetchval("SELECT attempts FROM investigations") == 2
+    updates = [str(c.args.get("text", "")) for c in slack.calls_to("chat.update")]
+    assert any("worker lost — retrying (attempt 2)" in t for t in updates)
+    assert recovered_s < 45, recovered_s
     assert await store.pool.fetchval("SELECT count(*) FROM verdicts") == 1

@@ -1,0 +1,398 @@
+"""Alerts benchmark (not a test): ingest, investigation throughput, noise reduction, wrong merges and
+classification, measured side by side in one run on loopback.
+
+    .venv/bin/python benchmarks/alerts.py [--ingest 2000] [--investigations 8] [--workers 1 2 4]
+
+- ingest: `compass bot` as its own process (uvicorn) with an embedded PostgreSQL + pgvector and a private
+  redis-server; single-alert Alertmanager bodies from 4 concurrent senders. Each request is authenticated,
+  validated, written in one transaction and enqueued before its 202. Then every body again: all absorbed.
+- investigations/min: 1, 2 and 4 `compass worker` processes (LLM off) investigating the lab's showcase
+  incident through the real mcp-grafana, each run a fresh batch of alert-style investigation jobs.
+- noise reduction and wrong merges: labelled lab alert storms (benchmarks/alert_storms.py) replayed through
+  the workers' grouping (the same store code and embedder as production) at two incident rates.
+- classification: severity and category of every storm alert against its label.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import shutil
+import socket
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+import httpx
+from alert_storms import (  # benchmarks/ is on sys.path as the script's folder
+    StormAlert,
+    dependency_map,
+    storms,
+)
+from arq.connections import ArqRedis
+
+from compass_bot.webhooks.inbox import AlertInbox
+from compass_bot.webhooks.models import AlertRow
+from compass_lab.harness import lab_server
+from compass_lab.scenarios import DEFAULT_SCENARIO_ID, all_scenarios, get_scenario
+from compass_lab.server.runner import mcp_config
+from compass_testing import FakeSlack, redis_for_tests
+from compass_worker.alerts.classify import classify
+from compass_worker.alerts.grouping import DependencyGraph
+from compass_worker.alerts.settings import AlertSettings
+from compass_worker.alerts.store import AlertIncidentStore, GroupingPolicy
+from compass_worker.contracts import InvestigateRequest, JobName, SlackThread, job_id
+from compass_worker.knowledge.database import create_pool
+from compass_worker.knowledge.embedded import EmbeddedPostgres
+from compass_worker.knowledge.embedders.select import build_embedder
+from compass_worker.knowledge.migrations import migrate
+from compass_worker.knowledge.settings import DEFAULT_MIGRATIONS_DIR, KnowledgeSettings
+
+SLACK_TOKEN = "xoxb-bench"
+AM_TOKEN = "bench-am-token"
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def body(i: int) -> dict[str, object]:
+    start = datetime.fromtimestamp(1.8e9 + i, UTC).isoformat().replace("+00:00", "Z")
+    labels = {"alertname": "HighErrorRate", "service": f"svc-{i % 40}", "severity": "critical"}
+    return {
+        "version": "4",
+        "status": "firing",
+        "receiver": "compass",
+        "groupKey": f'{{}}:{{alertname="HighErrorRate", service="svc-{i % 40}"}}',
+        "alerts": [
+            {
+                "status": "firing",
+                "labels": labels,
+                "annotations": {"summary": f"svc-{i % 40}: 5xx ratio above 5%"},
+                "startsAt": start,
+                "fingerprint": f"{i:016x}",
+            }
+        ],
+    }
+
+
+# -- ingest ------------------------------------------------------------------------------------------------
+async def ingest(n: int, senders: int, db_url: str, redis_url: str, slack_url: str) -> list[str]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "SLACK_BOT_TOKEN": SLACK_TOKEN,
+        "SLACK_SIGNING_SECRET": "bench",
+        "COMPASS_SLACK_API_URL": slack_url,
+        "REDIS_URL": redis_url,
+        "DATABASE_URL": db_url,
+        "COMPASS_ALERTMANAGER_TOKEN": AM_TOKEN,
+    }
+    bot = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "compass_cli.main", "bot", "--port", str(port), env=env,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    headers = {"Authorization": f"Bearer {AM_TOKEN}"}
+    latencies: list[float] = []
+    statuses: Counter[int] = Counter()
+    absorbed = 0
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
+            for _ in range(200):
+                with contextlib.suppress(httpx.TransportError):
+                    if (await http.get("/healthz")).status_code == 200:
+                        break
+                await asyncio.sleep(0.05)
+            for i in range(20):  # warm-up: connections, the database pool
+                await http.post("/webhooks/alertmanager", json=body(10**9 + i), headers=headers)
+            sequential: list[float] = []  # one sender: the latency of an ingest alone
+            for i in range(n, n + n // 4):
+                t0 = time.perf_counter()
+                resp = await http.post("/webhooks/alertmanager", json=body(i), headers=headers)
+                sequential.append(time.perf_counter() - t0)
+                statuses[resp.status_code] += 1
+            queue: asyncio.Queue[int] = asyncio.Queue()
+            for i in range(n):
+                queue.put_nowait(i)
+
+            async def sender() -> None:
+                while not queue.empty():
+                    i = queue.get_nowait()
+                    t0 = time.perf_counter()
+                    resp = await http.post("/webhooks/alertmanager", json=body(i), headers=headers)
+                    latencies.append(time.perf_counter() - t0)
+                    statuses[resp.status_code] += 1
+
+            started = time.perf_counter()
+            await asyncio.gather(*(sender() for _ in range(senders)))
+            wall = time.perf_counter() - started
+            for i in range(0, n, max(1, n // 200)):  # redeliveries (Alertmanager's repeat_interval)
+                resp = await http.post("/webhooks/alertmanager", json=body(i), headers=headers)
+                absorbed += resp.json()["duplicates"]
+    finally:
+        bot.terminate()
+        await bot.wait()
+    conn = await asyncpg.connect(db_url)
+    try:
+        stored = await conn.fetchval("SELECT count(*) FROM alerts")
+        outbox = await conn.fetchval("SELECT count(*) FROM alerts WHERE enqueued_at IS NULL")
+    finally:
+        await conn.close()
+    redis = ArqRedis.from_url(redis_url)
+    queued = await redis.zcard("arq:queue")
+    await redis.flushdb()
+    await redis.aclose()
+    ms = [x * 1000 for x in latencies]
+    one = [x * 1000 for x in sequential]
+    return [
+        f"ingest · {n} single-alert Alertmanager bodies, {senders} concurrent senders, HTTP to `compass bot`",
+        f"  sustained rate {n / wall * 60:,.0f} alerts/min ({n / wall:,.0f}/s) · statuses {dict(statuses)}",
+        f"  latency under that load: p50 {pct(ms, 0.5):.1f} ms  p90 {pct(ms, 0.9):.1f} ms  "
+        f"p99 {pct(ms, 0.99):.1f} ms  max {max(ms):.1f} ms  mean {statistics.fmean(ms):.1f} ms",
+        f"  latency, one sender ({len(one)} bodies): p50 {pct(one, 0.5):.1f} ms  p90 {pct(one, 0.9):.1f} ms  "
+        f"p99 {pct(one, 0.99):.1f} ms  max {max(one):.1f} ms",
+        f"  persisted {stored} rows, jobs in Redis {queued}, left in the outbox {outbox}; "
+        f"redeliveries absorbed {absorbed} of {len(range(0, n, max(1, n // 200)))}",
+    ]
+
+
+# -- investigations/min --------------------------------------------------------------------------------------
+async def throughput(
+    workers: int, count: int, run: int, db_url: str, redis_url: str, slack_url: str, mcp_file: Path
+) -> str:
+    scenario = get_scenario(DEFAULT_SCENARIO_ID)
+    env = {
+        **os.environ,
+        "SLACK_BOT_TOKEN": SLACK_TOKEN,
+        "COMPASS_SLACK_API_URL": slack_url,
+        "REDIS_URL": redis_url,
+        "DATABASE_URL": db_url,
+        "COMPASS_MCP_CONFIG": str(mcp_file),
+        "COMPASS_EMBEDDER": "hashing",  # memory is consulted; a light embedder keeps 4 processes small
+        "COMPASS_LLM": "none",
+        "COMPASS_STATUS_INTERVAL_S": "1",
+    }
+    procs = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "compass_cli.main",
+            "worker",
+            env=env,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        for _ in range(workers)
+    ]
+    redis = ArqRedis.from_url(redis_url)
+    conn = await asyncpg.connect(db_url)
+    channel = f"CBENCH{run}"
+    try:
+        for _ in range(600):  # every worker process up (ARQ writes its health-check key on start)
+            if await redis.exists("arq:queue:health-check"):
+                break
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(4)  # the slower processes finish importing
+        started = time.perf_counter()
+        for i in range(count):
+            thread = SlackThread(channel=channel, thread_ts=f"1800000000.{i:06d}")
+            req = InvestigateRequest(
+                thread=thread, text=scenario.symptom, user="alert:bench", at=scenario.at, trigger="alert"
+            )
+            await redis.enqueue_job(
+                JobName.INVESTIGATE,
+                req.model_dump(mode="json"),
+                _job_id=job_id(JobName.INVESTIGATE, thread.investigation_key),
+            )
+        done = 0
+        deadline = time.perf_counter() + 900
+        while time.perf_counter() < deadline:
+            done = await conn.fetchval(
+                "SELECT count(*) FROM investigations WHERE idempotency_key LIKE $1 AND status <> 'running'",
+                f"slack:{channel}:%",
+            )
+            if done >= count:
+                break
+            await asyncio.sleep(0.2)
+        wall = time.perf_counter() - started
+        verdicts = await conn.fetchval(
+            """SELECT count(*) FROM verdicts d JOIN investigations v ON v.id = d.investigation_id
+               WHERE v.idempotency_key LIKE $1""",
+            f"slack:{channel}:%",
+        )
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            await p.wait()
+        await conn.close()
+        await redis.flushdb()
+        await redis.aclose()
+    return (
+        f"  {workers} worker process(es): {done}/{count} finished ({verdicts} verdicts) in {wall:.1f} s "
+        f"→ {done / wall * 60:.1f} investigations/min"
+    )
+
+
+# -- noise reduction and wrong merges ------------------------------------------------------------------------
+def row(a: StormAlert) -> AlertRow:
+    labels = a.labels()
+    return AlertRow(
+        source="alertmanager",
+        fingerprint=a.fingerprint,
+        starts_at=datetime.fromtimestamp(a.at, UTC),
+        ends_at=None,
+        status="firing",
+        name=a.template.name,
+        summary=a.summary,
+        labels=labels,
+        annotations={"summary": a.summary, "description": a.summary},
+        # Alertmanager's usual route: group_by [alertname, cluster, service]
+        group_key=f'{{}}:{{alertname="{a.template.name}", cluster="{a.system}", service="{a.component}"}}',
+        generator_url=None,
+    )
+
+
+async def noise(db_url: str, mean_gap_s: float) -> list[str]:
+    scenarios = all_scenarios()
+    alerts = storms(scenarios, mean_gap_s=mean_gap_s)
+    pool = await create_pool(db_url)
+    embedder = build_embedder(KnowledgeSettings())
+    store = AlertIncidentStore(pool, embedder)
+    cfg = AlertSettings()  # the workers' defaults (window, similarity)
+    graph = DependencyGraph(dependency_map(scenarios))
+    policy = GroupingPolicy(window_s=cfg.window_s, similarity=cfg.similarity, graph=graph)
+    try:
+        await pool.execute("TRUNCATE alerts, alert_incidents")
+        refs = await AlertInbox(pool, None).accept([row(a) for a in alerts])  # type: ignore[arg-type]
+        truth = {a.fingerprint: a.scenario for a in alerts}
+        started = time.perf_counter()
+        for ref in refs:  # in startsAt order, as the workers would meet them
+            stored = await store.alert(ref.alert_id)
+            assert stored is not None
+            await store.assign(
+                stored, policy, lambda x: classify(x.name, x.summary, x.labels, x.annotations), lambda _: None
+            )
+        per_alert_ms = (time.perf_counter() - started) / len(refs) * 1000
+        rows = await pool.fetch("SELECT fingerprint, incident_id, grouped_by FROM alerts")
+    finally:
+        await pool.close()
+    members: dict[object, list[str]] = defaultdict(list)
+    for r in rows:
+        members[r["incident_id"]].append(truth[r["fingerprint"]])
+    wrong = sum(len(m) - Counter(m).most_common(1)[0][1] for m in members.values())
+    mixed = sum(1 for m in members.values() if len(set(m)) > 1)
+    incidents_of: dict[str, set[object]] = defaultdict(set)
+    for r in rows:
+        incidents_of[truth[r["fingerprint"]]].add(r["incident_id"])
+    split = sum(1 for s in incidents_of.values() if len(s) > 1)
+    n, k = len(rows), len(members)
+    how = Counter(r["grouped_by"] for r in rows)
+    return [
+        f"  mean gap {mean_gap_s / 60:.0f} min between incidents: {len(incidents_of)} storms, "
+        f"{n} alerts in → {k} incidents out · noise reduction {1 - k / n:.1%} · "
+        f"wrong merges {wrong} alerts ({wrong / n:.1%}), {mixed} mixed incidents · "
+        f"storms split over >1 incident {split}",
+        f"    grouped by {dict(how)} · {per_alert_ms:.1f} ms/alert ({embedder.model_id}, "
+        f"window {cfg.window_s:.0f} s)",
+    ]
+
+
+def classification() -> list[str]:
+    alerts = storms(all_scenarios(), mean_gap_s=1800)
+    category = severity = 0
+    misses: Counter[str] = Counter()
+    for a in alerts:
+        got = classify(a.template.name, a.summary, a.labels(), {"description": a.summary})
+        category += got.category == a.template.category
+        severity += got.severity == a.template.severity
+        if got.category != a.template.category:
+            misses[f"{a.template.name}→{got.category}"] += 1
+    unlabelled = sum(1 for a in alerts if a.template.severity_label is None)
+    n = len(alerts)
+    return [
+        f"classification · {n} labelled lab storm alerts ({unlabelled} without a severity label), no LLM",
+        f"  category accuracy {category / n:.1%} · severity accuracy {severity / n:.1%} · "
+        f"misses {dict(misses)}",
+    ]
+
+
+async def run(args: argparse.Namespace, db_url: str) -> None:
+    conn = await asyncpg.connect(db_url)
+    try:
+        await migrate(conn, DEFAULT_MIGRATIONS_DIR)
+    finally:
+        await conn.close()
+    lines: list[str] = []
+    with redis_for_tests() as redis_server:
+        fake = FakeSlack(SLACK_TOKEN)
+        await fake.start()
+        try:
+            if args.ingest > 0:
+                lines += await ingest(args.ingest, args.senders, db_url, redis_server.url, fake.base_url)
+                print("\n".join(lines), flush=True)
+            shown = len(lines)
+            lines.append("noise reduction · labelled lab alert storms replayed through the workers' grouping")
+            for gap in (7200.0, 1800.0, 300.0):
+                lines += await noise(db_url, gap)
+            lines += classification()
+            print("\n".join(lines[shown:]), flush=True)
+            if args.investigations > 0:
+                scenario = get_scenario(DEFAULT_SCENARIO_ID)
+                tmp = Path(tempfile.mkdtemp(prefix="compass-bench-"))
+                with lab_server([scenario], scenario.id) as lab:
+                    mcp_file = tmp / "mcp.json"
+                    mcp_file.write_text(json.dumps(mcp_config(lab.url, scenario.id)))
+                    lines.append(
+                        f"investigations/min · lab incident {scenario.id}, LLM off, {args.investigations} "
+                        "alert-triggered investigations per run (each worker process runs up to 8 at once)"
+                    )
+                    for run_no, n in enumerate(args.workers):
+                        line = await throughput(
+                            n, args.investigations, run_no, db_url, redis_server.url, fake.base_url, mcp_file
+                        )
+                        lines.append(line)
+                        print(line, flush=True)
+                shutil.rmtree(tmp, ignore_errors=True)
+        finally:
+            await fake.stop()
+    print("\n=== alerts benchmark ===")
+    print("\n".join(lines))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ingest", type=int, default=2000, help="alert bodies to send (0: skip)")
+    parser.add_argument("--senders", type=int, default=4, help="concurrent senders")
+    parser.add_argument(
+        "--investigations", type=int, default=8, help="investigations per worker count (0: skip)"
+    )
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
+    args = parser.parse_args()
+    root = Path(tempfile.mkdtemp(prefix="compass-bench-pg-"))
+    server = EmbeddedPostgres(root / "data", cleanup="delete")
+    try:
+        asyncio.run(run(args, server.start()))
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

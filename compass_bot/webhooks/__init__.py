@@ -1,0 +1,1 @@
+"""Alert webhooks (Alertmanager v4, Grafana unified alerting): authenticate, validate, persist, enqueue."""

@@ -1,0 +1,141 @@
+"""Severity (critical/high/medium/low) and category (availability, latency, errors, saturation, data,
+security) of an alert, from its labels first and its words second.
+
+Labels win because they are the alert author's own statement (`severity`, `priority`, `category`); the
+words of the alert name, summary and description decide otherwise, through general SRE vocabulary (not any
+one environment's alert names). When an investigation reaches a verdict, its fault refines the category
+(`category_of_fault`): the evidence knows better than the alert's wording. No LLM is involved here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Final, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from compass_worker.contracts import FAULT_CATEGORIES
+
+Severity = Literal["critical", "high", "medium", "low"]
+Category = Literal["availability", "latency", "errors", "saturation", "data", "security"]
+CATEGORIES: Final[tuple[Category, ...]] = (
+    "availability",
+    "latency",
+    "errors",
+    "saturation",
+    "data",
+    "security",
+)
+
+_SEVERITY_NAMES: Final[tuple[tuple[Severity, str], ...]] = (
+    ("critical", "critical crit page p1 sev1 sev-1 s1 emergency fatal disaster"),
+    ("high", "high error major p2 sev2 sev-2 s2 urgent"),
+    ("medium", "warning warn medium moderate p3 sev3 sev-3 s3 average"),
+    ("low", "info informational low minor none p4 p5 sev4 sev5 notice"),
+)
+_SEVERITY_WORDS: Final[dict[str, Severity]] = {
+    word: severity for severity, words in _SEVERITY_NAMES for word in words.split()
+}
+_CATEGORY_NAMES: Final[dict[str, Category]] = {c: c for c in CATEGORIES}
+
+# Checked in this order: the first category with a hit wins (security and data are the most specific).
+_CATEGORY_WORDS: Final[tuple[tuple[Category, str], ...]] = (
+    (
+        "security",
+        r"cert(ificate)?s?\b|\btls\b|\bssl\b|x509|unauthori[sz]ed|forbidden|\bauth(entication)?\b"
+        r"|login|brute|intrusion|\bcve\b|secret|privilege|\bwaf\b|suspicious",
+    ),
+    (
+        "data",
+        r"replication|replica lag|\blag\b.*replic|corrupt|data loss|checksum|inconsisten|backup"
+        r"|\bstale data|\bwal\b|split.?brain|dead.?letter|\bdlq\b",
+    ),
+    (
+        "availability",
+        r"\bdown\b|unreachable|unavailable|not responding|no response|target ?missing"
+        r"|targetdown|instancedown|crash|oom.?kill|restart|\bup\s*==\s*0|outage|refus|probe fail"
+        r"|health.?check"
+        r"|failover|no (healthy )?endpoints|replicas? (mismatch|unavailable)|dns|nxdomain|resolv",
+    ),
+    (
+        "latency",
+        r"latency|slow|p9[59]|p50|percentile|duration|response time|timeout|timed out|lag\b"
+        r"|backlog|queue (depth|size)|delay|took|seconds? (above|over)",
+    ),
+    (
+        "errors",
+        r"error|5xx|4xx|\b50[0-4]\b|failure|failed|exception|panic|errors? rate|reject|\b429\b"
+        r"|rate.?limit|quota",
+    ),
+    (
+        "saturation",
+        r"cpu|memory|\bmem\b|disk|space|inode|filesystem|saturat|exhaust|pool|connections?"
+        r"|throttl|capacity|full|heap|file descriptors|\bfds?\b|load average|usage|utili[sz]ation"
+        r"|surge|traffic|request rate|throughput|\brps\b|baseline",
+    ),
+)
+_CATEGORY_PATTERNS: Final = tuple((cat, re.compile(words, re.IGNORECASE)) for cat, words in _CATEGORY_WORDS)
+
+
+# With no severity label: how bad each category usually is.
+_DEFAULT_SEVERITY: Final[dict[Category, Severity]] = {
+    "availability": "critical",
+    "security": "high",
+    "errors": "high",
+    "data": "high",
+    "latency": "medium",
+    "saturation": "medium",
+}
+
+
+class Classification(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    severity: Severity
+    category: Category
+    severity_from: Literal["label", "category"]
+    category_from: Literal["label", "words", "default", "verdict"]
+
+
+def severity_of(labels: Mapping[str, str]) -> Severity | None:
+    for key in ("severity", "priority", "level", "urgency"):
+        if (value := labels.get(key)) is not None and (found := _SEVERITY_WORDS.get(value.strip().lower())):
+            return found
+    return None
+
+
+def category_of_text(text: str) -> Category | None:
+    spaced = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", text)  # CamelCase alert names: HighRequestLatency
+    for category, pattern in _CATEGORY_PATTERNS:
+        if pattern.search(spaced):
+            return category
+    return None
+
+
+def classify(
+    name: str, summary: str, labels: Mapping[str, str], annotations: Mapping[str, str]
+) -> Classification:
+    labelled = _CATEGORY_NAMES.get((labels.get("category") or "").strip().lower())
+    category_from: Literal["label", "words", "default"]
+    if labelled is not None:
+        category, category_from = labelled, "label"
+    else:
+        text = " ".join([name, summary, annotations.get("description", "")])
+        found = category_of_text(text)
+        category, category_from = (found, "words") if found else ("errors", "default")
+    severity = severity_of(labels)
+    if severity is not None:
+        return Classification(
+            severity=severity, category=category, severity_from="label", category_from=category_from
+        )
+    return Classification(
+        severity=_DEFAULT_SEVERITY[category],
+        category=category,
+        severity_from="category",
+        category_from=category_from,
+    )
+
+
+def category_of_fault(fault: str | None) -> Category | None:
+    return _CATEGORY_NAMES.get(FAULT_CATEGORIES.get(fault or "", ""))

@@ -1,0 +1,290 @@
+"""Alert incidents in PostgreSQL: assign an alert to an incident (under one advisory lock, so two workers
+never open two incidents for one problem), resolve, and remember what the Slack thread has been told.
+
+Everything here is idempotent per alert: an alert already assigned keeps its incident (a retried job
+changes nothing), and `processed_status` records which status of the alert has been fully handled.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Literal
+from uuid import UUID
+
+import asyncpg
+from pydantic import BaseModel, ConfigDict
+
+from compass_worker.alerts.classify import Classification, Severity
+from compass_worker.alerts.grouping import Candidate, DependencyGraph, GroupedBy, component_of, decide
+from compass_worker.knowledge.database import AnyConnection, Pool
+from compass_worker.knowledge.embedders.protocol import Embedder
+
+# pg_advisory_xact_lock key for grouping: the bytes of "alerts".
+_GROUPING_LOCK = int.from_bytes(b"alerts", "big")
+_SEVERITY_RANK: dict[str, int] = {"low": 0, "medium": 1, "high": 2, "critical": 3}
+
+
+class _Row(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class StoredAlert(_Row):
+    id: int
+    source: str
+    fingerprint: str
+    starts_at: datetime
+    ends_at: datetime | None
+    status: Literal["firing", "resolved"]
+    name: str
+    summary: str
+    labels: dict[str, str]
+    annotations: dict[str, str]
+    group_key: str
+    received_at: datetime
+    incident_id: UUID | None
+    processed_status: str | None
+    grouped_by: str | None
+
+    @property
+    def component(self) -> str | None:
+        return component_of(self.labels)
+
+    @property
+    def text(self) -> str:
+        """What similarity compares: the alert's name, summary and component."""
+        return " ".join(x for x in (self.name, self.summary, self.component or "") if x)
+
+
+class AlertIncident(_Row):
+    id: UUID
+    title: str
+    group_key: str
+    component: str | None
+    components: tuple[str, ...]
+    severity: Severity
+    category: str
+    status: Literal["firing", "resolved"]
+    channel: str | None
+    root_ts: str | None
+    investigation_key: str | None
+    first_alert_id: int
+    alert_count: int
+    opened_at: datetime
+    last_alert_at: datetime
+    resolved_at: datetime | None
+    resolution_posted: bool
+
+
+class Assignment(_Row):
+    incident: AlertIncident
+    created: bool
+    grouped_by: GroupedBy
+
+
+def _alert(r: asyncpg.Record) -> StoredAlert:
+    return StoredAlert(
+        **{k: r[k] for k in StoredAlert.model_fields if k not in ("labels", "annotations")},
+        labels=json.loads(r["labels"]),
+        annotations=json.loads(r["annotations"]),
+    )
+
+
+def _incident(r: asyncpg.Record) -> AlertIncident:
+    data = {k: r[k] for k in AlertIncident.model_fields}
+    data["components"] = tuple(r["components"])
+    return AlertIncident(**data)
+
+
+class GroupingPolicy(BaseModel):
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    window_s: float
+    similarity: float
+    graph: DependencyGraph
+    cause_window_s: float = 300.0
+
+
+Classifier = Callable[[StoredAlert], Classification]
+Router = Callable[[StoredAlert], str | None]
+
+
+class AlertIncidentStore:
+    def __init__(self, pool: Pool, embedder: Embedder) -> None:
+        self._pool = pool
+        self._embedder = embedder
+
+    async def alert(self, alert_id: int) -> StoredAlert | None:
+        row = await self._pool.fetchrow("SELECT * FROM alerts WHERE id = $1", alert_id)
+        return _alert(row) if row is not None else None
+
+    async def incident(self, incident_id: UUID) -> AlertIncident | None:
+        row = await self._pool.fetchrow("SELECT * FROM alert_incidents WHERE id = $1", incident_id)
+        return _incident(row) if row is not None else None
+
+    async def _incident_in(self, conn: AnyConnection, incident_id: UUID) -> AlertIncident:
+        row = await conn.fetchrow("SELECT * FROM alert_incidents WHERE id = $1", incident_id)
+        assert row is not None  # alerts reference incidents by foreign key
+        return _incident(row)
+
+    async def assign(
+        self, alert: StoredAlert, policy: GroupingPolicy, classify: Classifier, route: Router
+    ) -> Assignment:
+        """The alert's incident: the one it already has, a related open one, or a new one."""
+        vector = (await self._embedder.embed([alert.text]))[0]
+        window = timedelta(seconds=policy.window_s)
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", _GROUPING_LOCK)
+            current = await conn.fetchrow(
+                "SELECT incident_id, grouped_by FROM alerts WHERE id = $1", alert.id
+            )
+            if current is not None and current["incident_id"] is not None:
+                incident = await self._incident_in(conn, current["incident_id"])
+                return Assignment(incident=incident, created=False, grouped_by=current["grouped_by"] or "new")
+            same = await conn.fetchval(
+                """SELECT a.incident_id FROM alerts a JOIN alert_incidents i ON i.id = a.incident_id
+                   WHERE a.fingerprint = $1 AND a.id <> $2 AND i.status = 'firing'
+                   ORDER BY a.starts_at DESC LIMIT 1""",
+                alert.fingerprint,
+                alert.id,
+            )
+            rows = await conn.fetch(
+                """SELECT i.id, i.components, i.opened_at, i.last_alert_at,
+                          EXISTS (SELECT 1 FROM alerts a WHERE a.incident_id = i.id AND a.group_key = $5)
+                              AS shares_group_key,
+                          CASE WHEN i.embedding_model = $4 THEN 1 - (i.embedding <=> $3) END AS similarity
+                   FROM alert_incidents i
+                   WHERE i.status = 'firing' AND i.last_alert_at >= $1 AND i.opened_at <= $2""",
+                alert.starts_at - window,
+                alert.starts_at + window,
+                vector,
+                self._embedder.model_id,
+                alert.group_key,
+            )
+            candidates = [
+                Candidate(
+                    id=r["id"],
+                    shares_group_key=r["shares_group_key"],
+                    components=tuple(r["components"]),
+                    opened_at=r["opened_at"],
+                    last_alert_at=r["last_alert_at"],
+                    similarity=r["similarity"],
+                )
+                for r in rows
+            ]
+            decision = decide(
+                at=alert.starts_at,
+                fingerprint_incident=same,
+                component=alert.component,
+                candidates=candidates,
+                graph=policy.graph,
+                similarity=policy.similarity,
+                cause_window_s=policy.cause_window_s,
+            )
+            label = classify(alert)
+            if decision.incident_id is None:
+                incident_id = uuid.uuid4()
+                await conn.execute(
+                    """INSERT INTO alert_incidents (id, title, group_key, component, components, severity,
+                           category, status, channel, first_alert_id, embedding, embedding_model, opened_at,
+                           last_alert_at, resolved_at)
+                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14)""",
+                    incident_id,
+                    (alert.summary or alert.name)[:300],
+                    alert.group_key,
+                    alert.component,
+                    [alert.component] if alert.component else [],
+                    label.severity,
+                    label.category,
+                    alert.status,  # an alert first seen already resolved opens a resolved incident
+                    route(alert),
+                    alert.id,
+                    vector,
+                    self._embedder.model_id,
+                    alert.starts_at,
+                    alert.ends_at or alert.received_at if alert.status == "resolved" else None,
+                )
+            else:
+                incident_id = decision.incident_id
+                await conn.execute(
+                    """UPDATE alert_incidents
+                       SET alert_count = alert_count + 1,
+                           last_alert_at = greatest(last_alert_at, $2),
+                           components = CASE WHEN $3::text IS NULL OR $3 = ANY(components) THEN components
+                                             ELSE array_append(components, $3) END,
+                           severity = CASE WHEN $5 > (CASE severity WHEN 'low' THEN 0 WHEN 'medium' THEN 1
+                                                      WHEN 'high' THEN 2 ELSE 3 END) THEN $4 ELSE severity END
+                       WHERE id = $1""",
+                    incident_id,
+                    alert.starts_at,
+                    alert.component,
+                    label.severity,
+                    _SEVERITY_RANK[label.severity],
+                )
+            await conn.execute(
+                "UPDATE alerts SET incident_id = $2, grouped_by = $3 WHERE id = $1",
+                alert.id,
+                incident_id,
+                decision.grouped_by,
+            )
+            incident = await self._incident_in(conn, incident_id)
+        return Assignment(
+            incident=incident, created=decision.incident_id is None, grouped_by=decision.grouped_by
+        )
+
+    async def resolve(self, alert: StoredAlert) -> AlertIncident | None:
+        """After a resolved alert: the incident is resolved once none of its alerts still fires."""
+        if alert.incident_id is None:
+            return None
+        await self._pool.execute(
+            """UPDATE alert_incidents SET status = 'resolved',
+                      resolved_at = (SELECT coalesce(max(ends_at), now()) FROM alerts WHERE incident_id = $1)
+               WHERE id = $1 AND status = 'firing'
+                 AND NOT EXISTS (SELECT 1 FROM alerts WHERE incident_id = $1 AND status = 'firing')""",
+            alert.incident_id,
+        )
+        return await self.incident(alert.incident_id)
+
+    async def set_root(self, incident_id: UUID, root_ts: str, investigation_key: str) -> None:
+        await self._pool.execute(
+            "UPDATE alert_incidents SET root_ts = $2, investigation_key = $3 WHERE id = $1",
+            incident_id,
+            root_ts,
+            investigation_key,
+        )
+
+    async def take_unannounced(self, incident_id: UUID) -> list[StoredAlert]:
+        """Alerts that joined after the root message and were not said in the thread yet (marks them said)."""
+        rows = await self._pool.fetch(
+            """UPDATE alerts a SET announced = true FROM alert_incidents i
+               WHERE a.incident_id = $1 AND i.id = a.incident_id AND NOT a.announced
+                 AND a.id <> i.first_alert_id
+               RETURNING a.*""",
+            incident_id,
+        )
+        return sorted((_alert(r) for r in rows), key=lambda a: (a.starts_at, a.id))
+
+    async def take_resolution(self, incident_id: UUID) -> bool:
+        """True once, for the job that says in the thread that the incident resolved."""
+        done = await self._pool.execute(
+            """UPDATE alert_incidents SET resolution_posted = true
+               WHERE id = $1 AND status = 'resolved' AND NOT resolution_posted""",
+            incident_id,
+        )
+        return done.endswith(" 1")
+
+    async def mark_processed(self, alert_id: int, status: str) -> None:
+        await self._pool.execute("UPDATE alerts SET processed_status = $2 WHERE id = $1", alert_id, status)
+
+    async def set_category(self, incident_id: UUID, category: str) -> None:
+        await self._pool.execute(
+            "UPDATE alert_incidents SET category = $2 WHERE id = $1", incident_id, category
+        )
+
+    async def for_investigation(self, investigation_key: str) -> AlertIncident | None:
+        row = await self._pool.fetchrow(
+            "SELECT * FROM alert_incidents WHERE investigation_key = $1", investigation_key
+        )
+        return _incident(row) if row is not None else None

@@ -1,0 +1,126 @@
+"""Grouping through the store (real PostgreSQL + pgvector): which alerts share an incident, which must not."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from arq.connections import ArqRedis
+
+from compass_bot.webhooks.inbox import AlertInbox
+from compass_bot.webhooks.models import AlertRow
+from compass_worker.alerts.classify import classify
+from compass_worker.alerts.grouping import DependencyGraph
+from compass_worker.alerts.routing import ChannelRateLimit, Routes
+from compass_worker.alerts.store import AlertIncidentStore, Assignment, GroupingPolicy
+from compass_worker.knowledge import HashingEmbedder, KnowledgeStore
+
+T0 = 1.8e9
+# checkout → payments → payments-db; catalog → catalog-db
+GRAPH = DependencyGraph({"checkout": ["payments"], "payments": ["payments-db"], "catalog": ["catalog-db"]})
+
+
+def row(
+    fingerprint: str, at: float, *, name: str, service: str | None, summary: str, status: str = "firing"
+) -> AlertRow:
+    labels = {"alertname": name, **({"service": service} if service else {})}
+    return AlertRow(
+        source="alertmanager",
+        fingerprint=fingerprint,
+        starts_at=datetime.fromtimestamp(T0 + at, UTC),
+        ends_at=None,
+        status=status,  # type: ignore[arg-type]
+        name=name,
+        summary=summary,
+        labels=labels,
+        annotations={"summary": summary},
+        group_key=f"{name}/{service}",
+        generator_url=None,
+    )
+
+
+class Replay:
+    def __init__(self, store: KnowledgeStore) -> None:
+        self.inbox = AlertInbox(store.pool, None)  # type: ignore[arg-type]  # accept() needs no Redis
+        self.incidents = AlertIncidentStore(store.pool, HashingEmbedder())
+        self.policy = GroupingPolicy(window_s=300, similarity=0.6, graph=GRAPH, cause_window_s=300)
+
+    async def send(self, alert: AlertRow) -> Assignment:
+        [ref] = await self.inbox.accept([alert])
+        stored = await self.incidents.alert(ref.alert_id)
+        assert stored is not None
+        return await self.incidents.assign(
+            stored,
+            self.policy,
+            lambda a: classify(a.name, a.summary, a.labels, a.annotations),
+            lambda _: "C1",
+        )
+
+
+@pytest.fixture
+def replay(store: KnowledgeStore) -> Replay:
+    return Replay(store)
+
+
+async def test_a_cause_and_its_callers_are_one_incident(replay: Replay) -> None:
+    first = await replay.send(row("a", 0, name="PostgresSlowQueries", service="payments-db", summary="slow"))
+    assert first.created and first.incident.category == "latency"
+    caller = await replay.send(row("b", 60, name="HighRequestLatency", service="payments", summary="p99 up"))
+    top = await replay.send(row("c", 90, name="HighErrorRate", service="checkout", summary="5xx up"))
+    pod2 = await replay.send(row("d", 95, name="HighErrorRate", service="checkout", summary="5xx up"))
+    assert [caller.grouped_by, top.grouped_by, pod2.grouped_by] == ["dependency", "dependency", "group_key"]
+    assert {caller.incident.id, top.incident.id, pod2.incident.id} == {first.incident.id}
+    assert pod2.incident.alert_count == 4 and pod2.incident.severity == "high"  # raised by the 5xx alert
+
+
+async def test_unrelated_components_and_late_callees_open_their_own_incidents(replay: Replay) -> None:
+    checkout = await replay.send(row("a", 0, name="HighErrorRate", service="checkout", summary="5xx"))
+    other = await replay.send(row("b", 30, name="HighErrorRate", service="catalog", summary="5xx"))
+    assert other.created and other.incident.id != checkout.incident.id  # same rule, unrelated service
+    late_callee = await replay.send(
+        row("c", 400, name="HostOutOfDiskSpace", service="payments-db", summary="disk")
+    )
+    assert late_callee.created  # checkout's incident is no longer young: a new fault, not its cause
+    beyond = await replay.send(row("d", 1000, name="HighErrorRate", service="checkout", summary="5xx"))
+    assert beyond.created  # past the window after checkout's last alert
+
+
+async def test_same_fingerprint_rejoins_and_similar_text_without_component_joins(replay: Replay) -> None:
+    first = await replay.send(
+        row("a", 0, name="QueueBacklogGrowing", service=None, summary="orders queue depth up")
+    )
+    again = await replay.send(
+        row("a", 120, name="QueueBacklogGrowing", service=None, summary="orders queue depth up")
+    )
+    assert (again.grouped_by, again.incident.id) == ("fingerprint", first.incident.id)
+    alike = await replay.send(
+        row("b", 150, name="QueueBacklog", service=None, summary="orders queue depth up")
+    )
+    assert (alike.grouped_by, alike.incident.id) == ("similar", first.incident.id)
+
+
+async def test_an_alert_first_seen_resolved_opens_a_resolved_incident_and_a_retry_changes_nothing(
+    replay: Replay,
+) -> None:
+    done = await replay.send(
+        row("a", 0, name="TargetDown", service="payments", summary="down", status="resolved")
+    )
+    assert done.created and done.incident.status == "resolved" and done.incident.category == "availability"
+    stored = await replay.incidents.alert(done.incident.first_alert_id)
+    assert stored is not None
+    retry = await replay.incidents.assign(
+        stored, replay.policy, lambda _: pytest.fail("not again"), lambda _: None
+    )
+    assert not retry.created and retry.incident.id == done.incident.id
+
+
+async def test_routes_first_match_and_the_channel_rate_limit(redis: ArqRedis) -> None:
+    routes = Routes({"team=payments": "CPAY", "service=checkout": "CCHK"}, "CDEFAULT")
+    assert routes.channel_for({"service": "checkout", "team": "payments"}) == "CPAY"
+    assert routes.channel_for({"service": "checkout"}) == "CCHK"
+    assert routes.channel_for({"service": "search"}) == "CDEFAULT"
+    limit = ChannelRateLimit(redis, per_minute=2)
+    now = 1_800_000_010.0
+    assert [await limit.wait_s("CPAY", now) for _ in range(3)] == [0.0, 0.0, pytest.approx(50.05)]
+    assert await limit.wait_s("CCHK", now) == 0.0  # per channel
+    assert await limit.wait_s("CPAY", now + 60) == 0.0  # the next minute

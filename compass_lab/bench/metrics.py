@@ -1,13 +1,19 @@
-"""Scoring one benchmark row and summarising many: AC@k, control handling, timings, tool calls."""
+"""Scoring one benchmark row and summarising many: AC@k, control handling, calibration, timings, tool calls.
+
+Calibration is measured on the top-1 confidence against "the top-1 is the true (component, fault)":
+a control's top-1 is never right, and an answer with no root cause claims nothing (confidence 0).
+"""
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
 
 CONFIDENT = 0.7  # "false-confident": top-1 at or above this and wrong
+CALIBRATION_BINS = 10
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,17 @@ class Row:
     @property
     def top_conf(self) -> float:
         return self.ranked[0][2] if self.ranked else 0.0
+
+    @property
+    def top1_correct(self) -> bool:
+        return self.fault is not None and self.joint_rank() == 1
+
+    @property
+    def incoherent(self) -> bool:
+        """Ranks that disagree with confidences, or confidences that are not one distribution (sum > 1)."""
+        confs = [c for _, _, c in self.ranked]
+        out_of_order = any(b > a for a, b in itertools.pairwise(confs))
+        return out_of_order or sum(confs) > 1.0 + 1e-6
 
     @property
     def false_confident(self) -> bool:
@@ -79,7 +96,31 @@ class Summary:
     tool_calls_median: float = 0.0
     tool_calls_p95: float = 0.0
     errors: int = 0
+    ece: float = 0.0  # expected calibration error of the top-1 confidence (10 equal-width bins)
+    incoherent: int = 0  # answers whose ranks disagree with their confidences, or whose sum exceeds 1
+    reliability: list[dict[str, float]] = field(
+        default_factory=list
+    )  # per bin: lo, hi, n, confidence, accuracy
     per_fault: dict[str, dict[str, float]] = field(default_factory=dict)
+
+
+def reliability(rows: list[Row], bins: int = CALIBRATION_BINS) -> tuple[float, list[dict[str, float]]]:
+    """Expected calibration error and the reliability table: per confidence bin, how often the top-1
+    was right against how confident it was. ECE = Σ (n_bin / n) · |accuracy − mean confidence|."""
+    table: list[dict[str, float]] = []
+    if not rows:
+        return float("nan"), table
+    ece = 0.0
+    for b in range(bins):
+        lo, hi = b / bins, (b + 1) / bins
+        members = [r for r in rows if lo <= r.top_conf < hi or (b == bins - 1 and r.top_conf >= hi)]
+        if not members:
+            continue
+        conf = sum(r.top_conf for r in members) / len(members)
+        acc = sum(1 for r in members if r.top1_correct) / len(members)
+        ece += len(members) / len(rows) * abs(acc - conf)
+        table.append({"lo": lo, "hi": hi, "n": float(len(members)), "confidence": conf, "accuracy": acc})
+    return ece, table
 
 
 def summarise(rows: list[Row]) -> Summary:
@@ -105,6 +146,8 @@ def summarise(rows: list[Row]) -> Summary:
     s.verdict_median_s, s.verdict_p95_s = _pct(vs, 50), _pct(vs, 95)
     s.tool_calls_median, s.tool_calls_p95 = _pct(tc, 50), _pct(tc, 95)
     s.errors = sum(1 for r in rows if r.error)
+    s.ece, s.reliability = reliability(rows)
+    s.incoherent = sum(1 for r in rows if r.incoherent)
     by_fault: dict[str, list[Row]] = defaultdict(list)
     for r in faults:
         by_fault[r.fault or ""].append(r)

@@ -70,6 +70,9 @@ class FaultSpec(_Frozen):
     corroborate: tuple[str, ...] = ()
     corroborate_reason: str = ""
     corroborate_within_s: float | None = None  # the effect must start this soon after the cause
+    # On the symptom's own component a cause needs evidence of its own, not the symptom itself: one of
+    # these signals must support it there (a catch-all "it got slow" on the slow service is no answer).
+    on_symptom_needs: tuple[str, ...] = ()
     evidence: tuple[EvidenceRule, ...] = ()
     logs: tuple[LogRule, ...] = ()
     yields_to: tuple[YieldRule, ...] = ()
@@ -79,8 +82,33 @@ class FaultSpec(_Frozen):
         return frozenset(r.signal for r in self.evidence)
 
 
+class Separator(_Frozen):
+    """The observation that tells two look-alike faults apart, as the judge uses it.
+
+    Read on the component of hypothesis `at` ("a" or "b"): when one of `signals` departs in `direction`
+    (past `level_ratio` × baseline if given) hypothesis `seen` ("a" or "b") is the answer; when they
+    exist and stay normal, `normal` is. Missing signals decide nothing (the pair stays close, and so
+    does their confidence)."""
+
+    a: str
+    b: str
+    a_kind: str | None = None  # only hypotheses on components of this kind
+    b_kind: str | None = None
+    # same: one component; callee: b's component is called by a's; resident: a's component (or one of
+    # its callers) runs on b's host
+    relation: Literal["same", "callee", "resident"] = "same"
+    at: Literal["a", "b"] = "a"
+    signals: tuple[str, ...]
+    direction: Literal["up", "down"] = "up"
+    level_ratio: float | None = None
+    seen: Literal["a", "b"]
+    normal: Literal["a", "b"]
+    observation: str  # what separates them, in words (the README's table)
+
+
 class FaultCatalog(_Frozen):
     faults: dict[str, FaultSpec]
+    separators: tuple[Separator, ...] = ()
 
     def get(self, fault_id: str) -> FaultSpec:
         try:
@@ -103,12 +131,16 @@ def load_faults() -> FaultCatalog:
         faults = {
             fid: FaultSpec.model_validate({"id": fid, **body}) for fid, body in raw.get("fault", {}).items()
         }
+        separators = tuple(Separator.model_validate(body) for body in raw.get("separator", []))
     except (tomllib.TOMLDecodeError, ValidationError) as exc:
         raise ConfigError(f"fault catalog: {exc}".splitlines()[0]) from exc
+    for sep in separators:
+        if {sep.a, sep.b} - set(faults) or sep.seen == sep.normal:
+            raise ConfigError(f"fault catalog: separator {sep.a}/{sep.b}: unknown fault or seen == normal")
     for spec in faults.values():
         for rule in spec.logs:
             try:
                 re.compile(rule.pattern)
             except re.error as exc:
                 raise ConfigError(f"fault catalog: {spec.id}: bad log pattern: {exc}") from exc
-    return FaultCatalog(faults=faults)
+    return FaultCatalog(faults=faults, separators=separators)

@@ -67,7 +67,8 @@ def test_render_breakdown_prints_one_line_per_group() -> None:
     text = render_breakdown("per system", breakdown(ROWS, lambda r: SYSTEM[r.scenario_id]))
     lines = text.strip().splitlines()
     assert lines[0] == "--- per system"
-    assert lines[1].split() == ["n", "AC@1", "AC@3", "svc@1", "svc@3", "BARO@1", "BARO@3"]
-    assert lines[2].split() == ["online-boutique", "2", "0.50", "0.50", "0.50", "1.00", "0.50", "1.00"]
+    assert lines[1].split() == ["n", "AC@1", "AC@3", "svc@1", "svc@3", "BARO@1", "BARO@3", "FC", "ECE"]
+    assert lines[2].split()[:8] == ["online-boutique", "2", "0.50", "0.50", "0.50", "1.00", "0.50", "1.00"]
+    assert len(lines[2].split()) == 10  # then the false-confident rate and the calibration error
     assert lines[3].split()[:8] == ["train-ticket", "1", "0.00", "0.00", "0.00", "0.00", "1.00", "1.00"]
     assert lines[3].endswith("controls inconclusive  1.00")

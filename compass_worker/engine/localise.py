@@ -1,0 +1,93 @@
+"""Localisation: causes sit on the symptom's dependency path and precede it; victims yield.
+
+A hypothesis gains for being on the symptom's path, loses for being off it (more for a caller of the
+symptom, whose anomalies are effects), for starting late, and for a callee or host that went bad first.
+"""
+
+from __future__ import annotations
+
+from compass_worker.domain.models import Evidence, Hypothesis, Stance
+from compass_worker.engine.context import JudgeContext
+from compass_worker.engine.faultcatalog import FaultSpec
+from compass_worker.engine.fmt import hhmm
+from compass_worker.engine.health import LOWER_LAYER, edge_health, health
+from compass_worker.engine.observations import Observations
+from compass_worker.engine.rules import LATE_S, Tally
+
+PATH_BONUS = 0.75
+OFF_PATH_PENALTY = 1.5
+UPSTREAM_PENALTY = 3.0  # a caller of the symptom's component: its anomalies are effects, not causes
+LATE_PENALTY = 2.0
+VICTIM_PENALTY = 3.0
+
+
+def on_path(t: Tally, h: Hypothesis, obs: Observations, ctx: JudgeContext) -> None:
+    if ctx.path:
+        comp = t.component
+        hosted = obs.hosts.get(comp, set())
+        on = comp in ctx.path or comp == ctx.symptom_component or bool(hosted & ctx.path)
+        # DNS serves everyone: it is never "off" a dependency path.
+        if on:
+            t.score += PATH_BONUS
+        elif h.fault != "dns_failure":
+            upstream = ctx.symptom_component is not None and ctx.symptom_component in obs.downstream(comp)
+            t.score -= UPSTREAM_PENALTY if upstream else OFF_PATH_PENALTY
+    if ctx.symptom_onset is not None and t.key_onset is not None and t.key_onset > ctx.symptom_onset + LATE_S:
+        t.score -= LATE_PENALTY
+
+
+def victim_of_callee(t: Tally, spec: FaultSpec, obs: Observations, ctx: JudgeContext) -> None:
+    if not spec.explained_by_callees or t.key_onset is None:
+        return
+    comp = t.component
+    # Compare when the trouble showed (the component's own health), not when the cause began:
+    # a surge starts with requests, but who broke first is what tells the victim.
+    own_onset = health(obs, comp, ctx.baseline_until)[1] or t.key_onset
+    for callee in obs.callees(comp):
+        hs, hon = health(obs, callee, ctx.baseline_until)
+        # An untraced callee (a third-party API) has no signals of its own: the caller's calls to it
+        # going bad first say the same thing.
+        es, eon = edge_health(obs, comp, callee, ctx.baseline_until)
+        if es > hs and eon is not None:
+            hs, hon = es, eon
+        if hs >= 0.3 and hon is not None and hon <= own_onset + 30.0:
+            t.score -= VICTIM_PENALTY * hs
+            t.evidence.append(
+                Evidence(
+                    source="engine",
+                    query="dependency graph",
+                    stance=Stance.REFUTES,
+                    observation=f"{callee}, which {comp} calls, went bad first "
+                    f"({hhmm(hon)}): {comp} looks like a victim",
+                    weight=-VICTIM_PENALTY * hs,
+                )
+            )
+            return
+
+
+def victim_of_host(t: Tally, obs: Observations, ctx: JudgeContext) -> None:
+    comp = t.component
+    if t.key_onset is None or obs.kind_of(comp) == "host":
+        return
+    for host, residents in obs.hosts.items():
+        if comp not in residents or host == comp:
+            continue
+        hs, hon = health(obs, host, ctx.baseline_until)
+        if not (hs >= 0.5 and hon is not None and hon < t.key_onset - 15.0):
+            # Retransmits or a full disk are a lower layer: even at the same scrape as the
+            # component's trouble they are the cause. Host CPU is not: residents' load raises it.
+            hs, hon = health(obs, host, ctx.baseline_until, LOWER_LAYER)
+            if hon is not None and hon > t.key_onset + 30.0:
+                hon = None
+        if hs >= 0.5 and hon is not None:
+            t.score -= VICTIM_PENALTY * hs
+            t.evidence.append(
+                Evidence(
+                    source="engine",
+                    query="placement (kube_pod_info)",
+                    stance=Stance.REFUTES,
+                    observation=f"{comp} runs on {host}, which went bad first ({hhmm(hon)})",
+                    weight=-VICTIM_PENALTY * hs,
+                )
+            )
+            return

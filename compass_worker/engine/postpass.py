@@ -1,0 +1,248 @@
+"""Post-passes over all judged hypotheses: relations between causes that one hypothesis cannot see.
+
+- a catch-all ("it got slow") yields to a specific supported fault on the same component;
+- causes precede their effects: a later supported cause on the path loses to an earlier one;
+- effects rank just below their cause (a host's lower-layer fault, the catalog's `yields_to` rules);
+- of two look-alikes, the one the catalog's separating observation contradicts yields to the other.
+"""
+
+from __future__ import annotations
+
+from compass_worker.domain.models import Evidence, HypothesisStatus, Stance
+from compass_worker.engine.context import JudgeContext, Scored
+from compass_worker.engine.faultcatalog import FaultCatalog, Separator, YieldRule
+from compass_worker.engine.observations import Observations
+
+GENERIC_PENALTY = 4.0
+LATER_GRACE_S = 60.0  # onsets this close are simultaneous at a 30 s step
+LATER_PENALTY_PER_MIN = 0.75
+LATER_PENALTY_MAX = 3.0
+YIELD_MARGIN = 2.0
+
+
+def explain_away_generic(scored: list[Scored], faults: FaultCatalog) -> list[Scored]:
+    """A catch-all ("it got slow") yields to a specific supported fault on the same component."""
+    best_specific: dict[str, float] = {}
+    for s in scored:
+        h = s.hypothesis
+        if h.status == HypothesisStatus.SUPPORTED and not faults.get(h.fault).generic:
+            best_specific[h.component] = max(best_specific.get(h.component, 0.0), s.key_support)
+    out = []
+    for s in scored:
+        h = s.hypothesis
+        support = best_specific.get(h.component, 0.0)
+        if faults.get(h.fault).generic and support > 0:
+            penalty = GENERIC_PENALTY * support
+            h = h.model_copy(update={"score": h.score - penalty})
+            s = Scored(h, s.key_onset, s.tested, s.key_support)
+        out.append(s)
+    return out
+
+
+def _rank_below(s: Scored, cause: Scored, why: str) -> Scored:
+    h = s.hypothesis
+    if h.score < cause.hypothesis.score:
+        return s
+    ev = Evidence(
+        source="engine", query="dependency graph / placement", stance=Stance.REFUTES, observation=why
+    )
+    h = h.model_copy(update={"score": cause.hypothesis.score - YIELD_MARGIN, "evidence": (*h.evidence, ev)})
+    return Scored(h, s.key_onset, s.tested, s.key_support)
+
+
+def _load_rose(obs: Observations, components: set[str]) -> bool:
+    for c in components:
+        s = obs.get(c, "requests")
+        a = s.anomaly("up") if s else None
+        if a is not None and a.anomalous and a.ratio >= 1.3:
+            return True
+    return False
+
+
+def _host_layer_cause(s: Scored, cause: Scored, obs: Observations) -> bool:
+    """The cause is a lower-layer fault of a host that `s` runs on or talks to, and came first."""
+    h, c = s.hypothesis, cause.hypothesis
+    onset, cause_onset = s.key_onset, cause.key_onset
+    if onset is None or cause_onset is None:
+        return False
+    residents = obs.hosts.get(c.component, set()) if obs.kind_of(c.component) == "host" else set()
+    # Lost packets on a host hurt what runs there and whoever talks to it.
+    touched = h.component in residents or bool(obs.callees(h.component) & residents)
+    if not touched or obs.kind_of(h.component) == "host":
+        return False
+    lower = c.fault in ("network_packet_loss", "disk_full") and cause_onset <= onset + 30.0
+    # Host CPU is a lower layer only when its residents' load did not rise (a noisy neighbour);
+    # otherwise it is only first when strictly earlier.
+    cpu = c.fault == "cpu_saturation" and (
+        cause_onset < onset - 15.0 or (cause_onset <= onset + 30.0 and not _load_rose(obs, residents))
+    )
+    return lower or cpu
+
+
+def _related(rule: YieldRule, effect: str, cause: str, obs: Observations) -> bool:
+    if rule.relation == "caller":
+        return cause in obs.callers(effect)
+    if rule.relation == "callee":
+        return cause in obs.callees(effect)
+    if rule.relation == "caller_downstream":
+        return any(
+            cause in obs.downstream(x) and x not in obs.downstream(effect) for x in obs.callers(effect)
+        )
+    return any(effect in obs.callees(x) for x in obs.callers(cause))
+
+
+def _yield_rules(s: Scored, cause: Scored, obs: Observations, faults: FaultCatalog) -> Scored:
+    """The catalog's `yields_to` rules: a slow DB to a failed sibling cache, a backlog to its consumer."""
+    h, c = s.hypothesis, cause.hypothesis
+    onset, cause_onset = s.key_onset, cause.key_onset
+    if onset is None or cause_onset is None:
+        return s
+    for rule in faults.get(h.fault).yields_to:
+        generic_cause = rule.fault == "*" and faults.get(c.fault).generic and not rule.include_generic
+        if rule.fault not in ("*", c.fault) or generic_cause:
+            continue
+        if rule.kinds and obs.kind_of(c.component) not in rule.kinds:
+            continue
+        related = _related(rule, h.component, c.component, obs)
+        if related and c.component != h.component and cause_onset <= onset + 60.0:
+            s = _rank_below(s, cause, f"{c.component}'s {c.fault} explains it ({rule.relation})")
+    return s
+
+
+def yield_to_causes(scored: list[Scored], obs: Observations, faults: FaultCatalog) -> list[Scored]:
+    """Effects rank just below their cause when the cause is supported next to them:
+    - anything on a component yields to a lower-layer fault of its host (lost packets, a full disk;
+      host CPU only when strictly earlier, since residents' load raises it);
+    - catalog `yields_to` rules (a slow database to a failed sibling cache, a backlog to its consumer).
+    """
+    supported = [
+        s
+        for s in scored
+        if s.hypothesis.status == HypothesisStatus.SUPPORTED
+        and s.key_support >= 0.5
+        and s.key_onset is not None
+    ]
+    out: list[Scored] = []
+    for s in scored:
+        h = s.hypothesis
+        if h.status == HypothesisStatus.REFUTED or s.key_onset is None:
+            out.append(s)
+            continue
+        for cause in supported:
+            c = cause.hypothesis
+            if c.id == h.id or cause.key_onset is None:
+                continue
+            if _host_layer_cause(s, cause, obs):
+                s = _rank_below(s, cause, f"{h.component} runs on {c.component}, where {c.fault} began first")
+                continue
+            s = _yield_rules(s, cause, obs, faults)
+        out.append(s)
+    return out
+
+
+def earliest_cause_first(scored: list[Scored], ctx: JudgeContext) -> list[Scored]:
+    """Causes precede their effects: among supported causes on the symptom's path, one that began
+    well after another is more likely a consequence of it (a DB slowed by a failed cache)."""
+    supported = [
+        s
+        for s in scored
+        if s.hypothesis.status == HypothesisStatus.SUPPORTED
+        and s.key_onset is not None
+        and (not ctx.path or s.hypothesis.component in ctx.path)
+    ]
+    if len(supported) < 2:
+        return scored
+    first = min(s.key_onset for s in supported if s.key_onset is not None)
+    out = []
+    for s in scored:
+        h = s.hypothesis
+        if s in supported and s.key_onset is not None and s.key_onset > first + LATER_GRACE_S:
+            minutes = (s.key_onset - first) / 60.0
+            penalty = min(LATER_PENALTY_MAX, LATER_PENALTY_PER_MIN * minutes)
+            h = h.model_copy(update={"score": h.score - penalty})
+            s = Scored(h, s.key_onset, s.tested, s.key_support)
+        out.append(s)
+    return out
+
+
+def _separator_verdict(sep: Separator, comp: str, obs: Observations, ctx: JudgeContext) -> str | None:
+    """ "seen", "normal", or None when none of the separating signals exists on the component."""
+    present = False
+    for sig in sep.signals:
+        s = obs.get(comp, sig)
+        a = s.anomaly(sep.direction, ctx.baseline_until) if s else None
+        if a is None:
+            continue
+        present = True
+        departed = a.anomalous and a.strength() >= 0.3
+        if departed and sep.level_ratio is not None:
+            departed = a.ratio >= sep.level_ratio
+        if departed:
+            return "seen"
+    return "normal" if present else None
+
+
+def _pair_related(sep: Separator, a: str, b: str, obs: Observations) -> bool:
+    if sep.a_kind is not None and obs.kind_of(a) != sep.a_kind:
+        return False
+    if sep.b_kind is not None and obs.kind_of(b) != sep.b_kind:
+        return False
+    if sep.relation == "same":
+        return a == b
+    if sep.relation == "callee":
+        return b in obs.callees(a)
+    # a's component runs on b's host, or one of its callers does (the slow calls cross that host)
+    residents = obs.hosts.get(b, set())
+    return a in residents or bool(obs.callers(a) & residents)
+
+
+def _alive(s: Scored) -> bool:
+    h = s.hypothesis
+    return h.status in (HypothesisStatus.SUPPORTED, HypothesisStatus.TESTING) and h.score > 0
+
+
+def separate_lookalikes(
+    scored: list[Scored], obs: Observations, faults: FaultCatalog, ctx: JudgeContext
+) -> list[Scored]:
+    """For each look-alike pair both alive, the catalog's separating observation decides which one it
+    is: the contradicted one loses its key support and ranks below the other (it stays listed)."""
+    by_id = {s.hypothesis.id: s for s in scored}
+    for sep in faults.separators:
+        pairs = [
+            (x, y)
+            for x in scored
+            for y in scored
+            if x.hypothesis.fault == sep.a
+            and y.hypothesis.fault == sep.b
+            and x.hypothesis.id != y.hypothesis.id
+            and _pair_related(sep, x.hypothesis.component, y.hypothesis.component, obs)
+        ]
+        for x, y in pairs:
+            x, y = by_id[x.hypothesis.id], by_id[y.hypothesis.id]
+            if not (_alive(x) and _alive(y)):
+                continue
+            if HypothesisStatus.SUPPORTED not in (x.hypothesis.status, y.hypothesis.status):
+                continue
+            read_on = x if sep.at == "a" else y
+            found = _separator_verdict(sep, read_on.hypothesis.component, obs, ctx)
+            if found is None:
+                continue
+            winner_is_a = (sep.seen if found == "seen" else sep.normal) == "a"
+            winner, loser = (x, y) if winner_is_a else (y, x)
+            why = (
+                f"{', '.join(sep.signals)} on {read_on.hypothesis.component} "
+                f"{'departed' if found == 'seen' else 'stayed normal'}: "
+                f"{winner.hypothesis.fault} on {winner.hypothesis.component}, not {loser.hypothesis.fault} "
+                f"({sep.observation})"
+            )
+            by_id[loser.hypothesis.id] = _yield_to(loser, winner, why)
+    return [by_id[s.hypothesis.id] for s in scored]
+
+
+def _yield_to(loser: Scored, winner: Scored, why: str) -> Scored:
+    h = loser.hypothesis
+    ev = Evidence(source="engine", query="look-alike separator", stance=Stance.REFUTES, observation=why)
+    status = HypothesisStatus.TESTING if h.status == HypothesisStatus.SUPPORTED else h.status
+    score = min(h.score, winner.hypothesis.score - YIELD_MARGIN)
+    h = h.model_copy(update={"score": score, "status": status, "evidence": (*h.evidence, ev)})
+    return Scored(h, loser.key_onset, loser.tested, 0.0)

@@ -1,0 +1,292 @@
+"""A fault's evidence rules against the observations: metric, trace and log rules, and corroboration.
+
+Each rule adds `weight × strength` to a running `Tally`; a metric rule whose signal exists and stayed
+normal may refute (FAULTS.md's "what refutes it"), and a key rule sets the cause's onset and support.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+
+from compass_worker.domain.models import Evidence, Stance
+from compass_worker.engine.context import JudgeContext
+from compass_worker.engine.faultcatalog import EvidenceRule, FaultSpec, LogRule
+from compass_worker.engine.fmt import fmt_value, hhmm
+from compass_worker.engine.health import health, hurt
+from compass_worker.engine.logs import rule_signal
+from compass_worker.engine.observations import Observations, SignalSeries
+from compass_worker.engine.onset import Anomaly
+
+LATE_S = 150.0  # a cause may be detected this much after the symptom (scrape + rate-window jitter)
+SUPPORT_MIN = 0.5  # a contribution above this counts as support
+
+
+@dataclass
+class Tally:
+    """What the rules found for one hypothesis so far."""
+
+    component: str
+    evidence: list[Evidence] = field(default_factory=list)
+    score: float = 0.0
+    tested: bool = False
+    key_support: float = 0.0
+    key_onset: float | None = None
+    refute_reason: str | None = None
+    decisive_reason: str | None = None
+    facts: dict[str, str] = field(default_factory=dict)
+    supported_by: set[str] = field(default_factory=set)  # signals that clearly supported the fault
+
+
+def _level_factor(rule: EvidenceRule, a: Anomaly) -> float:
+    if rule.level is not None:
+        if rule.direction == "up":
+            if a.peak >= rule.level:
+                return 1.0
+            return (
+                max(0.0, (a.peak - a.baseline) / (rule.level - a.baseline)) ** 2
+                if rule.level > a.baseline
+                else 0.0
+            )
+        if a.peak <= rule.level:
+            return 1.0
+        return (
+            max(0.0, (a.baseline - a.peak) / (a.baseline - rule.level)) ** 2
+            if a.baseline > rule.level
+            else 0.0
+        )
+    if rule.level_ratio is not None and rule.direction == "up":
+        return min(1.0, max(0.0, (a.ratio - 1.0) / (rule.level_ratio - 1.0)))
+    return 1.0
+
+
+def _level_crossing(s: SignalSeries, rule: EvidenceRule, after: float | None) -> float | None:
+    """When the series first reached the rule's absolute level after `after` (None if it never did)."""
+    if rule.level is None:
+        return None
+    for t, v in zip(s.timestamps, s.values, strict=False):
+        if (after is not None and t < after) or not math.isfinite(v):
+            continue
+        if (v >= rule.level) if rule.direction == "up" else (v <= rule.level):
+            return t
+    return None
+
+
+def _refuted_by(rule: EvidenceRule, a: Anomaly) -> bool:
+    if rule.refute == "flat":
+        return a.onset is None and a.z_peak < 2.5
+    if rule.refute == "below" and rule.refute_level is not None:
+        return a.peak < rule.refute_level if rule.direction == "up" else a.peak > rule.refute_level
+    return False
+
+
+def _series_for(obs: Observations, comp: str, rule: EvidenceRule) -> list[SignalSeries]:
+    if rule.scope == "self":
+        s = obs.get(comp, rule.signal)
+        return [s] if s else []
+    if rule.scope == "inbound":
+        return obs.inbound(comp, rule.signal)
+    return obs.outbound(comp, rule.signal)
+
+
+ERROR_SIGNALS = frozenset({"error_ratio", "log_errors"})
+
+
+def trace_rule(t: Tally, rule: EvidenceRule, obs: Observations, ctx: JudgeContext) -> None:
+    """Trace findings (error origin, self-time growth) on the component itself. Traces carry no onset
+    of their own: a key trace finding starts when the component's own errors did (else the symptom)."""
+    kind = rule.signal.removeprefix("trace_")
+    found = [f for f in obs.traces if f.component == t.component and f.kind == kind]
+    if not found:
+        return
+    t.tested = True
+    f = max(found, key=lambda x: x.value)
+    st = f.value if kind == "error_origin" else min(1.0, math.log2(max(f.value, 1.0)) / 3.0)
+    contrib = rule.weight * st
+    t.score += contrib
+    if contrib > 0 and st >= SUPPORT_MIN:
+        t.supported_by.add(rule.signal)
+    if rule.key and st > t.key_support:
+        t.key_support = st
+        t.key_onset = health(obs, t.component, ctx.baseline_until, ERROR_SIGNALS)[1] or ctx.symptom_onset
+    if abs(contrib) >= 0.2:
+        t.evidence.append(
+            Evidence(
+                source="tempo",
+                query=f.query,
+                observation=f.detail,
+                link=f.link,
+                value=f.value,
+                stance=Stance.SUPPORTS if contrib > 0 else Stance.REFUTES,
+                weight=round(contrib, 3),
+            )
+        )
+
+
+def _strongest(
+    candidates: list[SignalSeries], rule: EvidenceRule, ctx: JudgeContext
+) -> tuple[float, SignalSeries, Anomaly] | None:
+    best: tuple[float, SignalSeries, Anomaly] | None = None
+    for s in candidates:
+        a = s.anomaly(rule.direction, ctx.baseline_until)
+        if a is None:
+            continue
+        st = a.strength() * _level_factor(rule, a)
+        if rule.absolute:
+            crossed = _level_crossing(s, rule, ctx.baseline_until)
+            if crossed is not None:
+                st = 1.0
+                a = replace(a, onset=a.onset if a.onset is not None and a.onset <= crossed else crossed)
+        if best is None or st > best[0]:
+            best = (st, s, a)
+    return best
+
+
+def metric_rule(
+    t: Tally, rule: EvidenceRule, obs: Observations, ctx: JudgeContext, units: dict[str, str]
+) -> None:
+    """The strongest departure of the rule's signal; a normal one may refute the hypothesis."""
+    comp = t.component
+    best = _strongest(_series_for(obs, comp, rule), rule, ctx)
+    if best is None:
+        return
+    t.tested = True
+    st, s, a = best
+    late = ctx.symptom_onset is not None and a.onset is not None and a.onset > ctx.symptom_onset + LATE_S
+    eff = st * (0.25 if late else 1.0)
+    contrib = rule.weight * eff
+    t.score += contrib
+    unit = units.get(rule.signal, s.unit)
+    where = f"{s.component}→{s.peer}" if s.peer else s.component
+    t.facts[f"{rule.signal}_peak"] = fmt_value(a.peak, unit)
+    if rule.signal == "requests":
+        t.facts["requests_peak_ratio"] = f"{a.ratio:.1f}×"
+    if rule.key and eff > t.key_support:
+        t.key_support = eff
+        t.key_onset = a.onset
+    if contrib > 0 and eff >= SUPPORT_MIN:
+        t.supported_by.add(rule.signal)
+    refuted = _refuted_by(rule, a)
+    reason = (
+        (rule.reason or f"{rule.signal} stayed normal").format(
+            peak=a.peak, peak_days=a.peak / 86400.0, component=comp
+        )
+        if refuted
+        else ""
+    )
+    if refuted and rule.decisive and t.decisive_reason is None:
+        t.decisive_reason = reason
+    if refuted and t.refute_reason is None:
+        t.refute_reason = reason
+        t.evidence.append(
+            Evidence(
+                source="prometheus",
+                query=s.query,
+                link=s.link,
+                value=a.peak,
+                observation=f"{where}: {units.get(rule.signal, rule.signal)} peak {fmt_value(a.peak, unit)}"
+                f" vs baseline {fmt_value(a.baseline, unit)} — {reason}",
+                stance=Stance.REFUTES,
+                weight=0.0,
+            )
+        )
+    elif abs(contrib) >= 0.2:
+        onset_txt = f", from {hhmm(a.onset)}" if a.onset else ""
+        after = ", after the symptom" if late else ""
+        t.evidence.append(
+            Evidence(
+                source="prometheus",
+                query=s.query,
+                link=s.link,
+                value=a.peak,
+                observation=f"{where}: {rule.signal} {fmt_value(a.baseline, unit)} → "
+                f"{fmt_value(a.peak, unit)} (robust z {a.z_peak:.1f}{onset_txt}{after})",
+                stance=Stance.SUPPORTS if contrib > 0 else Stance.REFUTES,
+                weight=round(contrib, 3),
+            )
+        )
+
+
+def _log_series(obs: Observations, comp: str, fault: str, index: int, rule: LogRule) -> list[SignalSeries]:
+    sig = rule_signal(fault, index)
+    if rule.anywhere:
+        return [s for (_, sg, _), s in obs.series.items() if sg == sig]
+    own = obs.get(comp, sig)
+    found = [own] if own else []
+    if rule.mentions and comp in obs.mentions.get(sig, {}):
+        found += [s for (c, sg, _), s in obs.series.items() if sg == sig and c != comp]
+    return found
+
+
+def log_rule(
+    t: Tally, spec: FaultSpec, index: int, lrule: LogRule, obs: Observations, ctx: JudgeContext
+) -> None:
+    """A burst of matching log lines (the component's own, or others' lines naming it)."""
+    comp = t.component
+    sig = rule_signal(spec.id, index)
+    if sig in obs.log_rules_checked and (comp in obs.log_values or lrule.anywhere or lrule.mentions):
+        t.tested = True
+    best_log: tuple[float, SignalSeries, Anomaly] | None = None
+    for s in _log_series(obs, comp, spec.id, index, lrule):
+        a = s.anomaly("up", ctx.baseline_until)
+        if a is not None and a.anomalous and (best_log is None or a.strength() > best_log[0]):
+            best_log = (a.strength(), s, a)
+    if best_log is None:
+        return
+    st, s, a = best_log
+    contrib = lrule.weight * st
+    t.score += contrib
+    if lrule.key and st > t.key_support:
+        t.key_support, t.key_onset = st, a.onset
+    example = obs.examples.get(sig, "")
+    named = f" naming {comp}" if s.component != comp else ""
+    t.evidence.append(
+        Evidence(
+            source="loki",
+            query=s.query,
+            link=s.link,
+            value=a.peak,
+            observation=f"{s.component} logs{named}: {a.peak:.0f} {s.unit} matching "
+            f"/{lrule.pattern[:60]}/ from {hhmm(a.onset)} (baseline {a.baseline:.0f})"
+            + (f" — e.g. “{example[:160]}”" if example else ""),
+            stance=Stance.SUPPORTS if contrib > 0 else Stance.REFUTES,
+            weight=round(contrib, 3),
+        )
+    )
+
+
+def corroborate(t: Tally, spec: FaultSpec, obs: Observations, ctx: JudgeContext) -> None:
+    """A cause must hurt: a change that left its component healthy was harmless."""
+    if not (spec.corroborate and t.key_support >= SUPPORT_MIN and t.refute_reason is None):
+        return
+    harmed = hurt(
+        obs, t.component, spec.corroborate, t.key_onset, ctx.baseline_until, spec.corroborate_within_s
+    )
+    if harmed is False:
+        t.refute_reason = spec.corroborate_reason.format(component=t.component)
+        t.key_support = 0.0
+        t.evidence.append(
+            Evidence(
+                source="engine", query="corroboration", stance=Stance.REFUTES, observation=t.refute_reason
+            )
+        )
+
+
+def own_evidence_on_symptom(t: Tally, spec: FaultSpec, ctx: JudgeContext) -> None:
+    """On the symptom's own component, the symptom is not evidence of its cause: without one of the
+    fault's `on_symptom_needs` signals the fault keeps its score but loses its key support."""
+    if not spec.on_symptom_needs or t.component != ctx.symptom_component or t.key_support < SUPPORT_MIN:
+        return
+    if t.supported_by & set(spec.on_symptom_needs):
+        return
+    t.key_support = 0.0
+    needs = ", ".join(spec.on_symptom_needs)
+    t.evidence.append(
+        Evidence(
+            source="engine",
+            query="symptom component",
+            stance=Stance.REFUTES,
+            observation=f"{t.component} is where the symptom is: its own slowness is the symptom, "
+            f"not a cause ({needs} would show it)",
+        )
+    )

@@ -1,0 +1,204 @@
+"""The verdict: live hypotheses ranked by one confidence distribution, eliminations, gaps, narrative.
+
+The confidences of all root causes and the "none of these" remainder form one distribution (they sum
+to at most 1), and the causes are listed in confidence order. Memory may reorder the candidates, but
+whether this is a root cause at all is decided from the evidence alone.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from compass_worker.domain.models import (
+    Cost,
+    Eliminated,
+    Evidence,
+    HypothesisStatus,
+    RootCause,
+    Timings,
+    Verdict,
+)
+from compass_worker.engine.confidence import confidences
+from compass_worker.engine.context import Scored
+from compass_worker.engine.fingerprint import fingerprint
+from compass_worker.engine.observe import judge_context
+from compass_worker.engine.state import Kit, Run
+
+CONFIDENT = 0.5  # top confidence needed to call a root cause
+UNSUPPORTED_GAP = 0.5  # how far below the weakest supported cause an unsupported one is capped
+MAX_ROOT_CAUSES = 5
+MAX_ELIMINATED = 12
+MAX_GAPS = 10
+
+
+def _live(scored: list[Scored]) -> list[Scored]:
+    return [
+        s
+        for s in scored
+        if s.tested
+        and s.hypothesis.status != HypothesisStatus.REFUTED
+        and s.hypothesis.status != HypothesisStatus.UNTESTABLE
+        and s.hypothesis.score > 0
+    ]
+
+
+def _capped(scores: list[float], supported: list[bool]) -> list[float]:
+    """Without its key evidence a hypothesis cannot outrank one that has it: its score is capped just
+    below the weakest supported one (it keeps its share of the distribution, below them)."""
+    floor = min((x for x, sup in zip(scores, supported, strict=True) if sup), default=None)
+    if floor is None:
+        return scores
+    return [x if sup else min(x, floor - UNSUPPORTED_GAP) for x, sup in zip(scores, supported, strict=True)]
+
+
+def _floor3(c: float) -> float:
+    # Rounded down, so that the shown confidences never add up to more than the distribution did.
+    return math.floor(c * 1000.0) / 1000.0
+
+
+@dataclass(frozen=True)
+class Ranking:
+    causes: tuple[RootCause, ...]
+    # The top cause's confidence from evidence alone (memory's adjustments removed): whether this is
+    # a root cause at all is decided on it, so memory may reorder but never makes a verdict confident.
+    evidence_confidence: float
+    top_supported: bool
+
+
+def rank(
+    scored: list[Scored],
+    prior_bonus: dict[str, float] | None = None,
+    extra_evidence: dict[str, list[Evidence]] | None = None,
+    unseen: int = 0,
+) -> Ranking:
+    """One distribution over the live hypotheses and "none of these": confidences sum to at most 1 and
+    the causes are listed in confidence order (memory's adjustments are part of the prior here)."""
+    live = _live(scored)
+    supported = [s.hypothesis.status == HypothesisStatus.SUPPORTED for s in live]
+    full = _capped([s.hypothesis.score for s in live], supported)
+    prior_bonus, extra_evidence = prior_bonus or {}, extra_evidence or {}
+    bonus = [prior_bonus.get(s.hypothesis.id, 0.0) for s in live]
+    evidence_only = confidences(
+        _capped([s.hypothesis.score - b for s, b in zip(live, bonus, strict=True)], supported), unseen
+    )
+    confs = confidences(full, unseen)
+    order = sorted(range(len(live)), key=lambda i: (-confs[i], not supported[i], -live[i].hypothesis.score))
+    causes = tuple(
+        RootCause(
+            component=live[i].hypothesis.component,
+            fault=live[i].hypothesis.fault,
+            confidence=_floor3(confs[i]),
+            summary=live[i].hypothesis.rationale,
+            evidence=(
+                *[e for e in live[i].hypothesis.evidence if e.stance.value == "supports"][:6],
+                *extra_evidence.get(live[i].hypothesis.id, [])[:3],
+            ),
+        )
+        for i in order[:MAX_ROOT_CAUSES]
+    )
+    top = order[0] if order else None
+    return Ranking(
+        causes,
+        evidence_only[top] if top is not None else 0.0,
+        supported[top] if top is not None else False,
+    )
+
+
+def unseen_parts(run: Run, scored: list[Scored]) -> list[str]:
+    """What the investigation could not look at: modalities with no datasource, and components the
+    symptom depends on (or, with no graph, any component) for which no hypothesis could be tested."""
+    src = run.src
+    missing = [
+        name
+        for name, ds in (("metrics", src.prometheus), ("logs", src.loki), ("traces", src.tempo))
+        if not ds
+    ]
+    path = judge_context(run).path
+    by_comp: dict[str, list[Scored]] = {}
+    for s in scored:
+        by_comp.setdefault(s.hypothesis.component, []).append(s)
+    blind = [
+        c
+        for c, ss in sorted(by_comp.items())
+        if (not path or c in path) and all(s.hypothesis.status == HypothesisStatus.UNTESTABLE for s in ss)
+    ]
+    return [*missing, *blind]
+
+
+def eliminated(scored: list[Scored]) -> tuple[Eliminated, ...]:
+    # The eliminations worth reading first are those that looked most like the answer.
+    refuted = sorted(
+        (s.hypothesis for s in scored if s.hypothesis.status == HypothesisStatus.REFUTED),
+        key=lambda h: (-h.score, h.id),
+    )
+    return tuple(
+        Eliminated(component=h.component, fault=h.fault, reason=h.refuted_because or "")
+        for h in refuted[:MAX_ELIMINATED]
+    )
+
+
+def gaps(run: Run, scored: list[Scored], causes: tuple[RootCause, ...], unseen: list[str]) -> tuple[str, ...]:
+    # Missing telemetry matters where the answer is likely: the symptom and the leading candidates.
+    out = list(dict.fromkeys(run.obs.gaps))
+    if unseen:
+        out.append(f"not observable, so confidence is lowered: {', '.join(unseen[:6])}")
+    focus = {run.symptom, *(rc.component for rc in causes[:3] if rc.confidence >= 0.2)}
+    for s in scored:
+        h = s.hypothesis
+        untestable_here = h.status == HypothesisStatus.UNTESTABLE and h.component in focus
+        if untestable_here and h.rationale not in out and len(out) < MAX_GAPS:
+            out.append(h.rationale)
+    return tuple(out)
+
+
+def observations_text(run: Run) -> list[str]:
+    rows = []
+    for (c, sig, peer), s in run.obs.series.items():
+        a = s.anomaly()
+        if a and a.anomalous:
+            rows.append(
+                (a.strength(), f"{c}{'→' + peer if peer else ''} {sig}: {a.baseline:.3g} → {a.peak:.3g}")
+            )
+    rows.sort(key=lambda r: -r[0])
+    graph = run.obs.graph_source()
+    where = "none found: no traces and no client/peer labels" if graph == "none" else f"from {graph}"
+    return [f"dependency graph {where} ({len(run.obs.edges)} edges)", *(r[1] for r in rows[:8])]
+
+
+async def verdict(kit: Kit, run: Run, scored: list[Scored]) -> Verdict:
+    unseen = unseen_parts(run, scored)
+    ranking = rank(scored, run.prior_bonus, run.extra_evidence, len(unseen))
+    causes = ranking.causes
+    # A root cause needs its key evidence and enough of the distribution on evidence alone.
+    confident = bool(causes) and ranking.top_supported and ranking.evidence_confidence >= CONFIDENT
+    v = Verdict(
+        verdict="root_cause" if confident else "inconclusive",
+        incident=run.incident,
+        root_causes=causes,
+        eliminated=eliminated(scored),
+        gaps=gaps(run, scored, causes, unseen),
+        observations=(*observations_text(run), *run.obs.findings()),  # alert text, log templates
+        timings=Timings(first_hypothesis_s=run.first_hypothesis_s, verdict_s=round(run.t(), 3)),
+        tool_calls=kit.calls(),
+        cost=Cost(),
+        notices=tuple(run.notices),
+        memory=tuple(run.citations),
+        anomalies=fingerprint(run.obs, run.src.start),
+        inferred_signals=tuple(dict.fromkeys(run.obs.inferred)),  # which signal mappings were inferred
+    )
+    return await summarize(kit, run, v)
+
+
+async def summarize(kit: Kit, run: Run, v: Verdict) -> Verdict:
+    """The reasoner's narrative beside the computed verdict (never instead of it)."""
+    if kit.reasoner is None:
+        return v
+    narrative = None
+    try:
+        narrative = await kit.reasoner.summarize(run.view(kit.faults), v)
+    except Exception as exc:  # a reasoner failing must never stop the investigation
+        run.notices.append(f"AI unavailable — presenting the gathered data ({type(exc).__name__})")
+    rep = kit.reasoner.report()
+    notices = tuple(dict.fromkeys([*run.notices, *rep.notices]))
+    return v.model_copy(update={"narrative": narrative, "cost": rep.cost, "notices": notices})

@@ -1,0 +1,145 @@
+"""Look-alikes are told apart by the catalog's separating observation; confidence is one distribution."""
+
+import numpy as np
+
+from compass_worker.domain.models import Hypothesis, HypothesisStatus
+from compass_worker.engine.faultcatalog import load_faults
+from compass_worker.engine.judge import JudgeContext, Scored, judge
+from compass_worker.engine.observations import Observations, SignalSeries, TraceFinding
+from compass_worker.engine.postpass import separate_lookalikes
+from compass_worker.engine.verdict import rank
+from compass_worker.signals.catalog import load_catalog
+
+T0 = 1_800_000_000.0
+N = 120
+TS = tuple(T0 + 30 * i for i in range(N))
+FAULTS = load_faults()
+UNITS = {k: v.unit for k, v in load_catalog().signals.items()}
+
+
+def series(
+    comp: str, signal: str, base: float, after: float, start: int, *, unit: str = "s", bad: str = "up"
+) -> SignalSeries:
+    rng = np.random.default_rng(abs(hash((comp, signal))) % 2**32)
+    v = base * (1 + rng.normal(0, 0.02, N))
+    v[start:] = after * (1 + rng.normal(0, 0.02, N - start))
+    return SignalSeries(
+        comp, signal, None, TS, tuple(float(x) for x in v), f"q_{signal}", None, "test", unit, bad
+    )  # type: ignore[arg-type]
+
+
+def flag(comp: str, signal: str, at: int | None) -> SignalSeries:
+    v = [0.0] * N
+    if at is not None:
+        v[at:] = [1.0] * (N - at)
+    return SignalSeries(comp, signal, None, TS, tuple(v), f"q_{signal}", None, "test", "flag", "up")
+
+
+def ctx(symptom: str) -> JudgeContext:
+    return JudgeContext(symptom, TS[80], TS[60], frozenset())
+
+
+def scored(obs: Observations, symptom: str, *pairs: tuple[str, str]) -> dict[str, Scored]:
+    out = []
+    for comp, fault in pairs:
+        spec = FAULTS.get(fault)
+        h = Hypothesis(id=Hypothesis.key(comp, fault), component=comp, fault=fault, prior=spec.prior)
+        out.append(judge(h, spec, obs, ctx(symptom), UNITS))
+    return {s.hypothesis.id: s for s in separate_lookalikes(out, obs, FAULTS, ctx(symptom))}
+
+
+def broken_cart(version_at: int | None) -> Observations:
+    obs = Observations()
+    obs.kinds["cart"] = "service"
+    obs.add(flag("cart", "version_change", version_at))
+    obs.add(flag("cart", "config_reloads", 80))
+    obs.add(series("cart", "error_ratio", 0.001, 0.2, 81, unit="ratio"))
+    return obs
+
+
+def test_a_version_change_separates_a_deploy_from_a_config_change() -> None:
+    with_rollout = scored(broken_cart(80), "cart", ("cart", "bad_deploy"), ("cart", "config_change"))
+    deploy, config = with_rollout["cart/bad_deploy"], with_rollout["cart/config_change"]
+    assert deploy.hypothesis.status == HypothesisStatus.SUPPORTED
+    assert config.hypothesis.score < deploy.hypothesis.score
+
+    no_rollout = scored(broken_cart(None), "cart", ("cart", "bad_deploy"), ("cart", "config_change"))
+    assert no_rollout["cart/config_change"].hypothesis.status == HypothesisStatus.SUPPORTED
+    assert no_rollout["cart/bad_deploy"].hypothesis.status != HypothesisStatus.SUPPORTED
+
+
+def test_a_surge_is_told_from_cpu_saturation_by_the_request_rate() -> None:
+    obs = Observations()
+    obs.kinds["cart"] = "service"
+    obs.add(series("cart", "cpu_utilization", 0.4, 0.97, 80, unit="ratio"))
+    obs.add(series("cart", "latency", 0.05, 0.9, 81))
+    obs.add(series("cart", "requests", 100.0, 260.0, 79, unit="req/s", bad="either"))
+    out = scored(obs, "cart", ("cart", "traffic_surge"), ("cart", "cpu_saturation"))
+    assert out["cart/traffic_surge"].hypothesis.score > out["cart/cpu_saturation"].hypothesis.score
+    assert out["cart/cpu_saturation"].hypothesis.status != HypothesisStatus.SUPPORTED
+
+
+def test_a_service_on_a_busy_host_is_the_answer_when_its_own_cpu_is_at_the_limit() -> None:
+    obs = Observations()
+    obs.kinds.update({"node-a": "host", "cart": "service"})
+    obs.hosts["node-a"] = {"cart"}
+    obs.add(series("node-a", "host_cpu", 0.3, 0.95, 80, unit="ratio"))
+    obs.add(series("cart", "cpu_utilization", 0.3, 0.98, 80, unit="ratio"))
+    obs.add(series("cart", "latency", 0.05, 0.8, 81))
+    out = scored(obs, "cart", ("cart", "cpu_saturation"), ("node-a", "cpu_saturation"))
+    assert out["cart/cpu_saturation"].hypothesis.score > out["node-a/cpu_saturation"].hypothesis.score
+    assert any("host" in e.observation for e in out["node-a/cpu_saturation"].hypothesis.evidence)
+
+
+def test_latency_on_the_symptom_itself_is_no_cause_without_its_own_self_time() -> None:
+    obs = Observations()
+    obs.kinds["web"] = "service"
+    obs.add(series("web", "latency", 0.05, 0.9, 80))
+    inherited = scored(obs, "web", ("web", "dependency_latency"))["web/dependency_latency"]
+    assert inherited.hypothesis.status != HypothesisStatus.SUPPORTED
+
+    obs.traces.append(TraceFinding("web", "self_time", 6.0, "web's own time grew", "{}", None))
+    own = scored(obs, "web", ("web", "dependency_latency"))["web/dependency_latency"]
+    assert own.hypothesis.status == HypothesisStatus.SUPPORTED
+
+
+def test_errors_from_a_services_own_code_are_a_code_defect_unless_a_rollout_explains_them() -> None:
+    def failing_cart(version_at: int | None) -> Observations:
+        obs = broken_cart(version_at)
+        del obs.series[("cart", "config_reloads", None)]
+        obs.traces.append(TraceFinding("cart", "error_origin", 0.9, "errors originate in cart", "{}", None))
+        return obs
+
+    out = scored(failing_cart(None), "cart", ("cart", "code_defect"), ("cart", "bad_deploy"))
+    assert out["cart/code_defect"].hypothesis.status == HypothesisStatus.SUPPORTED
+    assert out["cart/bad_deploy"].hypothesis.status == HypothesisStatus.REFUTED
+
+    out = scored(failing_cart(80), "cart", ("cart", "code_defect"), ("cart", "bad_deploy"))
+    assert out["cart/bad_deploy"].hypothesis.score > out["cart/code_defect"].hypothesis.score
+    assert out["cart/code_defect"].hypothesis.status != HypothesisStatus.SUPPORTED
+
+
+def test_confidences_are_one_distribution_listed_in_their_own_order() -> None:
+    obs = broken_cart(80)
+    obs.add(series("cart", "latency", 0.05, 0.6, 81))
+    out = scored(
+        obs,
+        "cart",
+        ("cart", "bad_deploy"),
+        ("cart", "config_change"),
+        ("cart", "dependency_latency"),
+        ("cart", "traffic_surge"),
+    )
+    causes = rank(list(out.values())).causes
+    confs = [c.confidence for c in causes]
+    assert causes and causes[0].fault == "bad_deploy"
+    assert confs == sorted(confs, reverse=True)
+    assert sum(confs) <= 1.0
+
+
+def test_what_could_not_be_looked_at_lowers_confidence_but_not_the_order() -> None:
+    out = list(scored(broken_cart(80), "cart", ("cart", "bad_deploy"), ("cart", "config_change")).values())
+    seen_all, blind = rank(out), rank(out, unseen=2)
+    assert [c.fault for c in seen_all.causes] == [c.fault for c in blind.causes]
+    assert blind.causes[0].confidence < seen_all.causes[0].confidence
+    assert blind.evidence_confidence < seen_all.evidence_confidence

@@ -150,6 +150,9 @@ class Namer:
         self._cache_style = _CACHE_STYLES[int(rng.integers(0, len(_CACHE_STYLES)))]
         self._queue_style = _QUEUE_STYLES[int(rng.integers(0, len(_QUEUE_STYLES)))]
         self._worker_style = _WORKER_STYLES[int(rng.integers(0, len(_WORKER_STYLES)))]
+        self._host_style = -1
+        self._host_count = 0
+        self._pool = ""
 
     def _unique(self, name: str) -> str:
         out, k = name, 2
@@ -189,20 +192,23 @@ class Namer:
         return self._unique(f"{self.rng.choice(VENDORS)}-ext")
 
     def hosts(self, count: int) -> tuple[str, ...]:
-        """Node names in one cloud's style (EKS, GKE, AKS, bare metal)."""
+        """`count` more node names, all in one cloud's style (EKS, GKE, AKS, bare metal)."""
         rng = self.rng
-        style = int(rng.integers(0, 4))
+        if self._host_style < 0:
+            self._host_style = int(rng.integers(0, 4))
+            self._pool = f"{rng.integers(10**7, 10**8):08x}"
         out: list[str] = []
-        pool = f"{rng.integers(10**7, 10**8):08x}"
-        for k in range(count):
-            if style == 0:
+        for _ in range(count):
+            k = self._host_count
+            self._host_count += 1
+            if self._host_style == 0:
                 name = (
                     f"ip-10-{rng.integers(0, 64)}-{rng.integers(0, 256)}-{rng.integers(2, 255)}.ec2.internal"
                 )
-            elif style == 1:
-                name = f"gke-{self.code}-pool-2-{pool}-{_alnum(rng, 4)}"
-            elif style == 2:
-                name = f"aks-nodepool1-{rng.integers(10**7, 10**8)}-vmss{k:06x}"
+            elif self._host_style == 1:
+                name = f"gke-{self.code}-pool-2-{self._pool}-{_alnum(rng, 4)}"
+            elif self._host_style == 2:
+                name = f"aks-nodepool1-{self._pool}-vmss{k:06x}"
             else:
                 name = f"node-{k + 1:02d}.{self.code}.dc1.internal"
             out.append(self._unique(name))

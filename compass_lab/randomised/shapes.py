@@ -25,6 +25,7 @@ Shape = Literal["layered", "fanout", "chain", "hub"]
 SHAPES: tuple[Shape, ...] = ("layered", "fanout", "chain", "hub")
 Need = Literal["sql", "cache", "queue", "external"]
 
+HOST_CPUS = 8.0  # the simulator's hosts (`state.HostState.cpus`)
 _LANGS: tuple[Lang, ...] = ("go", "java", "node", "python")
 _VERBS = ("GET", "GET", "GET", "POST", "PUT")
 _PATHS = ("items", "{id}", "search", "batch", "status", "lookup", "summary", "events", "validate")
@@ -187,7 +188,7 @@ class _Builder:
         nodes = tuple(s.node for s in self.specs.values())
         draft = System(name, namespace, entry, base_rps, nodes, tuple(self.edges), self.hosts)
         rates = expected_rates(draft)
-        sized = tuple(self._size(n, rates[n.name]) for n in nodes)
+        sized = self._spread(tuple(self._size(n, rates[n.name]) for n in nodes), rates)
         services = [n.name for n in sized if n.tech == "api"]
         callees = [s for s in services if any(e.callee == s for e in self.edges)]
         tls = tuple(rng.choice(services, size=min(2, len(services)), replace=False)) if services else ()
@@ -203,6 +204,35 @@ class _Builder:
             tls_services=tuple(str(s) for s in tls),
             quota_services=tuple(str(s) for s in quota),
         )
+
+    def _spread(self, nodes: tuple[Node, ...], rates: dict[str, float]) -> tuple[Node, ...]:
+        """Enough hosts for the pods' baseline CPU (nodes ~40 % busy, as a cluster autoscaler keeps them),
+        within the 40-component budget; past it, lighter pods. Then every pod is placed again."""
+        cores = 0.0
+        for n in nodes:
+            if n.kind != "external":
+                cores += n.replicas * n.cpu_idle + n.cpu_per_rps * rates.get(n.name, 0.0)
+        room = max(len(self.hosts), min(40 - len(nodes), 10))
+        want = int(np.clip(np.ceil(cores / (HOST_CPUS * 0.4)), len(self.hosts), room))
+        self.hosts = self.hosts + self.names.hosts(want - len(self.hosts))
+        capacity = HOST_CPUS * 0.5 * len(self.hosts)
+        scale = min(1.0, capacity / cores) if cores > 0 else 1.0
+        load = {h: float(self.rng.uniform(0.0, 0.05)) for h in self.hosts}  # ties broken at random
+        out = []
+        for n in nodes:
+            if n.kind == "external":
+                out.append(n)
+                continue
+            n = replace(n, cpu_per_rps=n.cpu_per_rps * scale)
+            per_pod = n.cpu_idle + n.cpu_per_rps * rates.get(n.name, 0.0) / max(n.replicas, 1)
+            placed: list[str] = []
+            for _ in range(n.replicas):  # the scheduler's least-allocated node, replicas spread out
+                free = [h for h in self.hosts if h not in placed] or list(self.hosts)
+                host = min(free, key=lambda h: load[h])
+                load[host] += per_pod
+                placed.append(host)
+            out.append(replace(n, hosts=tuple(placed)))
+        return tuple(out)
 
     def _size(self, node: Node, rate: float) -> Node:
         """CPU cost per request such that the baseline uses 15-45% of the pods' CPU limit."""

@@ -22,3 +22,12 @@ def fmt_value(value: float, unit: str) -> str:
     if unit == "bytes":
         return f"{value / 2**20:.0f} MiB"
     return f"{value:.3g}"
+
+
+def fmt_measured(value: float, unit: str) -> str:
+    """A value with its unit spelt out (cores, req/s, per s, messages…) where `fmt_value` leaves it
+    implicit; counts and flags stay bare numbers."""
+    text = fmt_value(value, unit)
+    if unit in ("", "ratio", "s", "bytes", "count", "flag") or text == "n/a":
+        return text
+    return f"{text} {unit}"

@@ -22,6 +22,7 @@ from compass_worker.domain.models import (
 from compass_worker.engine.confidence import confidences
 from compass_worker.engine.context import Scored
 from compass_worker.engine.fingerprint import fingerprint
+from compass_worker.engine.fmt import fmt_measured
 from compass_worker.engine.observe import judge_context
 from compass_worker.engine.state import Kit, Run
 
@@ -152,14 +153,15 @@ def gaps(run: Run, scored: list[Scored], causes: tuple[RootCause, ...], unseen: 
     return tuple(out)
 
 
-def observations_text(run: Run) -> list[str]:
+def observations_text(run: Run, units: dict[str, str]) -> list[str]:
+    """What moved, each value with its unit (ms, %, MiB; a plain number when the signal has none)."""
     rows = []
     for (c, sig, peer), s in run.obs.series.items():
         a = s.anomaly()
         if a and a.anomalous:
-            rows.append(
-                (a.strength(), f"{c}{'→' + peer if peer else ''} {sig}: {a.baseline:.3g} → {a.peak:.3g}")
-            )
+            unit = units.get(sig, "")
+            moved = f"{fmt_measured(a.baseline, unit)} → {fmt_measured(a.peak, unit)}"
+            rows.append((a.strength(), f"{c}{'→' + peer if peer else ''} {sig}: {moved}"))
     rows.sort(key=lambda r: -r[0])
     graph = run.obs.graph_source()
     where = "none found: no traces and no client/peer labels" if graph == "none" else f"from {graph}"
@@ -178,7 +180,8 @@ async def verdict(kit: Kit, run: Run, scored: list[Scored]) -> Verdict:
         root_causes=causes,
         eliminated=eliminated(scored),
         gaps=gaps(run, scored, causes, unseen),
-        observations=(*observations_text(run), *run.obs.findings()),  # alert text, log templates
+        # What moved (with units), then what the alert text and log templates showed.
+        observations=(*observations_text(run, kit.catalog.units()), *run.obs.findings()),
         timings=Timings(first_hypothesis_s=run.first_hypothesis_s, verdict_s=round(run.t(), 3)),
         tool_calls=kit.calls(),
         cost=Cost(),

@@ -16,7 +16,7 @@ from compass_worker.engine.state import Kit, Run
 
 
 def judge_all(kit: Kit, run: Run, ctx: JudgeContext) -> list[Scored]:
-    units = {name: spec.unit for name, spec in kit.catalog.signals.items()}
+    units = kit.catalog.units()
     scored = [judge(h, kit.faults.get(h.fault), run.obs, ctx, units) for h in run.hypotheses.values()]
     scored = earliest_cause_first(explain_away_generic(scored, kit.faults), ctx)
     scored = yield_to_causes(scored, run.obs, kit.faults)

@@ -101,6 +101,10 @@ class SignalCatalog(_Frozen):
     def spec(self, signal: str) -> SignalSpec:
         return self.signals[signal]
 
+    def units(self) -> dict[str, str]:
+        """Signal → its unit, for writing measured values."""
+        return {name: spec.unit for name, spec in self.signals.items()}
+
     def merged(self, other: SignalCatalog) -> SignalCatalog:
         """A team catalog adds entries and signals; it never removes the built-in ones."""
         return SignalCatalog.model_validate(

@@ -170,3 +170,12 @@ def test_the_earliest_supported_cause_on_the_path_wins() -> None:
     )
     by_id = {s.hypothesis.id: s.hypothesis.score for s in scored}
     assert by_id["payments-db/db_slow_queries"] > by_id["payments/db_connection_pool_exhaustion"]
+
+
+def test_measured_values_carry_their_units() -> None:
+    from compass_worker.engine.fmt import fmt_measured
+
+    assert fmt_measured(0.0442, "s") == "44 ms" and fmt_measured(2.28, "s") == "2280 ms"
+    assert fmt_measured(0.051, "ratio") == "5.1%"
+    assert fmt_measured(3.5, "req/s") == "3.5 req/s" and fmt_measured(0.9, "cores") == "0.9 cores"
+    assert fmt_measured(126, "count") == "126" and fmt_measured(float("nan"), "req/s") == "n/a"

@@ -17,6 +17,7 @@ import pytest
 from arq.connections import ArqRedis
 
 from compass_testing import FakeSlack, RedisServer, postgres_for_tests, redis_for_tests
+from compass_testing.fake_llm import FakeLlmApi
 from compass_worker.knowledge import HashingEmbedder, KnowledgeStore, migrate
 from compass_worker.knowledge.database import create_pool
 from compass_worker.knowledge.settings import DEFAULT_MIGRATIONS_DIR
@@ -112,6 +113,23 @@ async def redis(redis_server: RedisServer) -> AsyncIterator[ArqRedis]:
     await client.flushdb()
     yield client
     await client.aclose()
+
+
+# -- the LLM vendors' APIs (one local fake for Anthropic and OpenAI; its script is reset per test) ------
+@pytest.fixture(scope="session")
+def fake_llm_server() -> Iterator[FakeLlmApi]:
+    api = FakeLlmApi()
+    api.start()
+    try:
+        yield api
+    finally:
+        api.stop()
+
+
+@pytest.fixture
+def fake_llm(fake_llm_server: FakeLlmApi) -> FakeLlmApi:
+    fake_llm_server.reset()
+    return fake_llm_server
 
 
 # -- Slack's Web API (a local fake that records every call) ---------------------------------------------

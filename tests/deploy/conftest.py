@@ -12,8 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from compass_testing.fake_llm import FakeLlmApi
-
 TESTS = Path(__file__).resolve().parents[1]
 
 TOY_SERVER = TESTS / "telemetry" / "fixtures" / "toy_server.py"
@@ -48,19 +46,3 @@ def toy_mcp_config(tmp_path: Path) -> Path:
         encoding="utf-8",
     )
     return path
-
-
-@pytest.fixture(scope="session")
-def fake_llm_server() -> Iterator[FakeLlmApi]:
-    api = FakeLlmApi()
-    api.start()
-    try:
-        yield api
-    finally:
-        api.stop()
-
-
-@pytest.fixture
-def fake_llm(fake_llm_server: FakeLlmApi) -> FakeLlmApi:
-    fake_llm_server.reset()
-    return fake_llm_server

@@ -47,16 +47,6 @@ async def investigated(lab: LabServer) -> tuple[Incident, Verdict]:
     return result.verdict.incident, result.verdict
 
 
-@pytest.fixture(scope="module")
-def fake_api() -> Iterator[FakeLlmApi]:
-    api = FakeLlmApi()
-    api.start()
-    try:
-        yield api
-    finally:
-        api.stop()
-
-
 async def _recorded(store: KnowledgeStore, investigated: tuple[Incident, Verdict], symptom: str = "") -> str:
     incident, verdict = investigated
     if symptom:
@@ -122,11 +112,11 @@ async def test_a_correction_names_the_cause_and_an_unknown_id_is_refused(
 
 
 @pytest.fixture
-async def writer(fake_api: FakeLlmApi, store: KnowledgeStore) -> AsyncIterator[ProseWriter]:
+async def writer(fake_llm: FakeLlmApi, store: KnowledgeStore) -> AsyncIterator[ProseWriter]:
     model = AnthropicModel(
         "claude-haiku-4-5",
         api_key="sk-ant-test",
-        base_url=fake_api.anthropic_url,
+        base_url=fake_llm.anthropic_url,
         stream=False,
         timeout_s=5.0,
         max_retries=0,
@@ -140,12 +130,12 @@ async def writer(fake_api: FakeLlmApi, store: KnowledgeStore) -> AsyncIterator[P
 
 
 async def test_checked_prose_from_a_model_is_used_and_billed(
-    store: KnowledgeStore, investigated: tuple[Incident, Verdict], fake_api: FakeLlmApi, writer: ProseWriter
+    store: KnowledgeStore, investigated: tuple[Incident, Verdict], fake_llm: FakeLlmApi, writer: ProseWriter
 ) -> None:
     iid = await _recorded(store, investigated, symptom=f"{investigated[0].symptom} (token {SECRET})")
     record = await load_record(store, await store.investigations.resolve(iid, Viewer(user=USER)))
     cause = f"{SHOWCASE.truth_component} was at fault [E1]."
-    fake_api.reset(
+    fake_llm.reset(
         Answer(
             {"summary": "A short summary [E1].", "impact": "Users saw errors.", "cause": cause},
             input_tokens=900,
@@ -159,7 +149,7 @@ async def test_checked_prose_from_a_model_is_used_and_billed(
     assert prose is not None and prose.cause == cause and "checked against the record" in notice
     md = render_markdown(record, prose, notice)
     assert cause in md and "## Evidence" in md
-    sent = fake_api.requests[0].text
+    sent = fake_llm.requests[0].text
     assert SECRET not in sent and "E1" in sent  # redacted before it left; the record's ids were given
     calls = await StoreLedger(store).calls_since(before)
     assert [(c.call.tokens_in, c.call.tokens_out, c.call.phase) for c in calls] == [(900, 120, "summarize")]
@@ -178,14 +168,14 @@ async def test_checked_prose_from_a_model_is_used_and_billed(
 async def test_unchecked_prose_never_replaces_the_template(
     store: KnowledgeStore,
     investigated: tuple[Incident, Verdict],
-    fake_api: FakeLlmApi,
+    fake_llm: FakeLlmApi,
     writer: ProseWriter,
     answer: Answer | HttpError,
     why: str,
 ) -> None:
     iid = await _recorded(store, investigated)
     record = await load_record(store, await store.investigations.resolve(iid, Viewer(user=USER)))
-    fake_api.reset(answer)
+    fake_llm.reset(answer)
     prose, notice = await writer.write(record)
     assert prose is None and why in notice and "template draft" in notice
     assert render_markdown(record, prose, notice) == render_markdown(record, None, notice)

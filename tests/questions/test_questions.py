@@ -9,7 +9,7 @@ import os
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -164,22 +164,12 @@ async def test_answers_link_the_thread_or_the_postmortem(
     assert any(f"compass postmortem {str(history['db_slow'])[:8]}" in line for line in lines)
 
 
-@pytest.fixture(scope="module")
-def fake_api() -> Iterator[FakeLlmApi]:
-    api = FakeLlmApi()
-    api.start()
-    try:
-        yield api
-    finally:
-        api.stop()
-
-
 @pytest.fixture
-async def model(fake_api: FakeLlmApi) -> AsyncIterator[AnthropicModel]:
+async def model(fake_llm: FakeLlmApi) -> AsyncIterator[AnthropicModel]:
     m = AnthropicModel(
         "claude-haiku-4-5",
         api_key="sk-ant-test",
-        base_url=fake_api.anthropic_url,
+        base_url=fake_llm.anthropic_url,
         stream=False,
         timeout_s=5.0,
         max_retries=0,
@@ -189,11 +179,11 @@ async def model(fake_api: FakeLlmApi) -> AsyncIterator[AnthropicModel]:
 
 
 async def test_an_llm_widens_the_reading_with_known_names_only(
-    store: KnowledgeStore, fake_api: FakeLlmApi, model: AnthropicModel
+    store: KnowledgeStore, fake_llm: FakeLlmApi, model: AnthropicModel
 ) -> None:
     q = parse_question("anything bad with money stuff? mail me at ops@example.com", NOW, KNOWN)
     assert q.components == () and q.faults == ()
-    fake_api.reset(
+    fake_llm.reset(
         Answer(
             {
                 "components": ["payments", "evil-db"],
@@ -214,9 +204,9 @@ async def test_an_llm_widens_the_reading_with_known_names_only(
     )
     assert (wide.components, wide.faults, wide.kinds) == (("payments",), ("bad_deploy",), ("database",))
     assert wide.since == NOW - timedelta(days=7) and "only known names kept" in notice
-    assert "ops@example.com" not in fake_api.requests[0].text  # redacted before it left
+    assert "ops@example.com" not in fake_llm.requests[0].text  # redacted before it left
 
-    fake_api.reset(HttpError(503))
+    fake_llm.reset(HttpError(503))
     same, notice = await widen(
         q,
         NOW,

@@ -76,14 +76,14 @@ def request() -> LlmRequest:
 
 
 @pytest.fixture(params=sorted(FACTORIES))
-async def model(request: pytest.FixtureRequest, fake_api: FakeLlmApi) -> AsyncIterator[LlmModel]:
-    m = FACTORIES[request.param](fake_api, 2.0)
+async def model(request: pytest.FixtureRequest, fake_llm: FakeLlmApi) -> AsyncIterator[LlmModel]:
+    m = FACTORIES[request.param](fake_llm, 2.0)
     yield m
     await m.aclose()
 
 
-async def test_structured_answer_and_usage(model: LlmModel, fake_api: FakeLlmApi) -> None:
-    fake_api.reset(Answer(ARGS, input_tokens=1500, output_tokens=90, cached_tokens=1000))
+async def test_structured_answer_and_usage(model: LlmModel, fake_llm: FakeLlmApi) -> None:
+    fake_llm.reset(Answer(ARGS, input_tokens=1500, output_tokens=90, cached_tokens=1000))
     reply = await model.complete(request())
     assert reply.tool_name == "propose_checks"
     assert reply.arguments == ARGS
@@ -93,7 +93,7 @@ async def test_structured_answer_and_usage(model: LlmModel, fake_api: FakeLlmApi
         90,
         1000,
     )
-    sent = fake_api.requests[0].body
+    sent = fake_llm.requests[0].body
     assert sent["max_tokens"] == 300
     if model.provider == "anthropic":
         assert sent["tool_choice"] == {"type": "tool", "name": "propose_checks"}
@@ -101,7 +101,7 @@ async def test_structured_answer_and_usage(model: LlmModel, fake_api: FakeLlmApi
         assert sent["system"][0]["cache_control"] == {
             "type": "ephemeral"
         }  # prompt caching of the static part
-        assert fake_api.requests[0].headers["authorization"] == "Bearer sk-ant-x"
+        assert fake_llm.requests[0].headers["authorization"] == "Bearer sk-ant-x"
     elif "tools" in sent:
         assert sent["tool_choice"] == {"type": "function", "function": {"name": "propose_checks"}}
         assert sent["tools"][0]["function"]["parameters"] == CHECKS_TOOL.parameters
@@ -110,15 +110,15 @@ async def test_structured_answer_and_usage(model: LlmModel, fake_api: FakeLlmApi
         assert sent["response_format"]["json_schema"]["schema"] == CHECKS_TOOL.parameters
 
 
-async def test_truncated_answer_is_flagged(model: LlmModel, fake_api: FakeLlmApi) -> None:
-    fake_api.reset(Answer('{"checks": [{"hypothesis_id": "db/db_sl', truncated=True))
+async def test_truncated_answer_is_flagged(model: LlmModel, fake_llm: FakeLlmApi) -> None:
+    fake_llm.reset(Answer('{"checks": [{"hypothesis_id": "db/db_sl', truncated=True))
     reply = await model.complete(request())
     assert reply.truncated
     assert reply.arguments is None or reply.arguments != ARGS
 
 
-async def test_text_instead_of_the_tool(model: LlmModel, fake_api: FakeLlmApi) -> None:
-    fake_api.reset(Answer(tool=None, text="I think the database is slow."))
+async def test_text_instead_of_the_tool(model: LlmModel, fake_llm: FakeLlmApi) -> None:
+    fake_llm.reset(Answer(tool=None, text="I think the database is slow."))
     reply = await model.complete(request())
     assert reply.arguments is None
     assert "database" in reply.raw
@@ -126,16 +126,16 @@ async def test_text_instead_of_the_tool(model: LlmModel, fake_api: FakeLlmApi) -
 
 @pytest.mark.parametrize("failure", [HttpError(429), HttpError(500), HttpError(503), Garbage()])
 async def test_provider_failures_raise_llm_unavailable(
-    model: LlmModel, fake_api: FakeLlmApi, failure: HttpError | Garbage
+    model: LlmModel, fake_llm: FakeLlmApi, failure: HttpError | Garbage
 ) -> None:
-    fake_api.reset(failure)
+    fake_llm.reset(failure)
     with pytest.raises(LlmUnavailable):
         await model.complete(request())
 
 
-async def test_timeout_raises_llm_unavailable(fake_api: FakeLlmApi) -> None:
-    m = FACTORIES["anthropic"](fake_api, 0.3)
-    fake_api.reset(Slow(1.0), Answer(ARGS))
+async def test_timeout_raises_llm_unavailable(fake_llm: FakeLlmApi) -> None:
+    m = FACTORIES["anthropic"](fake_llm, 0.3)
+    fake_llm.reset(Slow(1.0), Answer(ARGS))
     try:
         with pytest.raises(LlmUnavailable, match="timed out"):
             await m.complete(request())

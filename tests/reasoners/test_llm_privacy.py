@@ -83,40 +83,40 @@ CHECKS: dict[str, JsonValue] = {"checks": []}
         ("ollama:llama3.1:8b", False),
     ],
 )
-async def test_nothing_sensitive_reaches_the_model(fake_api: FakeLlmApi, llm: str, stream: bool) -> None:
-    reasoner = build_reasoner(llm_settings(fake_api, llm=llm, llm_stream=stream), MemoryLedger())
+async def test_nothing_sensitive_reaches_the_model(fake_llm: FakeLlmApi, llm: str, stream: bool) -> None:
+    reasoner = build_reasoner(llm_settings(fake_llm, llm=llm, llm_stream=stream), MemoryLedger())
     assert reasoner is not None
     async with reasoner:
-        fake_api.reset(Answer(HYPS), Answer(CHECKS), Answer(SUMMARY))
+        fake_llm.reset(Answer(HYPS), Answer(CHECKS), Answer(SUMMARY))
         ctx = seeded_ctx()
         await reasoner.propose_hypotheses(ctx)
         await reasoner.propose_checks(ctx)
         assert await reasoner.summarize(ctx, seeded_verdict()) == SUMMARY["summary"]
-    assert len(fake_api.requests) == 3
-    for req in fake_api.requests:
+    assert len(fake_llm.requests) == 3
+    for req in fake_llm.requests:
         body = req.text
         leaked = [k for k, v in SECRETS.items() if v in body]
         assert not leaked, f"{leaked} leaked to {req.path}"
         assert "[REDACTED:" in body
     # the investigation's useful, non-sensitive content still arrives
-    assert "payments" in fake_api.requests[0].text and "timed out" in fake_api.requests[0].text
+    assert "payments" in fake_llm.requests[0].text and "timed out" in fake_llm.requests[0].text
 
 
-async def test_local_ollama_may_be_exempted(fake_api: FakeLlmApi) -> None:
-    settings = llm_settings(fake_api, llm="ollama:llama3.1:8b", llm_redact_local=False)
+async def test_local_ollama_may_be_exempted(fake_llm: FakeLlmApi) -> None:
+    settings = llm_settings(fake_llm, llm="ollama:llama3.1:8b", llm_redact_local=False)
     reasoner = build_reasoner(settings, MemoryLedger())
     assert reasoner is not None
     async with reasoner:
-        fake_api.reset(Answer(HYPS))
+        fake_llm.reset(Answer(HYPS))
         await reasoner.propose_hypotheses(seeded_ctx())
-    assert SECRETS["email"] in fake_api.requests[0].text
+    assert SECRETS["email"] in fake_llm.requests[0].text
 
 
-async def test_hosted_models_are_never_exempted(fake_api: FakeLlmApi) -> None:
-    settings = llm_settings(fake_api, llm="openai:gpt-4o-mini", llm_redact_local=False)
+async def test_hosted_models_are_never_exempted(fake_llm: FakeLlmApi) -> None:
+    settings = llm_settings(fake_llm, llm="openai:gpt-4o-mini", llm_redact_local=False)
     reasoner = build_reasoner(settings, MemoryLedger())
     assert reasoner is not None
     async with reasoner:
-        fake_api.reset(Answer(HYPS))
+        fake_llm.reset(Answer(HYPS))
         await reasoner.propose_hypotheses(seeded_ctx())
-    assert SECRETS["email"] not in fake_api.requests[0].text
+    assert SECRETS["email"] not in fake_llm.requests[0].text

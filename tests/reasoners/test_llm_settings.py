@@ -42,22 +42,22 @@ def test_environment_is_read_once_with_one_line_errors(monkeypatch: pytest.Monke
         load_llm_settings()
 
 
-def test_missing_key_is_a_config_error(fake_api: FakeLlmApi) -> None:
-    s = llm_settings(fake_api, llm="anthropic:claude-haiku-4-5", anthropic_api_key=None)
+def test_missing_key_is_a_config_error(fake_llm: FakeLlmApi) -> None:
+    s = llm_settings(fake_llm, llm="anthropic:claude-haiku-4-5", anthropic_api_key=None)
     with pytest.raises(ConfigError, match="ANTHROPIC_API_KEY"):
         build_reasoner(s, MemoryLedger())
-    s = llm_settings(fake_api, llm="openai:gpt-4o-mini", openai_api_key=None, openai_base_url=None)
+    s = llm_settings(fake_llm, llm="openai:gpt-4o-mini", openai_api_key=None, openai_base_url=None)
     with pytest.raises(ConfigError, match="OPENAI_API_KEY"):
         build_reasoner(s, MemoryLedger())
 
 
-def test_bad_redaction_pattern_is_a_config_error(fake_api: FakeLlmApi) -> None:
+def test_bad_redaction_pattern_is_a_config_error(fake_llm: FakeLlmApi) -> None:
     with pytest.raises(ConfigError, match="COMPASS_LLM_REDACT_PATTERNS"):
-        build_reasoner(llm_settings(fake_api, llm_redact_patterns=["(unclosed"]), MemoryLedger())
+        build_reasoner(llm_settings(fake_llm, llm_redact_patterns=["(unclosed"]), MemoryLedger())
 
 
-async def test_phases_share_one_client_per_model(fake_api: FakeLlmApi) -> None:
-    s = llm_settings(fake_api, llm="openai:gpt-4o-mini", llm_summarize="none")
+async def test_phases_share_one_client_per_model(fake_llm: FakeLlmApi) -> None:
+    s = llm_settings(fake_llm, llm="openai:gpt-4o-mini", llm_summarize="none")
     factory = build_reasoner_factory(s, MemoryLedger())
     assert factory is not None
     assert set(factory.models) == {"orient", "decide"}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import warnings
 from typing import Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -207,5 +208,8 @@ async def stop_worker(worker: Worker, running: asyncio.Task[None], *, drain_s: f
 
 
 async def close_worker(worker: Worker) -> None:
-    """Close the worker, its job context and its Redis pool (even when Redis is down: ResilientWorker)."""
-    await worker.close()
+    """Close the worker, its job context and its Redis pool (even when Redis is down: ResilientWorker).
+    ARQ 0.28 closes a plain worker's pool with redis-py's deprecated `close()`: ARQ's warning, not ours."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"Call to deprecated close", category=DeprecationWarning)
+        await worker.close()

@@ -14,7 +14,7 @@ from compass_lab.scenarios import all_scenarios
 from compass_worker.settings import load_settings
 
 BENCHMARK = Path(__file__).resolve().parents[2] / "benchmarks" / "learning.py"
-WRONG_BEFORE = "ridehail-dev-045-traffic_surge"  # ranked 2nd without memory (the surge read as the gateway's), by evidence
+WRONG_BEFORE = "ridehail-dev-045-traffic_surge"  # ranked 2nd without memory, by evidence
 RIGHT_BEFORE = "ridehail-dev-000-memory_leak"  # same system, answered right without memory
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from arq.connections import ArqRedis
 from playwright.async_api import Browser, Page, async_playwright
 from ui_testkit import ADMIN_TOKEN, READER_TOKEN, SHOWCASE, App
 
@@ -59,6 +60,7 @@ def broken_mcp_config(tmp_path: Path) -> Path:
 def app(
     db_url: str,
     redis_server: RedisServer,
+    redis: ArqRedis,  # flushed: earlier tests' jobs must not show on the health page
     fake_slack_server: FakeSlack,
     broken_mcp_config: Path,
     monkeypatch: pytest.MonkeyPatch,

@@ -82,9 +82,9 @@ async def shoot(page: Page, name: str, *, full_page: bool = True) -> None:
 async def seed(store: KnowledgeStore, investigated: tuple[Incident, Verdict]) -> dict[str, UUID]:
     """Three recorded investigations (as `compass investigate` records them) and one that failed."""
     incident, verdict = investigated
-    memory = CliMemory(store, USER)
-    confirmed = await memory.record(incident, verdict)
-    gateway = await memory.record(
+    # One CliMemory is one investigation (`compass investigate` makes one per run).
+    confirmed = await CliMemory(store, USER).record(incident, verdict)
+    gateway = await CliMemory(store, USER).record(
         incident.model_copy(update={"symptom": "edge-gateway 5xx above 5%", "service": "edge-gateway"}),
         verdict,
     )

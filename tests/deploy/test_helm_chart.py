@@ -314,6 +314,10 @@ def test_notes_tell_what_to_do_next() -> None:
     with_ingress = render({**INGRESS_ON, "secrets": {"existingSecret": "s"}})["compass/templates/NOTES.txt"]
     assert "https://compass.example.org/slack/events" in with_ingress
     assert "create secret generic" not in with_ingress
+    assert "COMPASS_UI_TOKENS" in notes
+    assert "with 2 bot replicas also set COMPASS_UI_SECRET" in notes  # the default: cookies must verify on both
+    single = render({"bot": {"replicaCount": 1}})["compass/templates/NOTES.txt"]
+    assert "COMPASS_UI_SECRET" not in single  # one bot pod: its per-process key is enough
 
 
 @pytest.mark.parametrize("name", sorted(VALUE_SETS))

@@ -26,7 +26,6 @@ from compass_worker.alerts.routing import ChannelRateLimit, Routes
 from compass_worker.alerts.store import (
     AlertIncident,
     AlertIncidentStore,
-    GroupingPolicy,
     StoredAlert,
 )
 from compass_worker.contracts import (
@@ -117,8 +116,8 @@ async def process_alert(ctx: dict[Any, Any], payload: dict[str, Any]) -> str:
     routes = Routes(cfg.routes, cfg.channel)
     assignment = await store.assign(
         alert,
-        GroupingPolicy(window_s=cfg.window_s, similarity=cfg.similarity, graph=_graph(ctx, svc)),
-        lambda a: classify(a.name, a.summary, a.labels, a.annotations),
+        cfg.policy(_graph(ctx, svc)),
+        lambda a: classify(a.name, a.summary, a.labels, a.annotations, a.expr),
         lambda a: routes.channel_for(a.labels),
     )
     incident = assignment.incident

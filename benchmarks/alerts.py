@@ -371,6 +371,41 @@ async def noise(db_url: str, seeds: int) -> list[str]:
     return lines
 
 
+PUBLIC_RULES = Path(__file__).parent / "data" / "public_alert_rules.json"
+RULE_SEVERITY = {"critical": "critical", "warning": "medium", "info": "low"}
+
+
+def public_rules() -> list[str]:
+    """Accuracy on public kube-prometheus rules (written by others; frozen before the classifier changed)."""
+    alerts = json.loads(PUBLIC_RULES.read_text())["alerts"]
+    lines = [
+        f"classification · {len(alerts)} public kube-prometheus alert rules (kubernetes-mixin, "
+        "node-exporter), their own severity labels, categories by a written rubric, no LLM"
+    ]
+    for split in ("dev", "heldout"):
+        part = [a for a in alerts if a["split"] == split]
+        category = labelled = unlabelled = 0
+        misses: list[str] = []
+        for a in part:
+            words = (a["alert"], a["summary"])
+            annotations = {"description": a["description"]}
+            expr = " ".join(a["expr_metrics"])
+            got = classify(*words, {"alertname": a["alert"], "severity": a["severity"]}, annotations, expr)
+            bare = classify(*words, {"alertname": a["alert"]}, annotations, expr)  # the label removed
+            truth = RULE_SEVERITY[a["severity"]]
+            category += got.category == a["category"]
+            labelled += got.severity == truth
+            unlabelled += bare.severity == truth
+            if got.category != a["category"]:
+                misses.append(f"{a['alert']} {a['category']}→{got.category}")
+        n = len(part)
+        lines.append(
+            f"  {split:7s} {n} rules: category {category / n:.1%} · severity {labelled / n:.1%} from the "
+            f"label, {unlabelled / n:.1%} with the label removed · misses {misses}"
+        )
+    return lines
+
+
 def classification() -> list[str]:
     alerts = storms(all_scenarios(), mean_gap_s=1800)
     category = severity = 0
@@ -384,7 +419,9 @@ def classification() -> list[str]:
     unlabelled = sum(1 for a in alerts if a.template.severity_label is None)
     n = len(alerts)
     return [
-        f"classification · {n} labelled lab storm alerts ({unlabelled} without a severity label), no LLM",
+        *public_rules(),
+        f"classification · {n} lab storm alerts ({unlabelled} without a severity label), no LLM — CIRCULAR: "
+        "the storm templates and the classifier's words were written together; kept as a regression check",
         f"  category accuracy {category / n:.1%} · severity accuracy {severity / n:.1%} · "
         f"misses {dict(misses)}",
     ]

@@ -4,7 +4,8 @@ security) of an alert, from its labels first and its words second.
 Labels win because they are the alert author's own statement (`severity`, `priority`, `category`); the
 words of the alert name, summary and description decide otherwise, through general SRE vocabulary (not any
 one environment's alert names). When an investigation reaches a verdict, its fault refines the category
-(`category_of_fault`): the evidence knows better than the alert's wording. No LLM is involved here.
+(`category_of_fault`): the evidence knows better than the alert's wording. No LLM is involved here; when
+one is configured, `llm_classify` is asked about alerts whose words decided nothing.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from compass_worker.contracts import FAULT_CATEGORIES
 
 Severity = Literal["critical", "high", "medium", "low"]
 Category = Literal["availability", "latency", "errors", "saturation", "data", "security"]
+SEVERITIES: Final[tuple[Severity, ...]] = ("critical", "high", "medium", "low")
 CATEGORIES: Final[tuple[Category, ...]] = (
     "availability",
     "latency",
@@ -101,8 +103,8 @@ class Classification(BaseModel):
 
     severity: Severity
     category: Category
-    severity_from: Literal["label", "category"]
-    category_from: Literal["label", "words", "default", "verdict"]
+    severity_from: Literal["label", "category", "llm"]
+    category_from: Literal["label", "words", "default", "verdict", "llm"]
 
 
 def severity_of(labels: Mapping[str, str]) -> Severity | None:

@@ -297,6 +297,15 @@ class AlertIncidentStore:
             "UPDATE alert_incidents SET category = $2 WHERE id = $1", incident_id, category
         )
 
+    async def set_class(self, incident_id: UUID, category: str, severity: str) -> AlertIncident | None:
+        row = await self._pool.fetchrow(
+            "UPDATE alert_incidents SET category = $2, severity = $3 WHERE id = $1 RETURNING *",
+            incident_id,
+            category,
+            severity,
+        )
+        return _incident(row) if row is not None else None
+
     async def for_investigation(self, investigation_key: str) -> AlertIncident | None:
         row = await self._pool.fetchrow(
             "SELECT * FROM alert_incidents WHERE investigation_key = $1", investigation_key

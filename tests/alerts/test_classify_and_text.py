@@ -7,10 +7,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from uuid import uuid4
 
-from compass_worker.alerts.classify import classify
+from compass_worker.alerts.classify import Classification, classify
+from compass_worker.alerts.llm_classify import classify_with_llm
 from compass_worker.alerts.messages import symptom_text
 from compass_worker.alerts.store import AlertIncident, StoredAlert
+from compass_worker.cost.ledger import MemoryLedger
+from compass_worker.cost.prices import PriceTable
 from compass_worker.engine.alert_text import alert_facts
+from compass_worker.reasoners.privacy import RedactionPolicy
+from compass_worker.reasoners.scripted import ScriptedModel
 
 RULES = Path(__file__).parents[2] / "benchmarks" / "data" / "public_alert_rules.json"
 SEVERITY = {"critical": "critical", "warning": "medium", "info": "low"}
@@ -99,3 +104,32 @@ def test_the_investigation_reads_the_alerts_labels_and_query_as_alert_facts() ->
     assert "invoices" in facts.topics and "billing" in facts.components
     assert "kafka_consumergroup_lag" in facts.metrics
     assert alert.expr == "sum by (topic) (kafka_consumergroup_lag) > 5000"
+
+
+async def test_an_llm_classifies_only_what_the_words_left_open_and_only_into_allowed_classes() -> None:
+    ledger = MemoryLedger()
+    prices = PriceTable.load()
+    redaction = RedactionPolicy()
+
+    async def ask(model: ScriptedModel, alert: StoredAlert) -> Classification:
+        words = classify(alert.name, alert.summary, alert.labels, alert.annotations, alert.expr)
+        return await classify_with_llm(
+            alert, words, model=model, redaction=redaction, ledger=ledger, prices=prices
+        )
+
+    worded = stored({"alertname": "ConsumerLagHigh", "service": "billing"}, "consumer lag growing", None)
+    silent = ScriptedModel([])
+    assert (await ask(silent, worded)).category_from == "words" and not silent.requests
+
+    odd = stored({"alertname": "Widget42", "service": "billing", "severity": "warning"}, "widget odd", None)
+    odd = odd.model_copy(update={"annotations": {}})
+    model = ScriptedModel([{"category": "data", "severity": "critical"}])
+    got = await ask(model, odd)
+    assert (got.category, got.category_from) == ("data", "llm")
+    assert (got.severity, got.severity_from) == ("medium", "label")  # the rule's own label wins
+    assert "Widget42" in model.requests[0].messages[0].content
+    assert len(await ledger.calls_since(datetime(2000, 1, 1, tzinfo=UTC))) == 1  # billed like any call
+
+    for answer in ({"category": "outage", "severity": "high"}, RuntimeError("503")):
+        fallback = await ask(ScriptedModel([answer]), odd)
+        assert (fallback.category, fallback.category_from) == ("errors", "default")

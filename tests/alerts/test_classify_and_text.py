@@ -15,7 +15,7 @@ from compass_worker.cost.ledger import MemoryLedger
 from compass_worker.cost.prices import PriceTable
 from compass_worker.engine.alert_text import alert_facts
 from compass_worker.reasoners.privacy import RedactionPolicy
-from compass_worker.reasoners.scripted import ScriptedModel
+from compass_worker.reasoners.scripted import ScriptedModel, Step
 
 RULES = Path(__file__).parents[2] / "benchmarks" / "data" / "public_alert_rules.json"
 SEVERITY = {"critical": "critical", "warning": "medium", "info": "low"}
@@ -130,6 +130,7 @@ async def test_an_llm_classifies_only_what_the_words_left_open_and_only_into_all
     assert "Widget42" in model.requests[0].messages[0].content
     assert len(await ledger.calls_since(datetime(2000, 1, 1, tzinfo=UTC))) == 1  # billed like any call
 
-    for answer in ({"category": "outage", "severity": "high"}, RuntimeError("503")):
+    unusable: list[Step] = [{"category": "outage", "severity": "high"}, RuntimeError("503")]
+    for answer in unusable:
         fallback = await ask(ScriptedModel([answer]), odd)
         assert (fallback.category, fallback.category_from) == ("errors", "default")

@@ -228,6 +228,7 @@ class AlertIncidentStore:
                            -- Concurrent workers may meet a storm's alerts out of order: the incident is
                            -- titled after, and began with, its earliest alert, whoever grouped it first.
                            title = CASE WHEN $2 < opened_at THEN $6 ELSE title END,
+                           category = CASE WHEN $2 < opened_at THEN $7 ELSE category END,
                            opened_at = least(opened_at, $2)
                        WHERE id = $1""",
                     incident_id,
@@ -236,6 +237,7 @@ class AlertIncidentStore:
                     label.severity,
                     _SEVERITY_RANK[label.severity],
                     _title(alert),
+                    label.category,
                 )
             await conn.execute(
                 "UPDATE alerts SET incident_id = $2, grouped_by = $3 WHERE id = $1",

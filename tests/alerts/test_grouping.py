@@ -169,15 +169,15 @@ async def test_a_gateway_alert_joins_the_incident_whose_cause_it_calls(store: Kn
     assert (caller.grouped_by, caller.incident.id) == ("dependency", other.incident.id)
 
 
-async def test_the_incident_is_titled_after_its_earliest_alert(replay: Replay) -> None:
+async def test_the_incident_is_titled_and_classified_after_its_earliest_alert(replay: Replay) -> None:
     later = await replay.send(
         row("a", 100, name="HighErrorRate", service="payments", summary="5xx on payments")
     )
-    assert later.incident.title == "5xx on payments"
+    assert (later.incident.title, later.incident.category) == ("5xx on payments", "errors")
     earlier = await replay.send(
         row("b", 40, name="PostgresSlowQueries", service="payments", summary="slow queries on payments")
     )
     assert earlier.incident.id == later.incident.id
-    assert earlier.incident.title == "slow queries on payments"
+    assert (earlier.incident.title, earlier.incident.category) == ("slow queries on payments", "latency")
     assert earlier.incident.opened_at == datetime.fromtimestamp(T0 + 40, UTC)
     assert earlier.incident.first_alert_id == later.incident.first_alert_id  # its announcer stays the same

@@ -1,26 +1,32 @@
 """Which incident an alert belongs to. Pure decisions over candidates the store has already narrowed to
 open incidents within the window; the store applies them under a lock.
 
-In order, the first that holds wins:
-1. `fingerprint` — the same alert (re-fired, or a resolve) belongs where it was;
+1. `fingerprint` — the same alert (re-fired, or a resolve) belongs where it was.
+Otherwise only incidents that (a) began at most `onset_s` before the alert — the alerts of one cascade
+begin within minutes of each other, so one starting later is a new problem even on the same component —
+and (b) whose scope labels (cluster, namespace, environment, region, tenant) do not contradict the alert's
+are considered, the one that began closest to the alert first, and the first rule that holds for it wins:
 2. `group_key`   — Alertmanager/Grafana already grouped it with an alert of that incident;
 3. `component`   — it is about a component the incident's alerts are about;
-4. `dependency`  — its component calls one of the incident's (transitively): a caller inherits its callee's
-                   fault, so its alert is a symptom of the running incident. The other way round — a
-                   component the incident's components call — joins only while the incident is young
-                   (`cause_window_s` after it opened): a cause alerting just after its symptoms. Later, a
-                   callee of a busy top-level service is more likely a new, unrelated fault;
+4. `dependency`  — its component calls one of the incident's *deepest* components (those that call none of
+                   the incident's others, its suspected causes): a caller inherits its callee's fault. Being
+                   on a busy gateway's path says nothing (the gateway calls everything); being on the path
+                   of the incident's cause does. The other way round — a component the deepest ones call —
+                   joins only while the incident is young (`cause_window_s`): a cause alerting late;
 5. `similar`     — its text is close to the incident's (cosine similarity of embeddings, pgvector), when
-                   components cannot be compared (either side names none): the same alert rule firing on
-                   two unrelated services is two incidents, however alike the texts;
-otherwise a new incident. Among several candidates the most recently active one wins.
+                   components cannot be compared (either side names none) and no owner label (team)
+                   disagrees: the same alert rule firing on two unrelated services is two incidents;
+otherwise a new incident.
+
+Measured on labelled lab storms (benchmarks/alerts.py): the onset bound and the deepest-component rule
+cut wrong merges most; each split costs a notification, never a wrong verdict.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 from uuid import UUID
@@ -57,6 +63,31 @@ def component_of(labels: Mapping[str, str]) -> str | None:
     return None
 
 
+# Scope labels: where an alert fires. Two alerts that disagree on one of these are about different
+# deployments (another cluster, namespace, environment or region), however their components are named.
+SCOPE_LABELS = (
+    "cluster",
+    "k8s_cluster",
+    "namespace",
+    "env",
+    "environment",
+    "region",
+    "datacenter",
+    "dc",
+    "tenant",
+)
+# Owner labels: alike texts owned by different teams are different problems (a shared alert rule).
+OWNER_LABELS = ("team", "owner", "squad")
+
+
+def scope_of(labels: Mapping[str, str], keys: Sequence[str] = SCOPE_LABELS) -> dict[str, str]:
+    return {k: v.strip().lower() for k in keys if (v := labels.get(k, "")).strip()}
+
+
+def _conflict(a: Mapping[str, str], b: Mapping[str, str]) -> bool:
+    return any(b.get(k, v) != v for k, v in a.items())
+
+
 @dataclass(frozen=True)
 class Candidate:
     id: UUID
@@ -65,6 +96,7 @@ class Candidate:
     opened_at: datetime
     last_alert_at: datetime
     similarity: float | None  # None: no comparable embedding
+    labels: Mapping[str, str] = field(default_factory=dict)  # its first alert's labels
 
 
 class DependencyGraph:
@@ -83,15 +115,49 @@ class DependencyGraph:
                     todo.append(nxt)
         return seen
 
+    def deepest(self, components: Sequence[str]) -> list[str]:
+        """The components that call none of the others (where a fault among them most likely began)."""
+        return [a for a in components if not any(self.calls(a, b) for b in components)]
+
     def calls(self, a: str, b: str) -> bool:
         """`a` depends on `b`, directly or through others."""
         return a != b and b in self._reach(a)
 
 
 @dataclass(frozen=True)
+class GroupingPolicy:
+    window_s: float  # after an incident's last alert
+    similarity: float
+    graph: DependencyGraph
+    cause_window_s: float = 120.0
+    onset_s: float = 240.0
+
+
+@dataclass(frozen=True)
 class Decision:
     incident_id: UUID | None  # None: open a new incident
     grouped_by: GroupedBy
+
+
+def _related(
+    c: Candidate, at: datetime, component: str | None, graph: DependencyGraph, cause_window_s: float
+) -> GroupedBy | None:
+    if c.shares_group_key:
+        return "group_key"
+    if component is None:
+        return None
+    if component in c.components:
+        return "component"
+    young = (at - c.opened_at).total_seconds() <= cause_window_s
+    # Only the incident's deepest components count (those none of its others call: its suspected
+    # causes). A gateway calls everything, so being on its path says nothing; being on the path of the
+    # incident's cause does.
+    if any(
+        graph.calls(component, other) or (young and graph.calls(other, component))
+        for other in graph.deepest(c.components)
+    ):
+        return "dependency"
+    return None
 
 
 def decide(
@@ -102,25 +168,29 @@ def decide(
     candidates: Sequence[Candidate],
     graph: DependencyGraph,
     similarity: float,
-    cause_window_s: float = 300.0,
+    labels: Mapping[str, str] | None = None,
+    cause_window_s: float = 120.0,
+    onset_s: float = 240.0,
 ) -> Decision:
     if fingerprint_incident is not None:
         return Decision(fingerprint_incident, "fingerprint")
-    recent = sorted(candidates, key=lambda c: c.last_alert_at, reverse=True)
+    labels = labels or {}
+    scope = scope_of(labels)
+    # Related alerts begin together: one that starts long after an incident's onset is a new problem,
+    # even on the same component (its own re-fires are caught by the fingerprint above).
+    current = [
+        c
+        for c in candidates
+        if (at - c.opened_at).total_seconds() <= onset_s and not _conflict(scope, scope_of(c.labels))
+    ]
+    # The incident that began closest to this alert first: the likeliest to share its cause. Each
+    # candidate is judged by every rule before a farther one is: an older incident that shares a group
+    # key must not take an alert whose own incident has just opened beside it.
+    recent = sorted(current, key=lambda c: abs((at - c.opened_at).total_seconds()))
     for c in recent:
-        if c.shares_group_key:
-            return Decision(c.id, "group_key")
-    if component is not None:
-        for c in recent:
-            if component in c.components:
-                return Decision(c.id, "component")
-        for c in recent:
-            young = (at - c.opened_at).total_seconds() <= cause_window_s
-            if any(
-                graph.calls(component, other) or (young and graph.calls(other, component))
-                for other in c.components
-            ):
-                return Decision(c.id, "dependency")
+        if (how := _related(c, at, component, graph, cause_window_s)) is not None:
+            return Decision(c.id, how)
+    owner = scope_of(labels, OWNER_LABELS)
     best = max(
         (
             c
@@ -128,6 +198,7 @@ def decide(
             if c.similarity is not None
             and c.similarity >= similarity
             and (component is None or not c.components)
+            and not _conflict(owner, scope_of(c.labels, OWNER_LABELS))
         ),
         key=lambda c: c.similarity or 0.0,
         default=None,

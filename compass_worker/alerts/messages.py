@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from compass_worker.alerts.store import AlertIncident, StoredAlert
+from compass_worker.engine.alert_text import from_alertmanager
+from compass_worker.errors import ConfigError
 
 _SEVERITY_ICON = {
     "critical": ":red_circle:",
@@ -53,8 +55,26 @@ def resolved_text(incident: AlertIncident) -> str:
 
 
 def symptom_text(incident: AlertIncident, first: StoredAlert) -> str:
-    """What the investigation is asked: the alert's own words, led by its component."""
-    words = first.summary or first.name
-    if first.component and first.component not in words.lower():
-        words = f"{first.component} {words}"
+    """What the investigation is asked: the alert's own words, led by its component, with its labels and the
+    rule's query as the engine reads an Alertmanager alert (`alert_text.from_alertmanager`): `service="…"`,
+    `topic="…"` and the metric names become the investigation's alert facts."""
+    as_webhook = {
+        "status": "firing",
+        "alerts": [
+            {
+                "status": "firing",
+                "labels": first.labels,
+                "annotations": {"summary": first.summary, **first.annotations},
+                "startsAt": first.starts_at.isoformat(),
+                "generatorURL": first.generator_url or "",
+            }
+        ],
+    }
+    try:
+        symptoms = from_alertmanager(as_webhook)
+    except ConfigError:  # cannot happen for a stored alert; its own words then suffice
+        symptoms = []
+    words = symptoms[0].symptom if symptoms else (first.summary or first.name)
+    if first.component and first.component not in (first.summary or first.name).lower():
+        words = f"{first.component} {words}"  # the engine takes the first component it reads as the symptom's
     return words

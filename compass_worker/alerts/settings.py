@@ -5,6 +5,10 @@ COMPASS_ALERT_ROUTES        JSON object, label match → Slack channel, first ma
 COMPASS_ALERT_CHANNEL       the channel for alerts no route matches (unset: such incidents are only recorded)
 COMPASS_ALERT_CHANNEL_RATE  new-incident root messages per channel per minute (a storm waits, never floods)
 COMPASS_ALERT_WINDOW_S      how long after an incident's last alert a related alert still joins it (300 s)
+COMPASS_ALERT_ONSET_S       how long after an incident began a related alert may still join it (240 s): the
+                            alerts of one cascade begin together; a later one is a new problem
+COMPASS_ALERT_CAUSE_WINDOW_S how long after an incident began a component its components call may join it as
+                            the cause alerting late (120 s)
 COMPASS_ALERT_SIMILARITY    cosine similarity from which alert texts count as "the same problem"
 COMPASS_ALERT_DEPENDENCIES  JSON file {component: [components it calls]}: related alerts on a dependency path
 COMPASS_ALERT_INVESTIGATE   start an investigation for each new incident (default true)
@@ -18,6 +22,8 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from compass_worker.alerts.grouping import DependencyGraph, GroupingPolicy
+
 
 class AlertSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="COMPASS_ALERT_", frozen=True, extra="ignore")
@@ -26,6 +32,8 @@ class AlertSettings(BaseSettings):
     channel: str | None = None
     channel_rate: int = Field(default=6, ge=1, le=600)
     window_s: float = Field(default=300.0, ge=10.0, le=86400.0)
+    onset_s: float = Field(default=240.0, ge=0.0, le=86400.0)
+    cause_window_s: float = Field(default=120.0, ge=0.0, le=86400.0)
     similarity: float = Field(default=0.85, gt=0.0, le=1.0)
     dependencies: Path | None = None
     investigate: bool = True
@@ -38,6 +46,15 @@ class AlertSettings(BaseSettings):
             if not sep or not label or not wanted or not channel:
                 raise ValueError(f'route {match!r}: {channel!r} must be "label=value": "CHANNEL"')
         return value
+
+    def policy(self, graph: DependencyGraph) -> GroupingPolicy:
+        return GroupingPolicy(
+            window_s=self.window_s,
+            similarity=self.similarity,
+            graph=graph,
+            cause_window_s=self.cause_window_s,
+            onset_s=self.onset_s,
+        )
 
     def load_dependencies(self) -> dict[str, tuple[str, ...]]:
         """The dependency map (empty without a file). A ValueError names a malformed file."""

@@ -12,13 +12,15 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Literal
+from urllib.parse import parse_qs, urlparse
 from uuid import UUID
 
 import asyncpg
 from pydantic import BaseModel, ConfigDict
 
 from compass_worker.alerts.classify import Classification, Severity
-from compass_worker.alerts.grouping import Candidate, DependencyGraph, GroupedBy, component_of, decide
+from compass_worker.alerts.grouping import Candidate, GroupedBy, component_of, decide
+from compass_worker.alerts.grouping import GroupingPolicy as GroupingPolicy  # where callers have found it
 from compass_worker.knowledge.database import AnyConnection, Pool
 from compass_worker.knowledge.embedders.protocol import Embedder
 
@@ -47,6 +49,13 @@ class StoredAlert(_Row):
     incident_id: UUID | None
     processed_status: str | None
     grouped_by: str | None
+    generator_url: str | None = None
+
+    @property
+    def expr(self) -> str:
+        """The rule's query, from Prometheus' `generatorURL` (`/graph?g0.expr=…`); empty when absent."""
+        query = parse_qs(urlparse(self.generator_url or "").query)
+        return next(iter(query.get("g0.expr", [])), "")
 
     @property
     def component(self) -> str | None:
@@ -92,19 +101,14 @@ def _alert(r: asyncpg.Record) -> StoredAlert:
     )
 
 
+def _title(alert: StoredAlert) -> str:
+    return (alert.summary or alert.name)[:300]
+
+
 def _incident(r: asyncpg.Record) -> AlertIncident:
     data = {k: r[k] for k in AlertIncident.model_fields}
     data["components"] = tuple(r["components"])
     return AlertIncident(**data)
-
-
-class GroupingPolicy(BaseModel):
-    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
-
-    window_s: float
-    similarity: float
-    graph: DependencyGraph
-    cause_window_s: float = 300.0
 
 
 Classifier = Callable[[StoredAlert], Classification]
@@ -154,7 +158,8 @@ class AlertIncidentStore:
                 """SELECT i.id, i.components, i.opened_at, i.last_alert_at,
                           EXISTS (SELECT 1 FROM alerts a WHERE a.incident_id = i.id AND a.group_key = $5)
                               AS shares_group_key,
-                          CASE WHEN i.embedding_model = $4 THEN 1 - (i.embedding <=> $3) END AS similarity
+                          CASE WHEN i.embedding_model = $4 THEN 1 - (i.embedding <=> $3) END AS similarity,
+                          (SELECT f.labels FROM alerts f WHERE f.id = i.first_alert_id) AS labels
                    FROM alert_incidents i
                    WHERE i.status = 'firing' AND i.last_alert_at >= $1 AND i.opened_at <= $2""",
                 alert.starts_at - window,
@@ -171,6 +176,7 @@ class AlertIncidentStore:
                     opened_at=r["opened_at"],
                     last_alert_at=r["last_alert_at"],
                     similarity=r["similarity"],
+                    labels=json.loads(r["labels"]) if r["labels"] else {},
                 )
                 for r in rows
             ]
@@ -181,7 +187,9 @@ class AlertIncidentStore:
                 candidates=candidates,
                 graph=policy.graph,
                 similarity=policy.similarity,
+                labels=alert.labels,
                 cause_window_s=policy.cause_window_s,
+                onset_s=policy.onset_s,
             )
             label = classify(alert)
             if decision.incident_id is None:
@@ -192,7 +200,7 @@ class AlertIncidentStore:
                            last_alert_at, resolved_at)
                        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14)""",
                     incident_id,
-                    (alert.summary or alert.name)[:300],
+                    _title(alert),
                     alert.group_key,
                     alert.component,
                     [alert.component] if alert.component else [],
@@ -214,14 +222,22 @@ class AlertIncidentStore:
                            last_alert_at = greatest(last_alert_at, $2),
                            components = CASE WHEN $3::text IS NULL OR $3 = ANY(components) THEN components
                                              ELSE array_append(components, $3) END,
-                           severity = CASE WHEN $5 > (CASE severity WHEN 'low' THEN 0 WHEN 'medium' THEN 1
-                                                      WHEN 'high' THEN 2 ELSE 3 END) THEN $4 ELSE severity END
+                           severity = CASE WHEN $5 > (CASE severity WHEN 'low' THEN 0
+                                                      WHEN 'medium' THEN 1 WHEN 'high' THEN 2 ELSE 3 END)
+                                           THEN $4 ELSE severity END,
+                           -- Concurrent workers may meet a storm's alerts out of order: the incident is
+                           -- titled after, and began with, its earliest alert, whoever grouped it first.
+                           title = CASE WHEN $2 < opened_at THEN $6 ELSE title END,
+                           category = CASE WHEN $2 < opened_at THEN $7 ELSE category END,
+                           opened_at = least(opened_at, $2)
                        WHERE id = $1""",
                     incident_id,
                     alert.starts_at,
                     alert.component,
                     label.severity,
                     _SEVERITY_RANK[label.severity],
+                    _title(alert),
+                    label.category,
                 )
             await conn.execute(
                 "UPDATE alerts SET incident_id = $2, grouped_by = $3 WHERE id = $1",
@@ -282,6 +298,15 @@ class AlertIncidentStore:
         await self._pool.execute(
             "UPDATE alert_incidents SET category = $2 WHERE id = $1", incident_id, category
         )
+
+    async def set_class(self, incident_id: UUID, category: str, severity: str) -> AlertIncident | None:
+        row = await self._pool.fetchrow(
+            "UPDATE alert_incidents SET category = $2, severity = $3 WHERE id = $1 RETURNING *",
+            incident_id,
+            category,
+            severity,
+        )
+        return _incident(row) if row is not None else None
 
     async def for_investigation(self, investigation_key: str) -> AlertIncident | None:
         row = await self._pool.fetchrow(

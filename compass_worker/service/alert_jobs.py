@@ -21,12 +21,12 @@ from arq import Retry
 
 from compass_worker.alerts.classify import classify
 from compass_worker.alerts.grouping import DependencyGraph
+from compass_worker.alerts.llm_classify import classify_with_llm, needs_model
 from compass_worker.alerts.messages import joined_text, resolved_text, root_text, symptom_text
 from compass_worker.alerts.routing import ChannelRateLimit, Routes
 from compass_worker.alerts.store import (
     AlertIncident,
     AlertIncidentStore,
-    GroupingPolicy,
     StoredAlert,
 )
 from compass_worker.contracts import (
@@ -39,8 +39,10 @@ from compass_worker.contracts import (
     SlackThread,
     job_id,
 )
+from compass_worker.cost.prices import PriceTable
 from compass_worker.knowledge.errors import InvalidInput, NotFound
 from compass_worker.knowledge.records import Cause, FeedbackChannel
+from compass_worker.reasoners.factory import build_model, redaction_policy
 from compass_worker.service.context import ServiceContext, service
 
 REFRESH_DEFER_S = 2.0  # thread/root updates of one incident are coalesced over this long
@@ -104,6 +106,33 @@ async def _announce(
     return "announced"
 
 
+async def _classify_with_llm(
+    svc: ServiceContext, store: AlertIncidentStore, incident: AlertIncident, alert: StoredAlert
+) -> AlertIncident:
+    """A new incident whose first alert's words decided nothing is classified by the LLM, when one is set
+    up (outside the grouping lock: a slow model must not hold every other alert back)."""
+    llm = svc.config.llm
+    spec = llm.phase_spec("orient")
+    words = classify(alert.name, alert.summary, alert.labels, alert.annotations, alert.expr)
+    if spec is None or svc.ledger is None or not needs_model(words):
+        return incident
+    model = build_model(spec, llm)
+    try:
+        got = await classify_with_llm(
+            alert,
+            words,
+            model=model,
+            redaction=redaction_policy(llm),
+            ledger=svc.ledger,
+            prices=PriceTable.load(llm.llm_prices),
+        )
+    finally:
+        await model.aclose()
+    if got == words:
+        return incident
+    return await store.set_class(incident.id, got.category, got.severity) or incident
+
+
 async def process_alert(ctx: dict[Any, Any], payload: dict[str, Any]) -> str:
     ref = AlertRef.model_validate(payload)
     svc = service(ctx)
@@ -117,11 +146,13 @@ async def process_alert(ctx: dict[Any, Any], payload: dict[str, Any]) -> str:
     routes = Routes(cfg.routes, cfg.channel)
     assignment = await store.assign(
         alert,
-        GroupingPolicy(window_s=cfg.window_s, similarity=cfg.similarity, graph=_graph(ctx, svc)),
-        lambda a: classify(a.name, a.summary, a.labels, a.annotations),
+        cfg.policy(_graph(ctx, svc)),
+        lambda a: classify(a.name, a.summary, a.labels, a.annotations, a.expr),
         lambda a: routes.channel_for(a.labels),
     )
     incident = assignment.incident
+    if assignment.created and alert.status == "firing":
+        incident = await _classify_with_llm(svc, store, incident, alert)
     if alert.status == "resolved":
         await store.resolve(alert.model_copy(update={"incident_id": incident.id}))
         await _refresh_soon(svc, incident.id)

@@ -124,3 +124,60 @@ async def test_routes_first_match_and_the_channel_rate_limit(redis: ArqRedis) ->
     assert [await limit.wait_s("CPAY", now) for _ in range(3)] == [0.0, 0.0, pytest.approx(50.05)]
     assert await limit.wait_s("CCHK", now) == 0.0  # per channel
     assert await limit.wait_s("CPAY", now + 60) == 0.0  # the next minute
+
+
+def scoped(alert: AlertRow, **labels: str) -> AlertRow:
+    return alert.model_copy(update={"labels": {**alert.labels, **labels}})
+
+
+async def test_a_conflicting_scope_or_a_late_onset_opens_a_new_incident(replay: Replay) -> None:
+    prod = await replay.send(
+        scoped(row("a", 0, name="HighErrorRate", service="checkout", summary="5xx"), cluster="prod")
+    )
+    staging = await replay.send(
+        scoped(row("b", 10, name="TargetDown", service="checkout", summary="down"), cluster="staging")
+    )
+    assert staging.created  # the same component name in another cluster is another deployment
+    same = await replay.send(
+        scoped(row("c", 200, name="TargetDown", service="checkout", summary="down"), cluster="prod")
+    )
+    assert (same.grouped_by, same.incident.id) == ("component", prod.incident.id)
+    # Still within the window after checkout's last alert (200 s), but 300 s after the incident began.
+    late = await replay.send(
+        scoped(row("d", 300, name="PodRestarts", service="checkout", summary="restarts"), cluster="prod")
+    )
+    assert late.created
+
+
+async def test_a_gateway_alert_joins_the_incident_whose_cause_it_calls(store: KnowledgeStore) -> None:
+    replay = Replay(store)
+    replay.policy = GroupingPolicy(
+        window_s=300,
+        similarity=0.6,
+        graph=DependencyGraph(
+            {"edge": ["checkout", "catalog"], "checkout": ["payments-db"], "catalog": ["catalog-db"]}
+        ),
+    )
+    cause = await replay.send(row("a", 0, name="PostgresSlowQueries", service="catalog-db", summary="slow"))
+    edge = await replay.send(row("b", 30, name="HighRequestLatency", service="edge", summary="p99"))
+    assert (edge.grouped_by, edge.incident.id) == ("dependency", cause.incident.id)
+    # The edge calls payments-db too, but the incident's cause (catalog-db) does not: another fault.
+    other = await replay.send(row("c", 60, name="HostOutOfDiskSpace", service="payments-db", summary="disk"))
+    assert other.created
+    # checkout calls the new incident's cause, not the first's: it joins the new one.
+    caller = await replay.send(row("d", 90, name="HighErrorRate", service="checkout", summary="5xx"))
+    assert (caller.grouped_by, caller.incident.id) == ("dependency", other.incident.id)
+
+
+async def test_the_incident_is_titled_and_classified_after_its_earliest_alert(replay: Replay) -> None:
+    later = await replay.send(
+        row("a", 100, name="HighErrorRate", service="payments", summary="5xx on payments")
+    )
+    assert (later.incident.title, later.incident.category) == ("5xx on payments", "errors")
+    earlier = await replay.send(
+        row("b", 40, name="PostgresSlowQueries", service="payments", summary="slow queries on payments")
+    )
+    assert earlier.incident.id == later.incident.id
+    assert (earlier.incident.title, earlier.incident.category) == ("slow queries on payments", "latency")
+    assert earlier.incident.opened_at == datetime.fromtimestamp(T0 + 40, UTC)
+    assert earlier.incident.first_alert_id == later.incident.first_alert_id  # its announcer stays the same

@@ -21,6 +21,7 @@ from pydantic_settings import BaseSettings
 
 from compass_bot.settings import BotSettings
 from compass_bot.ui.settings import UiSettings
+from compass_worker.alerts.settings import AlertSettings
 from compass_worker.knowledge.settings import KnowledgeSettings
 from compass_worker.questions.settings import QuestionSettings
 from compass_worker.reasoners.settings import LlmSettings
@@ -173,6 +174,7 @@ def test_env_example_lists_every_setting() -> None:
         BotSettings,
         QuestionSettings,
         UiSettings,
+        AlertSettings,
     ):
         missing = _env_names(model) - listed
         assert not missing, f"{model.__name__}: {sorted(missing)} missing from .env.example"

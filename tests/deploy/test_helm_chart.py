@@ -315,7 +315,7 @@ def test_notes_tell_what_to_do_next() -> None:
     assert "https://compass.example.org/slack/events" in with_ingress
     assert "create secret generic" not in with_ingress
     assert "COMPASS_UI_TOKENS" in notes
-    assert "with 2 bot replicas also set COMPASS_UI_SECRET" in notes  # the default: cookies must verify on both
+    assert "with 2 bot replicas also set COMPASS_UI_SECRET" in notes  # default: 2 pods
     single = render({"bot": {"replicaCount": 1}})["compass/templates/NOTES.txt"]
     assert "COMPASS_UI_SECRET" not in single  # one bot pod: its per-process key is enough
 

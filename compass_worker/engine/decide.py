@@ -41,9 +41,14 @@ def open_faults(kit: Kit, run: Run) -> set[str]:
     """Faults whose log checks could still change the answer (value of information): a hypothesis
     not refuted by metrics and traces, whose score plus everything its log rules could add would
     come within a point of the current leader. With no clear leader yet, every unrefuted fault is
-    open — including those whose log lines name other components (leads)."""
+    open — including those whose log lines name other components (leads). A catch-all leader ("it got
+    slow") sets no bar: any specific fault its log lines could support would explain it away."""
     scored = judge_all(kit, run, judge_context(run))
     alive = [s.hypothesis for s in scored if s.hypothesis.status != HypothesisStatus.REFUTED]
-    supported = [h.score for h in alive if h.status == HypothesisStatus.SUPPORTED]
+    supported = [
+        h.score
+        for h in alive
+        if h.status == HypothesisStatus.SUPPORTED and not kit.faults.get(h.fault).generic
+    ]
     bar = max(supported) - 1.0 if supported else float("-inf")
     return {h.fault for h in alive if h.score + sum(r.weight for r in kit.faults.get(h.fault).logs) >= bar}

@@ -1,13 +1,23 @@
 """Look-alikes are told apart by the catalog's separating observation; confidence is one distribution."""
 
+from dataclasses import astuple
+from types import SimpleNamespace
+from typing import cast
+
 import numpy as np
 
-from compass_worker.domain.models import Hypothesis, HypothesisStatus
+from compass_worker.domain.events import NullSink
+from compass_worker.domain.models import Hypothesis, HypothesisStatus, Incident
+from compass_worker.engine.decide import open_faults
 from compass_worker.engine.faultcatalog import load_faults
 from compass_worker.engine.judge import JudgeContext, Scored, judge
 from compass_worker.engine.observations import Observations, SignalSeries, TraceFinding
+from compass_worker.engine.observe import judge_context
 from compass_worker.engine.postpass import separate_lookalikes
+from compass_worker.engine.source import TelemetrySource
+from compass_worker.engine.state import Budget, Kit, Run
 from compass_worker.engine.verdict import rank
+from compass_worker.engine.weigh import judge_all
 from compass_worker.signals.catalog import load_catalog
 
 T0 = 1_800_000_000.0
@@ -143,3 +153,25 @@ def test_what_could_not_be_looked_at_lowers_confidence_but_not_the_order() -> No
     assert [c.fault for c in seen_all.causes] == [c.fault for c in blind.causes]
     assert blind.causes[0].confidence < seen_all.causes[0].confidence
     assert blind.evidence_confidence < seen_all.evidence_confidence
+
+
+def test_a_catch_all_leader_leaves_the_specific_faults_log_checks_open() -> None:
+    """A slow service with its own self-time: "it got slow" leads, but a config reload in its logs
+    would explain it, so config_change's log check must still be made."""
+    obs = Observations()
+    obs.kinds["web"] = "service"
+    obs.add(series("web", "latency", 0.05, 0.9, 80))
+    edge = series("bff", "client_latency", 0.06, 1.2, 80)
+    obs.add(SignalSeries("bff", "client_latency", "web", *astuple(edge)[3:]))
+    obs.traces.append(TraceFinding("web", "self_time", 8.0, "web's own time grew", "{}", None))
+    kit = Kit(load_catalog(), FAULTS, Budget(), lambda: 0)
+    src = cast(TelemetrySource, SimpleNamespace(start=TS[0], end=TS[-1]))
+    run = Run(Incident(symptom="web is slow", service="web", at=TS[-1]), src, NullSink(), 0.0, obs)
+    run.symptom, run.onset = "web", TS[80]
+    for fault in ("dependency_latency", "config_change"):
+        run.hypotheses[Hypothesis.key("web", fault)] = Hypothesis(
+            id=Hypothesis.key("web", fault), component="web", fault=fault, prior=FAULTS.get(fault).prior
+        )
+    leader = max(judge_all(kit, run, judge_context(run)), key=lambda x: x.hypothesis.score).hypothesis
+    assert leader.fault == "dependency_latency" and leader.status == HypothesisStatus.SUPPORTED
+    assert "config_change" in open_faults(kit, run)

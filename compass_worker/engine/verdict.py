@@ -27,7 +27,8 @@ from compass_worker.engine.observe import judge_context
 from compass_worker.engine.state import Kit, Run
 
 CONFIDENT = 0.5  # top confidence needed to call a root cause
-UNSUPPORTED_GAP = 0.5  # how far below the weakest supported cause an unsupported one is capped
+UNSUPPORTED_GAP = 0.5
+UNDECIDED_CAP = 0.45  # a leader its look-alike could not be told from: below CONFIDENT  # how far below the weakest supported cause an unsupported one is capped
 MAX_ROOT_CAUSES = 5
 MAX_ELIMINATED = 12
 MAX_GAPS = 10
@@ -51,6 +52,10 @@ def _capped(scores: list[float], supported: list[bool]) -> list[float]:
     if floor is None:
         return scores
     return [x if sup else min(x, floor - UNSUPPORTED_GAP) for x, sup in zip(scores, supported, strict=True)]
+
+
+def _undecided(s: Scored, live: list[Scored]) -> bool:
+    return s.undecided_with is not None and any(x.hypothesis.id == s.undecided_with for x in live)
 
 
 def _floor3(c: float) -> float:
@@ -85,6 +90,12 @@ def rank(
     )
     confs = confidences(full, unseen)
     order = sorted(range(len(live)), key=lambda i: (-confs[i], not supported[i], -live[i].hypothesis.score))
+    if order and _undecided(live[order[0]], live):
+        # The leader could not be told from a live look-alike: not a confident answer (the rest of
+        # its share goes to "none of these"; it still ranks first).
+        top, runner_up = order[0], (confs[order[1]] if len(order) > 1 else 0.0)
+        confs[top] = min(confs[top], max(UNDECIDED_CAP, runner_up))
+        evidence_only[top] = min(evidence_only[top], UNDECIDED_CAP)
     causes = tuple(
         RootCause(
             component=live[i].hypothesis.component,

@@ -16,7 +16,7 @@ from compass_worker.engine.observe import judge_context
 from compass_worker.engine.postpass import separate_lookalikes
 from compass_worker.engine.source import TelemetrySource
 from compass_worker.engine.state import Budget, Kit, Run
-from compass_worker.engine.verdict import rank
+from compass_worker.engine.verdict import CONFIDENT, UNDECIDED_CAP, rank
 from compass_worker.engine.weigh import judge_all
 from compass_worker.signals.catalog import load_catalog
 
@@ -175,3 +175,22 @@ def test_a_catch_all_leader_leaves_the_specific_faults_log_checks_open() -> None
     leader = max(judge_all(kit, run, judge_context(run)), key=lambda x: x.hypothesis.score).hypothesis
     assert leader.fault == "dependency_latency" and leader.status == HypothesisStatus.SUPPORTED
     assert "config_change" in open_faults(kit, run)
+
+
+def test_a_leader_its_look_alike_cannot_be_told_from_is_not_confident() -> None:
+    """CPU at its limit with no request-rate series: a surge is not ruled out, so CPU leads but is
+    not a confident answer; with the request rate seen at baseline, the pair is decided."""
+
+    def hot_cart(requests: bool) -> list[Scored]:
+        obs = Observations()
+        obs.kinds["cart"] = "service"
+        obs.add(series("cart", "cpu_utilization", 0.3, 0.99, 80, unit="ratio"))
+        obs.add(series("cart", "latency", 0.05, 0.6, 81))
+        if requests:
+            obs.add(series("cart", "requests", 100.0, 100.0, 80, unit="req/s", bad="either"))
+        return list(scored(obs, "cart", ("cart", "cpu_saturation"), ("cart", "traffic_surge")).values())
+
+    blind, seen = rank(hot_cart(requests=False)), rank(hot_cart(requests=True))
+    assert blind.causes[0].fault == seen.causes[0].fault == "cpu_saturation"
+    assert blind.evidence_confidence <= UNDECIDED_CAP < CONFIDENT <= seen.evidence_confidence
+    assert sum(c.confidence for c in blind.causes) <= 1.0

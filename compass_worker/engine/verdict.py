@@ -27,8 +27,8 @@ from compass_worker.engine.observe import judge_context
 from compass_worker.engine.state import Kit, Run
 
 CONFIDENT = 0.5  # top confidence needed to call a root cause
-UNSUPPORTED_GAP = 0.5
-UNDECIDED_CAP = 0.45  # a leader its look-alike could not be told from: below CONFIDENT  # how far below the weakest supported cause an unsupported one is capped
+UNSUPPORTED_GAP = 0.5  # how far below the weakest supported cause an unsupported one is capped
+UNDECIDED_CAP = 0.45  # a leader its look-alike could not be told from: below CONFIDENT
 MAX_ROOT_CAUSES = 5
 MAX_ELIMINATED = 12
 MAX_GAPS = 10

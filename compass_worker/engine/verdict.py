@@ -23,6 +23,7 @@ from compass_worker.engine.confidence import confidences
 from compass_worker.engine.context import Scored
 from compass_worker.engine.fingerprint import fingerprint
 from compass_worker.engine.fmt import fmt_measured
+from compass_worker.engine.localise import off_path
 from compass_worker.engine.observe import judge_context
 from compass_worker.engine.state import Kit, Run
 
@@ -77,11 +78,16 @@ def rank(
     prior_bonus: dict[str, float] | None = None,
     extra_evidence: dict[str, list[Evidence]] | None = None,
     unseen: int = 0,
+    off_path: frozenset[str] = frozenset(),
 ) -> Ranking:
     """One distribution over the live hypotheses and "none of these": confidences sum to at most 1 and
-    the causes are listed in confidence order (memory's adjustments are part of the prior here)."""
+    the causes are listed in confidence order (memory's adjustments are part of the prior here).
+    A cause off the symptom's known dependency path (ids in `off_path`) cannot explain the symptom:
+    its support does not count here (it neither caps the causes on the path nor leads confidently)."""
     live = _live(scored)
-    supported = [s.hypothesis.status == HypothesisStatus.SUPPORTED for s in live]
+    supported = [
+        s.hypothesis.status == HypothesisStatus.SUPPORTED and s.hypothesis.id not in off_path for s in live
+    ]
     full = _capped([s.hypothesis.score for s in live], supported)
     prior_bonus, extra_evidence = prior_bonus or {}, extra_evidence or {}
     bonus = [prior_bonus.get(s.hypothesis.id, 0.0) for s in live]
@@ -93,9 +99,9 @@ def rank(
     if order and _undecided(live[order[0]], live):
         # The leader could not be told from a live look-alike: not a confident answer (the rest of
         # its share goes to "none of these"; it still ranks first).
-        top, runner_up = order[0], (confs[order[1]] if len(order) > 1 else 0.0)
-        confs[top] = min(confs[top], max(UNDECIDED_CAP, runner_up))
-        evidence_only[top] = min(evidence_only[top], UNDECIDED_CAP)
+        first, runner_up = order[0], (confs[order[1]] if len(order) > 1 else 0.0)
+        confs[first] = min(confs[first], max(UNDECIDED_CAP, runner_up))
+        evidence_only[first] = min(evidence_only[first], UNDECIDED_CAP)
     causes = tuple(
         RootCause(
             component=live[i].hypothesis.component,
@@ -181,7 +187,11 @@ def observations_text(run: Run, units: dict[str, str]) -> list[str]:
 
 async def verdict(kit: Kit, run: Run, scored: list[Scored]) -> Verdict:
     unseen = unseen_parts(run, scored)
-    ranking = rank(scored, run.prior_bonus, run.extra_evidence, len(unseen))
+    ctx = judge_context(run)
+    elsewhere = frozenset(
+        s.hypothesis.id for s in scored if off_path(s.hypothesis.component, s.hypothesis.fault, run.obs, ctx)
+    )
+    ranking = rank(scored, run.prior_bonus, run.extra_evidence, len(unseen), elsewhere)
     causes = ranking.causes
     # A root cause needs its key evidence and enough of the distribution on evidence alone.
     confident = bool(causes) and ranking.top_supported and ranking.evidence_confidence >= CONFIDENT

@@ -194,3 +194,21 @@ def test_a_leader_its_look_alike_cannot_be_told_from_is_not_confident() -> None:
     assert blind.causes[0].fault == seen.causes[0].fault == "cpu_saturation"
     assert blind.evidence_confidence <= UNDECIDED_CAP < CONFIDENT <= seen.evidence_confidence
     assert sum(c.confidence for c in blind.causes) <= 1.0
+
+
+def test_a_cause_off_the_symptoms_path_neither_caps_those_on_it_nor_leads_confidently() -> None:
+    """A CPU-bound batch job nobody on the symptom's path calls, while the checkout API's callers see
+    429s from it: the batch job's CPU is real but explains nothing here."""
+    obs = Observations()
+    obs.kinds.update({"batch": "service", "api": "external", "web": "service"})
+    obs.add(series("batch", "cpu_utilization", 0.3, 0.99, 78, unit="ratio"))
+    obs.add(series("batch", "latency", 0.05, 0.6, 79))
+    throttled = series("web", "client_throttled", 0.0, 0.3, 80, unit="ratio")
+    obs.add(SignalSeries("web", "client_throttled", "api", *astuple(throttled)[3:]))
+    out = list(scored(obs, "web", ("batch", "cpu_saturation"), ("api", "rate_limited")).values())
+    assert all(s.hypothesis.status == HypothesisStatus.SUPPORTED for s in out)
+    batch = frozenset({"batch/cpu_saturation"})
+    assert rank(out).causes[0].component == "batch"  # without the graph, the stronger signal leads
+    ranked = rank(out, off_path=batch)
+    assert [c.component for c in ranked.causes] == ["api", "batch"] and ranked.top_supported
+    assert ranked.causes[0].confidence > rank(out).causes[1].confidence

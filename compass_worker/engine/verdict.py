@@ -23,8 +23,9 @@ from compass_worker.engine.confidence import confidences
 from compass_worker.engine.context import Scored
 from compass_worker.engine.fingerprint import fingerprint
 from compass_worker.engine.fmt import fmt_measured
+from compass_worker.engine.health import edge_health, health
 from compass_worker.engine.localise import off_path
-from compass_worker.engine.observe import judge_context
+from compass_worker.engine.observe import RED_SIGNALS, judge_context
 from compass_worker.engine.state import Kit, Run
 
 CONFIDENT = 0.5  # top confidence needed to call a root cause
@@ -123,6 +124,23 @@ def rank(
     )
 
 
+SYMPTOM_SEEN = 0.3  # how clearly the symptom's own latency/errors (or its callers' calls) must depart
+
+
+def symptom_quiet(run: Run, baseline_until: float | None) -> str | None:
+    """Why the symptom does not show in the telemetry (None when it does, or no component is named):
+    neither its own latency/errors nor its callers' calls to it departed from baseline."""
+    comp = run.symptom
+    if comp is None:
+        return None
+    seen = health(run.obs, comp, baseline_until, RED_SIGNALS)[0]
+    for caller in run.obs.callers(comp):
+        seen = max(seen, edge_health(run.obs, caller, comp, baseline_until)[0])
+    if seen >= SYMPTOM_SEEN:
+        return None
+    return f"{comp}'s own latency and errors show no clear departure: nothing confirms the symptom"
+
+
 def unseen_parts(run: Run, scored: list[Scored]) -> list[str]:
     """What the investigation could not look at: modalities with no datasource, and components the
     symptom depends on (or, with no graph, any component) for which no hypothesis could be tested."""
@@ -193,14 +211,22 @@ async def verdict(kit: Kit, run: Run, scored: list[Scored]) -> Verdict:
     )
     ranking = rank(scored, run.prior_bonus, run.extra_evidence, len(unseen), elsewhere)
     causes = ranking.causes
-    # A root cause needs its key evidence and enough of the distribution on evidence alone.
-    confident = bool(causes) and ranking.top_supported and ranking.evidence_confidence >= CONFIDENT
+    quiet = symptom_quiet(run, ctx.baseline_until)
+    # A root cause needs its key evidence, enough of the distribution on evidence alone, and a symptom
+    # that shows in the telemetry: with nothing to explain, a cause found is not the answer.
+    confident = (
+        bool(causes) and ranking.top_supported and ranking.evidence_confidence >= CONFIDENT and not quiet
+    )
+    if quiet and causes:  # capped, still first (the rest of its share goes to "none of these")
+        cap = max(UNDECIDED_CAP, causes[1].confidence if len(causes) > 1 else 0.0)
+        top = causes[0].model_copy(update={"confidence": min(causes[0].confidence, cap)})
+        causes = (top, *causes[1:])
     v = Verdict(
         verdict="root_cause" if confident else "inconclusive",
         incident=run.incident,
         root_causes=causes,
         eliminated=eliminated(scored),
-        gaps=gaps(run, scored, causes, unseen),
+        gaps=(*gaps(run, scored, causes, unseen), *([quiet] if quiet else [])),
         # What moved (with units), then what the alert text and log templates showed.
         observations=(*observations_text(run, kit.catalog.units()), *run.obs.findings()),
         timings=Timings(first_hypothesis_s=run.first_hypothesis_s, verdict_s=round(run.t(), 3)),

@@ -16,7 +16,7 @@ from compass_worker.engine.observe import judge_context
 from compass_worker.engine.postpass import separate_lookalikes
 from compass_worker.engine.source import TelemetrySource
 from compass_worker.engine.state import Budget, Kit, Run
-from compass_worker.engine.verdict import CONFIDENT, UNDECIDED_CAP, rank
+from compass_worker.engine.verdict import CONFIDENT, UNDECIDED_CAP, rank, symptom_quiet
 from compass_worker.engine.weigh import judge_all
 from compass_worker.signals.catalog import load_catalog
 
@@ -212,3 +212,21 @@ def test_a_cause_off_the_symptoms_path_neither_caps_those_on_it_nor_leads_confid
     ranked = rank(out, off_path=batch)
     assert [c.component for c in ranked.causes] == ["api", "batch"] and ranked.top_supported
     assert ranked.causes[0].confidence > rank(out).causes[1].confidence
+
+
+def test_a_symptom_that_does_not_show_in_the_telemetry_is_said_so() -> None:
+    """With nothing to explain, a cause found elsewhere is not confidently the answer."""
+
+    def run_with(latency_after: float) -> Run:
+        obs = Observations()
+        obs.kinds["web"] = "service"
+        obs.add(series("web", "latency", 0.05, latency_after, 80))
+        src = cast(TelemetrySource, SimpleNamespace(start=TS[0], end=TS[-1]))
+        run = Run(
+            Incident(symptom="did the flag break web?", service="web", at=TS[-1]), src, NullSink(), 0.0, obs
+        )
+        run.symptom, run.onset = "web", TS[80]
+        return run
+
+    assert symptom_quiet(run_with(0.05), TS[60]) is not None
+    assert symptom_quiet(run_with(0.9), TS[60]) is None

@@ -21,22 +21,24 @@ LATE_PENALTY = 2.0
 VICTIM_PENALTY = 3.0
 
 
-def _on(comp: str, obs: Observations, ctx: JudgeContext) -> bool:
-    return comp in ctx.path or comp == ctx.symptom_component or bool(obs.hosts.get(comp, set()) & ctx.path)
-
-
 def off_path(comp: str, fault: str, obs: Observations, ctx: JudgeContext) -> bool:
-    """The dependency graph is known and `comp` is not on the symptom's path (nor hosts any of it)."""
-    # DNS serves everyone: it is never "off" a dependency path.
-    return bool(ctx.path) and not _on(comp, obs, ctx) and fault != "dns_failure"
+    """The dependency graph is known and `comp` is not on the symptom's path, nor hosts any of it (the
+    same test `on_path` scores): a cause there cannot explain the symptom. DNS serves everyone."""
+    if not ctx.path or fault == "dns_failure":
+        return False
+    on = comp in ctx.path or comp == ctx.symptom_component or bool(obs.hosts.get(comp, set()) & ctx.path)
+    return not on
 
 
 def on_path(t: Tally, h: Hypothesis, obs: Observations, ctx: JudgeContext) -> None:
     if ctx.path:
         comp = t.component
-        if _on(comp, obs, ctx):
+        hosted = obs.hosts.get(comp, set())
+        on = comp in ctx.path or comp == ctx.symptom_component or bool(hosted & ctx.path)
+        # DNS serves everyone: it is never "off" a dependency path.
+        if on:
             t.score += PATH_BONUS
-        elif off_path(comp, h.fault, obs, ctx):
+        elif h.fault != "dns_failure":
             upstream = ctx.symptom_component is not None and ctx.symptom_component in obs.downstream(comp)
             t.score -= UPSTREAM_PENALTY if upstream else OFF_PATH_PENALTY
     if ctx.symptom_onset is not None and t.key_onset is not None and t.key_onset > ctx.symptom_onset + LATE_S:

@@ -54,6 +54,9 @@ FAULT_IDS: Final[tuple[str, ...]] = (
 # Kept apart so that the lab's scenario plan, which draws one group per FAULTS.md id, stays unchanged.
 ADDED_FAULT_IDS: Final[tuple[str, ...]] = ("code_defect",)
 
+# Every fault id a verdict may name: what the ❌ modal offers, what a correction or a question may say.
+VERDICT_FAULT_IDS: Final[tuple[str, ...]] = (*FAULT_IDS, *ADDED_FAULT_IDS)
+
 # The incident category a verdict's fault implies (the evidence refines what the alert's words said).
 FAULT_CATEGORIES: Final[dict[str, str]] = {
     "cpu_saturation": "saturation",

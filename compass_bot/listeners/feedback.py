@@ -11,7 +11,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from compass_bot.listeners.deps import Deps
-from compass_worker.contracts import FAULT_IDS, FeedbackRequest, JobName, SlackThread
+from compass_worker.contracts import VERDICT_FAULT_IDS, FeedbackRequest, JobName, SlackThread
 from compass_worker.slack.replies import THANKS_CONFIRM, THANKS_CORRECTION
 from compass_worker.slack.verdict import CONFIRM_ACTION, WRONG_ACTION
 
@@ -35,7 +35,7 @@ def _user(body: Mapping[str, object]) -> str:
 
 def correction_modal(thread: SlackThread) -> dict[str, JsonValue]:
     options: list[JsonValue] = [
-        {"text": {"type": "plain_text", "text": f}, "value": f} for f in (*FAULT_IDS, OTHER_FAULT)
+        {"text": {"type": "plain_text", "text": f}, "value": f} for f in (*VERDICT_FAULT_IDS, OTHER_FAULT)
     ]
     return {
         "type": "modal",

@@ -22,3 +22,6 @@ class Scored:
     key_onset: float | None
     tested: bool
     key_support: float = 0.0
+    # A look-alike this could not be told from (the separating observation does not exist): it can
+    # lead the ranking, but not confidently.
+    undecided_with: str | None = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from compass_worker.domain.events import CheckStarted
 from compass_worker.domain.models import HypothesisStatus
+from compass_worker.engine.localise import off_path
 from compass_worker.engine.observe import RED_SIGNALS, judge_context
 from compass_worker.engine.state import Kit, Run
 from compass_worker.engine.weigh import judge_all
@@ -41,9 +42,18 @@ def open_faults(kit: Kit, run: Run) -> set[str]:
     """Faults whose log checks could still change the answer (value of information): a hypothesis
     not refuted by metrics and traces, whose score plus everything its log rules could add would
     come within a point of the current leader. With no clear leader yet, every unrefuted fault is
-    open — including those whose log lines name other components (leads)."""
-    scored = judge_all(kit, run, judge_context(run))
+    open — including those whose log lines name other components (leads). A catch-all leader ("it got
+    slow") sets no bar: any specific fault its log lines could support would explain it away; nor does
+    a cause off the symptom's known dependency path (a concurrent anomaly elsewhere)."""
+    ctx = judge_context(run)
+    scored = judge_all(kit, run, ctx)
     alive = [s.hypothesis for s in scored if s.hypothesis.status != HypothesisStatus.REFUTED]
-    supported = [h.score for h in alive if h.status == HypothesisStatus.SUPPORTED]
+    supported = [
+        h.score
+        for h in alive
+        if h.status == HypothesisStatus.SUPPORTED
+        and not kit.faults.get(h.fault).generic
+        and not off_path(h.component, h.fault, run.obs, ctx)
+    ]
     bar = max(supported) - 1.0 if supported else float("-inf")
     return {h.fault for h in alive if h.score + sum(r.weight for r in kit.faults.get(h.fault).logs) >= bar}

@@ -21,6 +21,15 @@ LATE_PENALTY = 2.0
 VICTIM_PENALTY = 3.0
 
 
+def off_path(comp: str, fault: str, obs: Observations, ctx: JudgeContext) -> bool:
+    """The dependency graph is known and `comp` is not on the symptom's path, nor hosts any of it (the
+    same test `on_path` scores): a cause there cannot explain the symptom. DNS serves everyone."""
+    if not ctx.path or fault == "dns_failure":
+        return False
+    on = comp in ctx.path or comp == ctx.symptom_component or bool(obs.hosts.get(comp, set()) & ctx.path)
+    return not on
+
+
 def on_path(t: Tally, h: Hypothesis, obs: Observations, ctx: JudgeContext) -> None:
     if ctx.path:
         comp = t.component

@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from compass_worker.domain.models import Evidence, HypothesisStatus, Stance
 from compass_worker.engine.context import JudgeContext, Scored
 from compass_worker.engine.faultcatalog import FaultCatalog, Separator, YieldRule
@@ -226,6 +228,9 @@ def separate_lookalikes(
             read_on = x if sep.at == "a" else y
             found = _separator_verdict(sep, read_on.hypothesis.component, obs, ctx)
             if found is None:
+                # Nothing tells the two apart: whichever leads, it leads without certainty.
+                for one, other in ((x, y), (y, x)):
+                    by_id[one.hypothesis.id] = replace(one, undecided_with=other.hypothesis.id)
                 continue
             winner_is_a = (sep.seen if found == "seen" else sep.normal) == "a"
             winner, loser = (x, y) if winner_is_a else (y, x)

@@ -23,11 +23,14 @@ from compass_worker.engine.confidence import confidences
 from compass_worker.engine.context import Scored
 from compass_worker.engine.fingerprint import fingerprint
 from compass_worker.engine.fmt import fmt_measured
-from compass_worker.engine.observe import judge_context
+from compass_worker.engine.health import edge_health, health
+from compass_worker.engine.localise import off_path
+from compass_worker.engine.observe import RED_SIGNALS, judge_context
 from compass_worker.engine.state import Kit, Run
 
 CONFIDENT = 0.5  # top confidence needed to call a root cause
 UNSUPPORTED_GAP = 0.5  # how far below the weakest supported cause an unsupported one is capped
+UNDECIDED_CAP = 0.45  # a leader its look-alike could not be told from: below CONFIDENT
 MAX_ROOT_CAUSES = 5
 MAX_ELIMINATED = 12
 MAX_GAPS = 10
@@ -53,6 +56,10 @@ def _capped(scores: list[float], supported: list[bool]) -> list[float]:
     return [x if sup else min(x, floor - UNSUPPORTED_GAP) for x, sup in zip(scores, supported, strict=True)]
 
 
+def _undecided(s: Scored, live: list[Scored]) -> bool:
+    return s.undecided_with is not None and any(x.hypothesis.id == s.undecided_with for x in live)
+
+
 def _floor3(c: float) -> float:
     # Rounded down, so that the shown confidences never add up to more than the distribution did.
     return math.floor(c * 1000.0) / 1000.0
@@ -72,11 +79,16 @@ def rank(
     prior_bonus: dict[str, float] | None = None,
     extra_evidence: dict[str, list[Evidence]] | None = None,
     unseen: int = 0,
+    off_path: frozenset[str] = frozenset(),
 ) -> Ranking:
     """One distribution over the live hypotheses and "none of these": confidences sum to at most 1 and
-    the causes are listed in confidence order (memory's adjustments are part of the prior here)."""
+    the causes are listed in confidence order (memory's adjustments are part of the prior here).
+    A cause off the symptom's known dependency path (ids in `off_path`) cannot explain the symptom:
+    its support does not count here (it neither caps the causes on the path nor leads confidently)."""
     live = _live(scored)
-    supported = [s.hypothesis.status == HypothesisStatus.SUPPORTED for s in live]
+    supported = [
+        s.hypothesis.status == HypothesisStatus.SUPPORTED and s.hypothesis.id not in off_path for s in live
+    ]
     full = _capped([s.hypothesis.score for s in live], supported)
     prior_bonus, extra_evidence = prior_bonus or {}, extra_evidence or {}
     bonus = [prior_bonus.get(s.hypothesis.id, 0.0) for s in live]
@@ -85,6 +97,12 @@ def rank(
     )
     confs = confidences(full, unseen)
     order = sorted(range(len(live)), key=lambda i: (-confs[i], not supported[i], -live[i].hypothesis.score))
+    if order and _undecided(live[order[0]], live):
+        # The leader could not be told from a live look-alike: not a confident answer (the rest of
+        # its share goes to "none of these"; it still ranks first).
+        first, runner_up = order[0], (confs[order[1]] if len(order) > 1 else 0.0)
+        confs[first] = min(confs[first], max(UNDECIDED_CAP, runner_up))
+        evidence_only[first] = min(evidence_only[first], UNDECIDED_CAP)
     causes = tuple(
         RootCause(
             component=live[i].hypothesis.component,
@@ -104,6 +122,23 @@ def rank(
         evidence_only[top] if top is not None else 0.0,
         supported[top] if top is not None else False,
     )
+
+
+SYMPTOM_SEEN = 0.3  # how clearly the symptom's own latency/errors (or its callers' calls) must depart
+
+
+def symptom_quiet(run: Run, baseline_until: float | None) -> str | None:
+    """Why the symptom does not show in the telemetry (None when it does, or no component is named):
+    neither its own latency/errors nor its callers' calls to it departed from baseline."""
+    comp = run.symptom
+    if comp is None:
+        return None
+    seen = health(run.obs, comp, baseline_until, RED_SIGNALS)[0]
+    for caller in run.obs.callers(comp):
+        seen = max(seen, edge_health(run.obs, caller, comp, baseline_until)[0])
+    if seen >= SYMPTOM_SEEN:
+        return None
+    return f"{comp}'s own latency and errors show no clear departure: nothing confirms the symptom"
 
 
 def unseen_parts(run: Run, scored: list[Scored]) -> list[str]:
@@ -170,16 +205,28 @@ def observations_text(run: Run, units: dict[str, str]) -> list[str]:
 
 async def verdict(kit: Kit, run: Run, scored: list[Scored]) -> Verdict:
     unseen = unseen_parts(run, scored)
-    ranking = rank(scored, run.prior_bonus, run.extra_evidence, len(unseen))
+    ctx = judge_context(run)
+    elsewhere = frozenset(
+        s.hypothesis.id for s in scored if off_path(s.hypothesis.component, s.hypothesis.fault, run.obs, ctx)
+    )
+    ranking = rank(scored, run.prior_bonus, run.extra_evidence, len(unseen), elsewhere)
     causes = ranking.causes
-    # A root cause needs its key evidence and enough of the distribution on evidence alone.
-    confident = bool(causes) and ranking.top_supported and ranking.evidence_confidence >= CONFIDENT
+    quiet = symptom_quiet(run, ctx.baseline_until)
+    # A root cause needs its key evidence, enough of the distribution on evidence alone, and a symptom
+    # that shows in the telemetry: with nothing to explain, a cause found is not the answer.
+    confident = (
+        bool(causes) and ranking.top_supported and ranking.evidence_confidence >= CONFIDENT and not quiet
+    )
+    if quiet and causes:  # capped, still first (the rest of its share goes to "none of these")
+        cap = max(UNDECIDED_CAP, causes[1].confidence if len(causes) > 1 else 0.0)
+        top = causes[0].model_copy(update={"confidence": min(causes[0].confidence, cap)})
+        causes = (top, *causes[1:])
     v = Verdict(
         verdict="root_cause" if confident else "inconclusive",
         incident=run.incident,
         root_causes=causes,
         eliminated=eliminated(scored),
-        gaps=gaps(run, scored, causes, unseen),
+        gaps=(*gaps(run, scored, causes, unseen), *([quiet] if quiet else [])),
         # What moved (with units), then what the alert text and log templates showed.
         observations=(*observations_text(run, kit.catalog.units()), *run.obs.findings()),
         timings=Timings(first_hypothesis_s=run.first_hypothesis_s, verdict_s=round(run.t(), 3)),

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 
-from compass_worker.contracts import FAULT_IDS
+from compass_worker.contracts import VERDICT_FAULT_IDS
 from compass_worker.questions.query import Outcome, Question
 
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -109,7 +109,7 @@ def parse_question(
     words = set(re.findall(r"[\w-]+", low))
     kinds = tuple(k for k, ws in _KIND_WORDS.items() if words & set(ws) and not _named_kind(components, k))
     fault_words, _ = vocabulary()
-    faults = {f for f in FAULT_IDS if f in low}
+    faults = {f for f in VERDICT_FAULT_IDS if f in low}
     for word, ids in fault_words.items():
         if re.search(rf"\b{re.escape(word)}", low):
             faults.update(ids)

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from compass_worker.contracts import FAULT_IDS
+from compass_worker.contracts import VERDICT_FAULT_IDS
 from compass_worker.cost.ledger import CostLedger
 from compass_worker.cost.prices import PriceTable
 from compass_worker.questions.parse import vocabulary
@@ -40,7 +40,7 @@ def _tool(components: list[str]) -> AnswerTool:
             "properties": {
                 "components": {"type": "array", "items": {"type": "string", "enum": list(components)}},
                 "kinds": {"type": "array", "items": {"type": "string", "enum": sorted(kinds)}},
-                "faults": {"type": "array", "items": {"type": "string", "enum": list(FAULT_IDS)}},
+                "faults": {"type": "array", "items": {"type": "string", "enum": list(VERDICT_FAULT_IDS)}},
                 "days_back": {"type": ["integer", "null"], "minimum": 1},
             },
         },
@@ -78,7 +78,7 @@ async def widen(
     added = {
         "components": tuple(sorted({*q.components, *(c for c in reading.components if c in known)})),
         "kinds": tuple(sorted({*q.kinds, *(k for k in reading.kinds if k in kinds)})),
-        "faults": tuple(sorted({*q.faults, *(f for f in reading.faults if f in FAULT_IDS)})),
+        "faults": tuple(sorted({*q.faults, *(f for f in reading.faults if f in VERDICT_FAULT_IDS)})),
     }
     update: dict[str, object] = dict(added)
     if q.since is None and reading.days_back is not None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from compass_worker.contracts import FAULT_IDS
+from compass_worker.contracts import VERDICT_FAULT_IDS
 
 OTHER = "other"
 
@@ -40,7 +40,7 @@ _FAULT_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
 
 def fault_from_text(text: str) -> str | None:
     low = text.lower()
-    for fault in FAULT_IDS:
+    for fault in VERDICT_FAULT_IDS:
         if fault in low or fault.replace("_", " ") in low:
             return fault
     for fault, pattern in _FAULT_WORDS:

@@ -10,7 +10,7 @@ from arq.constants import default_queue_name
 from bot_testkit import SECRET, send
 
 from compass_testing import FakeSlack, action_request, slash_request, view_submission_request
-from compass_worker.contracts import FAULT_IDS, JobName, SlackThread
+from compass_worker.contracts import VERDICT_FAULT_IDS, JobName, SlackThread
 
 
 async def test_help_status_and_cost_usage(http: httpx.AsyncClient, redis: ArqRedis) -> None:
@@ -35,7 +35,8 @@ async def test_wrong_button_opens_the_correction_modal(http: httpx.AsyncClient, 
     assert isinstance(view, dict)
     assert json.loads(str(view["private_metadata"])) == {"channel": "C1", "thread_ts": "1700000000.000001"}
     fault_block = next(b for b in view["blocks"] if b["block_id"] == "fault")  # type: ignore[index, union-attr]
-    assert [o["value"] for o in fault_block["element"]["options"]] == [*FAULT_IDS, "other"]
+    offered = [o["value"] for o in fault_block["element"]["options"]]
+    assert offered == [*VERDICT_FAULT_IDS, "other"] and "code_defect" in offered
 
 
 async def test_modal_without_component_is_refused_inline(http: httpx.AsyncClient, redis: ArqRedis) -> None:

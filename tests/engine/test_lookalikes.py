@@ -1,13 +1,23 @@
 """Look-alikes are told apart by the catalog's separating observation; confidence is one distribution."""
 
+from dataclasses import astuple
+from types import SimpleNamespace
+from typing import cast
+
 import numpy as np
 
-from compass_worker.domain.models import Hypothesis, HypothesisStatus
+from compass_worker.domain.events import NullSink
+from compass_worker.domain.models import Hypothesis, HypothesisStatus, Incident
+from compass_worker.engine.decide import open_faults
 from compass_worker.engine.faultcatalog import load_faults
 from compass_worker.engine.judge import JudgeContext, Scored, judge
 from compass_worker.engine.observations import Observations, SignalSeries, TraceFinding
+from compass_worker.engine.observe import judge_context
 from compass_worker.engine.postpass import separate_lookalikes
-from compass_worker.engine.verdict import rank
+from compass_worker.engine.source import TelemetrySource
+from compass_worker.engine.state import Budget, Kit, Run
+from compass_worker.engine.verdict import CONFIDENT, UNDECIDED_CAP, rank, symptom_quiet
+from compass_worker.engine.weigh import judge_all
 from compass_worker.signals.catalog import load_catalog
 
 T0 = 1_800_000_000.0
@@ -143,3 +153,80 @@ def test_what_could_not_be_looked_at_lowers_confidence_but_not_the_order() -> No
     assert [c.fault for c in seen_all.causes] == [c.fault for c in blind.causes]
     assert blind.causes[0].confidence < seen_all.causes[0].confidence
     assert blind.evidence_confidence < seen_all.evidence_confidence
+
+
+def test_a_catch_all_leader_leaves_the_specific_faults_log_checks_open() -> None:
+    """A slow service with its own self-time: "it got slow" leads, but a config reload in its logs
+    would explain it, so config_change's log check must still be made."""
+    obs = Observations()
+    obs.kinds["web"] = "service"
+    obs.add(series("web", "latency", 0.05, 0.9, 80))
+    edge = series("bff", "client_latency", 0.06, 1.2, 80)
+    obs.add(SignalSeries("bff", "client_latency", "web", *astuple(edge)[3:]))
+    obs.traces.append(TraceFinding("web", "self_time", 8.0, "web's own time grew", "{}", None))
+    kit = Kit(load_catalog(), FAULTS, Budget(), lambda: 0)
+    src = cast(TelemetrySource, SimpleNamespace(start=TS[0], end=TS[-1]))
+    run = Run(Incident(symptom="web is slow", service="web", at=TS[-1]), src, NullSink(), 0.0, obs)
+    run.symptom, run.onset = "web", TS[80]
+    for fault in ("dependency_latency", "config_change"):
+        run.hypotheses[Hypothesis.key("web", fault)] = Hypothesis(
+            id=Hypothesis.key("web", fault), component="web", fault=fault, prior=FAULTS.get(fault).prior
+        )
+    leader = max(judge_all(kit, run, judge_context(run)), key=lambda x: x.hypothesis.score).hypothesis
+    assert leader.fault == "dependency_latency" and leader.status == HypothesisStatus.SUPPORTED
+    assert "config_change" in open_faults(kit, run)
+
+
+def test_a_leader_its_look_alike_cannot_be_told_from_is_not_confident() -> None:
+    """CPU at its limit with no request-rate series: a surge is not ruled out, so CPU leads but is
+    not a confident answer; with the request rate seen at baseline, the pair is decided."""
+
+    def hot_cart(requests: bool) -> list[Scored]:
+        obs = Observations()
+        obs.kinds["cart"] = "service"
+        obs.add(series("cart", "cpu_utilization", 0.3, 0.99, 80, unit="ratio"))
+        obs.add(series("cart", "latency", 0.05, 0.6, 81))
+        if requests:
+            obs.add(series("cart", "requests", 100.0, 100.0, 80, unit="req/s", bad="either"))
+        return list(scored(obs, "cart", ("cart", "cpu_saturation"), ("cart", "traffic_surge")).values())
+
+    blind, seen = rank(hot_cart(requests=False)), rank(hot_cart(requests=True))
+    assert blind.causes[0].fault == seen.causes[0].fault == "cpu_saturation"
+    assert blind.evidence_confidence <= UNDECIDED_CAP < CONFIDENT <= seen.evidence_confidence
+    assert sum(c.confidence for c in blind.causes) <= 1.0
+
+
+def test_a_cause_off_the_symptoms_path_neither_caps_those_on_it_nor_leads_confidently() -> None:
+    """A CPU-bound batch job nobody on the symptom's path calls, while the checkout API's callers see
+    429s from it: the batch job's CPU is real but explains nothing here."""
+    obs = Observations()
+    obs.kinds.update({"batch": "service", "api": "external", "web": "service"})
+    obs.add(series("batch", "cpu_utilization", 0.3, 0.99, 78, unit="ratio"))
+    obs.add(series("batch", "latency", 0.05, 0.6, 79))
+    throttled = series("web", "client_throttled", 0.0, 0.3, 80, unit="ratio")
+    obs.add(SignalSeries("web", "client_throttled", "api", *astuple(throttled)[3:]))
+    out = list(scored(obs, "web", ("batch", "cpu_saturation"), ("api", "rate_limited")).values())
+    assert all(s.hypothesis.status == HypothesisStatus.SUPPORTED for s in out)
+    batch = frozenset({"batch/cpu_saturation"})
+    assert rank(out).causes[0].component == "batch"  # without the graph, the stronger signal leads
+    ranked = rank(out, off_path=batch)
+    assert [c.component for c in ranked.causes] == ["api", "batch"] and ranked.top_supported
+    assert ranked.causes[0].confidence > rank(out).causes[1].confidence
+
+
+def test_a_symptom_that_does_not_show_in_the_telemetry_is_said_so() -> None:
+    """With nothing to explain, a cause found elsewhere is not confidently the answer."""
+
+    def run_with(latency_after: float) -> Run:
+        obs = Observations()
+        obs.kinds["web"] = "service"
+        obs.add(series("web", "latency", 0.05, latency_after, 80))
+        src = cast(TelemetrySource, SimpleNamespace(start=TS[0], end=TS[-1]))
+        run = Run(
+            Incident(symptom="did the flag break web?", service="web", at=TS[-1]), src, NullSink(), 0.0, obs
+        )
+        run.symptom, run.onset = "web", TS[80]
+        return run
+
+    assert symptom_quiet(run_with(0.05), TS[60]) is not None
+    assert symptom_quiet(run_with(0.9), TS[60]) is None

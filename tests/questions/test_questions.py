@@ -58,6 +58,7 @@ KNOWN = ["payments-db", "payments", "checkout", "orders-db", "session-cache"]
             {"since": datetime(2026, 11, 30, tzinfo=UTC), "until": datetime(2026, 12, 7, tzinfo=UTC)},
         ),
         ("since monday", {"since": datetime(2026, 12, 7, tzinfo=UTC)}),
+        ("code_defect incidents on checkout", {"faults": ("code_defect",), "components": ("checkout",)}),
         (
             "cache trouble since 2026-11-01 in <#C0123ABC|incidents>",
             {"kinds": ("cache",), "channels": ("C0123ABC",), "since": datetime(2026, 11, 1, tzinfo=UTC)},

@@ -30,7 +30,13 @@ from compass_worker.engine.state import Kit, Run
 
 CONFIDENT = 0.5  # top confidence needed to call a root cause
 UNSUPPORTED_GAP = 0.5  # how far below the weakest supported cause an unsupported one is capped
-UNDECIDED_CAP = 0.45  # a leader its look-alike could not be told from: below CONFIDENT
+UNDECIDED_CAP = 0.45  # a leader its look-alike could not be told from: evidence below CONFIDENT
+# The most an inconclusive verdict's leader shows. Measured on the dev splits (lab dev, random dev): the
+# leaders held back as undecided, unseen-symptom or without key evidence were right 34 times in 37, so
+# showing them at UNDECIDED_CAP made them under-confident (ECE); shown at this value they stay below the
+# 0.7 line above which a wrong answer counts as confidently wrong — an inconclusive verdict never claims
+# that much, and a leader held back with more than this is shown at this.
+INCONCLUSIVE_SHOWN = 0.65
 MAX_ROOT_CAUSES = 5
 MAX_ELIMINATED = 12
 MAX_GAPS = 10
@@ -101,7 +107,7 @@ def rank(
         # The leader could not be told from a live look-alike: not a confident answer (the rest of
         # its share goes to "none of these"; it still ranks first).
         first, runner_up = order[0], (confs[order[1]] if len(order) > 1 else 0.0)
-        confs[first] = min(confs[first], max(UNDECIDED_CAP, runner_up))
+        confs[first] = min(confs[first], max(INCONCLUSIVE_SHOWN, runner_up))
         evidence_only[first] = min(evidence_only[first], UNDECIDED_CAP)
     causes = tuple(
         RootCause(
@@ -217,8 +223,8 @@ async def verdict(kit: Kit, run: Run, scored: list[Scored]) -> Verdict:
     confident = (
         bool(causes) and ranking.top_supported and ranking.evidence_confidence >= CONFIDENT and not quiet
     )
-    if quiet and causes:  # capped, still first (the rest of its share goes to "none of these")
-        cap = max(UNDECIDED_CAP, causes[1].confidence if len(causes) > 1 else 0.0)
+    if not confident and causes:  # capped, still first (the rest of its share goes to "none of these")
+        cap = max(INCONCLUSIVE_SHOWN, causes[1].confidence if len(causes) > 1 else 0.0)
         top = causes[0].model_copy(update={"confidence": min(causes[0].confidence, cap)})
         causes = (top, *causes[1:])
     v = Verdict(

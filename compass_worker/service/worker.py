@@ -23,6 +23,7 @@ from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from compass_worker.contracts import JobName
+from compass_worker.errors import ConfigError
 from compass_worker.knowledge.embedders.protocol import Embedder
 from compass_worker.service.alert_jobs import (
     ALERT_TRIES,
@@ -40,6 +41,7 @@ from compass_worker.service.jobs import (
     record_resolution,
 )
 from compass_worker.service.outage import Outage
+from compass_worker.service.probes import Probes, ProbeServer, postgres_check, redis_check
 from compass_worker.service.resilient import ResilientWorker, run_forever
 from compass_worker.service.settings import WorkerConfig, load_worker_config
 from compass_worker.telemetry.config import McpConfig
@@ -166,6 +168,7 @@ async def serve_forever(
 
     SIGINT/SIGTERM cancel the whole loop (ARQ's own handlers would only stop a running worker, and none
     runs while Redis is down): running jobs are cancelled and re-queued, the pools closed."""
+    probes = await start_probes(config)
     loop = asyncio.get_running_loop()
     me = asyncio.current_task()
     signals = (signal.SIGINT, signal.SIGTERM)
@@ -182,6 +185,28 @@ async def serve_forever(
     finally:
         for sig in signals:
             loop.remove_signal_handler(sig)
+        if probes is not None:
+            await probes.close()
+
+
+async def start_probes(config: WorkerConfig) -> ProbeServer | None:
+    """The /livez and /readyz server when COMPASS_WORKER_HEALTH_PORT is set (it outlives every rebuilt
+    ARQ worker, so /readyz can say 503 while an outage keeps the worker from polling)."""
+    s = config.service
+    if not s.health_port:
+        return None
+    checks = {"redis": redis_check(s.redis_url)}
+    if config.knowledge.database_url is not None:
+        checks["postgresql"] = postgres_check(config.knowledge.database_url.get_secret_value())
+    server = ProbeServer(Probes(checks), s.health_host, s.health_port)
+    try:
+        await server.start()
+    except OSError as exc:
+        raise ConfigError(
+            f"invalid setting COMPASS_WORKER_HEALTH_PORT: cannot listen on {s.health_host}:{s.health_port}"
+            f" ({exc.strerror or exc})"
+        ) from None
+    return server
 
 
 async def stop_worker(worker: Worker, running: asyncio.Task[None], *, drain_s: float = 10.0) -> None:

@@ -10,6 +10,8 @@ import json
 
 import asyncpg
 import pytest
+from arq.connections import ArqRedis
+from arq.constants import in_progress_key_prefix
 from reliability_kit import CHANNEL, eventually
 
 from compass_lab.model import Scenario
@@ -143,3 +145,29 @@ async def test_after_the_last_attempt_the_thread_gets_one_failure_and_a_cross(
     assert status.text.startswith("Investigation stopped")
     assert await _state(db_url, req.thread.investigation_key) == ("failed", 3)
     assert _verdicts(slack, ts) == []
+
+
+async def test_a_job_whose_worker_died_before_taking_the_lease_is_enqueued_again(
+    db_url: str, slack: FakeSlack, redis: ArqRedis, scenario: Scenario, running_worker: None
+) -> None:
+    ts = f"{scenario.at:.6f}"
+    req = _request(scenario, ts, await _status_message(slack, ts))
+    key = req.thread.investigation_key
+    # A worker lost at attempt 1 was replaced by a retry job, which a second worker picked (ARQ marks it
+    # in progress, for job timeout + 10 s) and died before its lease: the row is queued, its job "running".
+    held = job_id(JobName.INVESTIGATE, f"{key}#2")
+    await redis.enqueue_job(JobName.INVESTIGATE, req.model_dump(mode="json"), _job_id=held)
+    await redis.set(in_progress_key_prefix + held, b"1", px=600_000)
+    await _row(
+        db_url,
+        "INSERT INTO investigation_jobs (key, payload, state, attempt, arq_job_id, updated_at)"
+        " VALUES ($1, $2::jsonb, 'queued', 1, $3, now() - interval '6 seconds')",
+        key,
+        json.dumps(req.model_dump(mode="json")),
+        held,
+    )
+    await eventually(
+        lambda: bool(_verdicts(slack, ts)), 60, "the verdict, long before ARQ's in-progress mark expires"
+    )
+    assert await _state(db_url, key) == ("done", 2)
+    assert len(_verdicts(slack, ts)) == 1

@@ -32,6 +32,8 @@ MAX_REQUEST_LINE = 2048
 MAX_HEADERS = 100
 
 Check = Callable[[], Awaitable[bool]]
+# Down, or up but refusing us (authentication, a missing database): not ready either way.
+POSTGRES_ERRORS: tuple[type[BaseException], ...] = (*DEPENDENCY_ERRORS, asyncpg.PostgresError)
 
 
 def redis_check(url: str) -> Check:
@@ -58,15 +60,23 @@ def postgres_check(dsn: str) -> Check:
                     return bool(await conn.fetchval("SELECT 1"))
                 finally:
                     await conn.close()
-        except (*DEPENDENCY_ERRORS, asyncpg.PostgresError):
+        except POSTGRES_ERRORS:
             return False
+
+    return check
+
+
+def event_check(event: asyncio.Event) -> Check:
+    async def check() -> bool:
+        return event.is_set()
 
     return check
 
 
 @dataclass(frozen=True)
 class Probes:
-    """What `/readyz` checks: name → check (e.g. "redis" → PING)."""
+    """What `/readyz` checks: what it says when the check fails → the check (e.g. "redis unreachable" →
+    PING)."""
 
     checks: dict[str, Check]
 
@@ -75,7 +85,7 @@ class Probes:
         results = await asyncio.gather(*(self.checks[n]() for n in names))
         down = [n for n, ok in zip(names, results, strict=True) if not ok]
         if down:
-            return 503, {"status": ", ".join(f"{n} unreachable" for n in down)}
+            return 503, {"status": ", ".join(down)}
         return 200, {"status": "ready"}
 
 

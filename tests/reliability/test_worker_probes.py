@@ -38,7 +38,10 @@ async def _server(probes: Probes) -> AsyncIterator[httpx.AsyncClient]:
 async def test_ready_when_the_real_redis_and_postgresql_answer(
     redis_server: RedisServer, db_url: str
 ) -> None:
-    checks = {"redis": redis_check(redis_server.url), "postgresql": postgres_check(db_url)}
+    checks = {
+        "redis unreachable": redis_check(redis_server.url),
+        "postgresql unreachable": postgres_check(db_url),
+    }
     async with _server(Probes(checks)) as http:
         live, ready = await http.get("/livez"), await http.get("/readyz")
     assert (live.status_code, live.json()) == (200, {"status": "alive"})
@@ -48,7 +51,10 @@ async def test_ready_when_the_real_redis_and_postgresql_answer(
 async def test_not_ready_while_redis_is_down_and_ready_again_after(
     own_redis: RedisProcess, db_url: str
 ) -> None:
-    checks = {"redis": redis_check(own_redis.url), "postgresql": postgres_check(db_url)}
+    checks = {
+        "redis unreachable": redis_check(own_redis.url),
+        "postgresql unreachable": postgres_check(db_url),
+    }
     async with _server(Probes(checks)) as http:
         await asyncio.to_thread(own_redis.stop)
         down = await http.get("/readyz")
@@ -60,14 +66,17 @@ async def test_not_ready_while_redis_is_down_and_ready_again_after(
 
 async def test_not_ready_names_postgresql_when_it_is_unreachable(redis_server: RedisServer) -> None:
     closed = f"postgresql://compass@127.0.0.1:{_free_port()}/compass"
-    checks = {"redis": redis_check(redis_server.url), "postgresql": postgres_check(closed)}
+    checks = {
+        "redis unreachable": redis_check(redis_server.url),
+        "postgresql unreachable": postgres_check(closed),
+    }
     async with _server(Probes(checks)) as http:
         resp = await http.get("/readyz")
     assert (resp.status_code, resp.json()) == (503, {"status": "postgresql unreachable"})
 
 
 async def test_junk_gets_a_4xx(redis_server: RedisServer) -> None:
-    async with _server(Probes({"redis": redis_check(redis_server.url)})) as http:
+    async with _server(Probes({"redis unreachable": redis_check(redis_server.url)})) as http:
         assert (await http.get("/elsewhere")).status_code == 404
         assert (await http.post("/readyz", content=b"x")).status_code == 405
         port = int(str(http.base_url.port))
@@ -97,7 +106,8 @@ async def test_compass_worker_is_live_but_not_ready_while_redis_is_down(
 
             await eventually(answers, 20, "/livez")
             ready = await http.get("/readyz")
-        assert (ready.status_code, ready.json()) == (503, {"status": "redis unreachable"})
+        # Not ready twice over: Redis is down, and so the worker has not started taking jobs.
+        assert (ready.status_code, ready.json()) == (503, {"status": "redis unreachable, worker starting"})
         assert not running.done()
     finally:
         running.cancel()

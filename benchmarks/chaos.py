@@ -65,7 +65,7 @@ SECRET = "chaos-signing-secret"
 TOKEN = "xoxb-chaos"
 PHASE_DEADLINE_S = 150.0
 WORKER_MAX_JOBS = 8  # COMPASS_WORKER_MAX_JOBS's default
-KILL_PHASE_S = 240.0  # kills wait for a ready peer: replacements boot slowly on a busy machine
+KILL_PHASE_S = 600.0  # kills wait for a ready peer: replacements boot slowly on a busy machine
 
 
 # -- infrastructure ---------------------------------------------------------------------------------------
@@ -386,6 +386,7 @@ class Chaos:
         await settle(self.slack, phase)
         watching.cancel()
         account(phase, self.slack)
+        phase.name = f"{done_kills} worker SIGKILLs" + (f" (of {kills})" if done_kills < kills else "")
         phase.recovery_s = [k.recovery_s for k in watch.kills if k.recovery_s is not None]
         requeued = [k.requeue_s for k in watch.kills if k.requeue_s is not None]
         unrecovered = sum(k.recovery_s is None for k in watch.kills)

@@ -171,3 +171,23 @@ async def test_a_job_whose_worker_died_before_taking_the_lease_is_enqueued_again
     )
     assert await _state(db_url, key) == ("done", 2)
     assert len(_verdicts(slack, ts)) == 1
+
+
+async def test_two_jobs_of_one_investigation_on_one_worker_run_it_once(
+    db_url: str, slack: FakeSlack, redis: ArqRedis, scenario: Scenario, running_worker: None
+) -> None:
+    ts = f"{scenario.at:.6f}"
+    req = _request(scenario, ts, await _status_message(slack, ts))
+    key = req.thread.investigation_key
+    # The edge's job and a reconciler's re-enqueue of it, picked by the same worker in one poll: the lease
+    # would let the second in beside the first (it is the same owner), so the worker itself refuses it.
+    for jid in (job_id(JobName.INVESTIGATE, key), job_id(JobName.INVESTIGATE, f"{key}#2.dup")):
+        await redis.enqueue_job(JobName.INVESTIGATE, req.model_dump(mode="json"), _job_id=jid)
+    await eventually(lambda: bool(_verdicts(slack, ts)), 60, "a verdict")
+
+    async def finished() -> bool:
+        return await _state(db_url, key) in (("done", 1), ("done", 2))
+
+    await eventually(finished, 10, "the row finished")
+    assert await _state(db_url, key) == ("done", 1)  # one attempt: the second job never took the lease
+    assert len(_verdicts(slack, ts)) == 1

@@ -26,11 +26,13 @@ import logging
 import os
 import random
 import signal
+import socket
 import statistics
 import string
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -62,6 +64,8 @@ CHANNEL = "CCHAOS"
 SECRET = "chaos-signing-secret"
 TOKEN = "xoxb-chaos"
 PHASE_DEADLINE_S = 150.0
+WORKER_MAX_JOBS = 8  # COMPASS_WORKER_MAX_JOBS's default
+KILL_PHASE_S = 600.0  # kills wait for a ready peer: replacements boot slowly on a busy machine
 
 
 # -- infrastructure ---------------------------------------------------------------------------------------
@@ -98,36 +102,58 @@ class Postgres:
 
 
 class Workers:
-    """`compass worker` subprocesses; `kill()` SIGKILLs one and starts a replacement."""
+    """`compass worker` subprocesses, each with its probes on a port of its own; `kill()` SIGKILLs one and
+    starts a replacement."""
 
     def __init__(self, env: dict[str, str], n: int, log: Path) -> None:
         self.env = env
         self.n = n
         self.log = log  # the workers' stderr, appended (one line per outage, no tracebacks expected)
         self.procs: list[asyncio.subprocess.Process] = []
+        self.ports: dict[int, int] = {}  # pid → COMPASS_WORKER_HEALTH_PORT
 
     async def _spawn(self) -> asyncio.subprocess.Process:
+        port = _free_port()
         with self.log.open("ab") as err:
-            return await asyncio.create_subprocess_exec(
+            proc = await asyncio.create_subprocess_exec(
                 sys.executable,
                 "-m",
                 "compass_cli.main",
                 "worker",
-                env=self.env,
+                env={**self.env, "COMPASS_WORKER_HEALTH_PORT": str(port)},
                 stdout=asyncio.subprocess.DEVNULL,
                 stderr=err,
             )
+        self.ports[proc.pid] = port
+        return proc
 
     async def start(self) -> None:
         self.procs = [await self._spawn() for _ in range(self.n)]
 
-    async def kill(self, pid: int) -> None:
+    def alive(self, pid: int) -> bool:
+        return any(p.pid == pid and p.returncode is None for p in self.procs)
+
+    async def ready(self, http: httpx.AsyncClient, *, besides: int) -> list[int]:
+        """The other workers than `besides` that have started and take jobs (/readyz answers 200)."""
+        ready = []
+        for p in self.procs:
+            if p.pid != besides and p.returncode is None:
+                try:
+                    resp = await http.get(f"http://127.0.0.1:{self.ports[p.pid]}/readyz", timeout=5)
+                except httpx.HTTPError:
+                    continue
+                if resp.status_code == 200:
+                    ready.append(p.pid)
+        return ready
+
+    async def kill(self, pid: int) -> bool:
         for i, p in enumerate(self.procs):
             if p.pid == pid and p.returncode is None:
                 p.send_signal(signal.SIGKILL)
                 await p.wait()
                 self.procs[i] = await self._spawn()
-                return
+                return True
+        return False
 
     async def stop(self) -> None:
         for p in self.procs:
@@ -139,6 +165,12 @@ class Workers:
             except TimeoutError:
                 p.kill()
                 await p.wait()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 # -- accounting ---------------------------------------------------------------------------------------
@@ -213,6 +245,63 @@ async def settle(slack: FakeSlack, phase: Phase, deadline_s: float = PHASE_DEADL
     await asyncio.sleep(1.0)  # late duplicates would show up here
 
 
+@dataclass
+class Kill:
+    """One SIGKILL: the investigations the dead worker held (key → attempt), and when each ran again."""
+
+    owner: str
+    at: float
+    victims: dict[str, int]
+    back: dict[str, float] = field(default_factory=dict)
+    handed_back: dict[str, float] = field(default_factory=dict)  # re-enqueued (the lease's part)
+    hit_again: bool = False  # one of its investigations was already a retry (an earlier kill's)
+
+    def __post_init__(self) -> None:
+        self.hit_again = any(a > 1 for a in self.victims.values())
+
+    @property
+    def recovery_s(self) -> float | None:
+        return max(self.back.values()) - self.at if len(self.back) == len(self.victims) else None
+
+    @property
+    def requeue_s(self) -> float | None:
+        done = len(self.handed_back) == len(self.victims)
+        return max(self.handed_back.values()) - self.at if done else None
+
+
+class KillWatch:
+    """Per kill, per investigation: the first moment another worker holds it under a later attempt (or it
+    is over). A later kill of that worker does not undo the recovery; it starts its own measurement."""
+
+    def __init__(self, timeline: Path) -> None:
+        self.kills: list[Kill] = []
+        self.timeline = timeline  # every change of a row (state, owner, attempt), to explain a slow recovery
+        self._seen: dict[str, tuple[str | None, str, int]] = {}
+        self.started = time.monotonic()
+
+    async def run(self, leases: Callable[[], Awaitable[list[tuple[str, str | None, str, int]]]]) -> None:
+        while True:
+            rows = {k: (o, s, a) for k, o, s, a in await leases()}
+            now = time.monotonic()
+            with self.timeline.open("a") as out:
+                for key, row in rows.items():
+                    if self._seen.get(key) != row:
+                        out.write(f"{now - self.started:7.1f} {key} {row}\n")
+                        self._seen[key] = row
+            for kill in self.kills:
+                for key, attempt in kill.victims.items():
+                    if key in kill.back or key not in rows:
+                        continue  # (a later kill measures the next loss of the same investigation)
+                    owner, state, now_attempt = rows[key]
+                    if state in ("done", "failed") or (
+                        state == "running" and now_attempt > attempt and owner != kill.owner
+                    ):
+                        kill.back[key] = now
+                    if key in kill.back or state == "queued":
+                        kill.handed_back.setdefault(key, now)
+            await asyncio.sleep(0.2)
+
+
 # -- the run ------------------------------------------------------------------------------------------
 class Chaos:
     def __init__(
@@ -256,42 +345,62 @@ class Chaos:
         phase = Phase(f"{kills} worker SIGKILLs")
         for _ in range(mentions):
             await self.mention(phase)
-        done_kills = 0
-        end = time.monotonic() + PHASE_DEADLINE_S
-        watches: list[asyncio.Task[None]] = []
-        while done_kills < kills and time.monotonic() < end:
-            running = [(k, o) for k, o, s, _ in await self.leases() if s == "running" and o]
-            if not running:
-                if all(_settled(self.slack, ts) for ts in phase.mentions):  # all finished: more work
-                    for _ in range(min(4, kills - done_kills)):
-                        await self.mention(phase)
-                await asyncio.sleep(0.3)
-                continue
-            _, owner = random.choice(running)
-            pid = int(owner.split(":")[1])
-            victims = {k for k, o in running if o == owner}
-            killed_at = time.monotonic()
-            await self.workers.kill(pid)
-            done_kills += 1
-            watches.append(asyncio.create_task(self._watch_recovery(victims, owner, killed_at, phase)))
-            await asyncio.sleep(random.uniform(1.5, 3.0))
-        phase.note = f"{done_kills} kills done"
+        done_kills = waited = 0
+        end = time.monotonic() + KILL_PHASE_S
+        watch = KillWatch(self.workers.log.with_name("leases.log"))
+        print(f"lease timeline: {watch.timeline}", file=sys.stderr, flush=True)
+        watching = asyncio.create_task(watch.run(self.leases))
+        async with httpx.AsyncClient() as probes:
+            while done_kills < kills and time.monotonic() < end:
+                rows = await self.leases()
+                # A worker that holds a lease and is still alive (a dead one's rows say "running" until
+                # its lease expires: killing it again would be no kill at all).
+                running = [
+                    (k, o) for k, o, s, _ in rows if s == "running" and o and self.workers.alive(_pid(o))
+                ]
+                if not running:
+                    if all(_settled(self.slack, ts) for ts in phase.mentions):  # all finished: more work
+                        for _ in range(min(4, kills - done_kills)):
+                            await self.mention(phase)
+                    await asyncio.sleep(0.3)
+                    continue
+                _, owner = random.choice(running)
+                victims = {k: a for k, o, s, a in rows if o == owner and s == "running"}
+                peers = await self.workers.ready(probes, besides=_pid(owner))
+                held = [_pid(o) for _, o, s, _ in rows if s == "running" and o]
+                room = sum(WORKER_MAX_JOBS - held.count(pid) for pid in peers)
+                if room < len(victims):
+                    # No started peer with a free slot for each of them: a kill now would measure how
+                    # long a replacement process takes to boot on this machine, not how the work moves.
+                    waited += 1
+                    await asyncio.sleep(0.5)
+                    continue
+                killed_at = time.monotonic()
+                if not await self.workers.kill(_pid(owner)):
+                    continue
+                done_kills += 1
+                watch.kills.append(Kill(owner, killed_at, victims))
+                with watch.timeline.open("a") as out:
+                    out.write(f"{killed_at - watch.started:7.1f} KILL {owner}: {sorted(victims)}\n")
+                await asyncio.sleep(random.uniform(1.5, 3.0))
         await settle(self.slack, phase)
-        for w in watches:
-            w.cancel()
+        watching.cancel()
         account(phase, self.slack)
+        phase.name = f"{done_kills} worker SIGKILLs" + (f" (of {kills})" if done_kills < kills else "")
+        phase.recovery_s = [k.recovery_s for k in watch.kills if k.recovery_s is not None]
+        requeued = [k.requeue_s for k in watch.kills if k.requeue_s is not None]
+        unrecovered = sum(k.recovery_s is None for k in watch.kills)
+        again = sum(k.hit_again for k in watch.kills)
+        phase.note = (
+            f"{done_kills} kills of a live worker while started peers had room for its work; recovery per"
+            f" kill: from the kill"
+            f" until each investigation it held runs again elsewhere (or is over); {again} kills hit a"
+            f" worker running a retry of an earlier kill's work; kills waited {waited * 0.5:.0f} s in"
+            f" all for a ready peer; re-enqueued (lease expiry + reconciler) after median"
+            f" {statistics.median(requeued or [0]):.1f} s, max {max(requeued, default=0):.1f} s"
+            + (f"; {unrecovered} never recovered" if unrecovered else "")
+        )
         return phase
-
-    async def _watch_recovery(self, keys: set[str], owner: str, killed_at: float, phase: Phase) -> None:
-        """Seconds until every investigation the killed worker held runs elsewhere (or is over)."""
-        while time.monotonic() - killed_at < PHASE_DEADLINE_S:
-            rows = {k: (o, s) for k, o, s, _ in await self.leases() if k in keys}
-            if all(o != owner or s in ("done", "failed") for o, s in rows.values()) and all(
-                s in ("done", "failed") or o is not None for o, s in rows.values()
-            ):
-                phase.recovery_s.append(time.monotonic() - killed_at)
-                return
-            await asyncio.sleep(0.2)
 
     async def warm_up(self) -> None:
         """One investigation end to end before any fault, so worker start-up is not counted as recovery."""
@@ -390,6 +499,10 @@ class Chaos:
         account(phase, self.slack)
         phase.note = "the built-in engine concludes alone"
         return phase
+
+
+def _pid(owner: str) -> int:
+    return int(owner.split(":")[1])  # a lease owner is host:pid:nonce
 
 
 def _children_named(parents: set[int], name: str) -> list[int]:

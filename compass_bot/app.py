@@ -26,9 +26,10 @@ from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import AsyncServerErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
+from starlette.types import Message
 
 from compass_bot.errors import ErrorResponder
-from compass_bot.guard import MAX_BODY_BYTES, RejectLog, check_request
+from compass_bot.guard import MAX_BODY_BYTES, RejectLog, check_request, read_capped
 from compass_bot.journal import Journal
 from compass_bot.listeners import Deps, register_all
 from compass_bot.metrics import EdgeMetrics
@@ -137,12 +138,16 @@ def create_edge(settings: BotSettings) -> Edge:
         if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
             errors.reject(413, f"declared body of {declared} bytes", peer)
             return Response(status_code=413)
-        rejection = check_request(secret, await request.body(), dict(request.headers))
+        body = await read_capped(request.stream())
+        if body is None:
+            errors.reject(413, f"body larger than {MAX_BODY_BYTES} bytes (chunked)", peer)
+            return Response(status_code=413)
+        rejection = check_request(secret, body, dict(request.headers))
         if rejection is not None:
             errors.reject(rejection.status, rejection.reason, peer)
             return Response(rejection.reason, status_code=rejection.status, media_type="text/plain")
         try:
-            handled: Response = await handler.handle(request)
+            handled: Response = await handler.handle(_replaying(request, body))
         except Exception as exc:  # Bolt's own error handler saw listener errors; this is the last resort
             failed = errors.respond(exc, peer)
             return Response(status_code=failed.status)
@@ -168,6 +173,15 @@ def create_edge(settings: BotSettings) -> Edge:
 
     dashboard = mount_ui(api, settings, load_ui_settings())  # the web dashboard at /ui (compass_bot/ui)
     return Edge(api=api, bolt=bolt, queue=queue, metrics=metrics, alerting=alerting)
+
+
+def _replaying(request: Request, body: bytes) -> Request:
+    """The request again, for Bolt: its stream was read (and capped) by the guard already."""
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return Request(request.scope, receive)
 
 
 def create_app(settings: BotSettings) -> FastAPI:

@@ -13,6 +13,7 @@ import hmac
 import json
 import re
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
@@ -27,6 +28,19 @@ _SIGNATURE = re.compile(r"^v0=[0-9a-f]{64}$")
 class Rejection:
     status: int
     reason: str
+
+
+async def read_capped(chunks: AsyncIterator[bytes], limit: int = MAX_BODY_BYTES) -> bytes | None:
+    """The body, or None as soon as it grows past `limit`: a chunked body (no Content-Length to refuse
+    up front) is never read further, let alone held in memory whole."""
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in chunks:
+        size += len(chunk)
+        if size > limit:
+            return None
+        parts.append(chunk)
+    return b"".join(parts)
 
 
 def check_request(

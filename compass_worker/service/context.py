@@ -42,6 +42,9 @@ class ServiceContext:
     # This process' name on the leases it holds (host, pid and a nonce: a restarted pid is another owner).
     owner: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}")
     _reconciling: asyncio.Task[None] | None = None
+    # Investigations this process runs now: a second job of one (the reconciler re-enqueued it while our
+    # pick-up was slow) must not run it again beside the first — the lease alone would let it, as ours.
+    running: set[str] = field(default_factory=set)
 
     @property
     def jobs(self) -> InvestigationJobs:

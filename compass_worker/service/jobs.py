@@ -80,6 +80,19 @@ async def investigate_mention(ctx: dict[Any, Any], payload: dict[str, Any]) -> s
     svc = service(ctx)
     key = req.thread.investigation_key
     lease_s = svc.config.service.lease_s
+    if key in svc.running:
+        return "already running in this worker"  # a duplicate job, picked while the first one runs
+    svc.running.add(key)
+    try:
+        return await _investigate_leased(ctx, svc, req, lease_s)
+    finally:
+        svc.running.discard(key)
+
+
+async def _investigate_leased(
+    ctx: dict[Any, Any], svc: ServiceContext, req: InvestigateRequest, lease_s: float
+) -> str:
+    key = req.thread.investigation_key
     await svc.jobs.ensure(key, req.model_dump(mode="json"))  # an edge without a database wrote none
     lease = await svc.jobs.acquire(key, svc.owner, lease_s)
     if lease is None:

@@ -32,6 +32,7 @@ class OpenJob:
     attempt: int
     arq_job_id: str | None
     expired: bool  # running, and the lease ran out
+    idle_s: float = 0.0  # seconds since the row last changed (queued: since it was handed to Redis)
 
 
 class InvestigationJobs:
@@ -101,7 +102,8 @@ class InvestigationJobs:
         """Rows the reconciler may need to hand to Redis again: queued for longer than the grace period,
         or running under an expired lease."""
         rows = await self._pool.fetch(
-            "SELECT key, payload, state, attempt, arq_job_id, (state = 'running') AS expired"
+            "SELECT key, payload, state, attempt, arq_job_id, (state = 'running') AS expired,"
+            " extract(epoch FROM now() - updated_at)::float8 AS idle_s"
             " FROM investigation_jobs"
             " WHERE (state = 'queued' AND updated_at < now() - make_interval(secs => $1))"
             "  OR (state = 'running' AND lease_until < now())"
@@ -117,6 +119,7 @@ class InvestigationJobs:
                 attempt=int(r["attempt"]),
                 arq_job_id=r["arq_job_id"],
                 expired=bool(r["expired"]),
+                idle_s=float(r["idle_s"]),
             )
             for r in rows
         ]

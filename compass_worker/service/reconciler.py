@@ -3,8 +3,9 @@
 - An investigation whose lease expired (its worker died) is re-enqueued under a fresh ARQ job id (the
   dead worker's job id is still "in progress" in Redis), and its status message says
   "worker lost — retrying (attempt N)" at once. After `max_tries` attempts it fails, and says so.
-- An investigation queued in PostgreSQL that Redis does not know (Redis restarted without AOF, or the
-  edge's enqueue failed while Redis was down) is enqueued.
+- An investigation queued in PostgreSQL that Redis does not hold as waiting (Redis restarted without AOF,
+  the edge's enqueue failed while Redis was down, or a worker picked the job and died before taking the
+  lease) is enqueued again.
 - The outbox (other jobs the edge accepted while Redis was down) is drained.
 - Thread marks ("this thread is COMPASS'") are rebuilt from PostgreSQL when Redis lost them.
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from dataclasses import dataclass
 
 from arq.connections import ArqRedis
@@ -28,6 +30,9 @@ from compass_worker.service.thread_notices import ThreadNotices
 log = logging.getLogger("compass_worker.service")
 
 WORKER_LOST = "worker lost"
+# A worker that picked an investigation's job takes its lease within milliseconds; a queued row whose job
+# has been "in progress" this long lost its worker before the lease (the reconciler re-enqueues it).
+PICKED_GRACE_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,7 @@ class Reconciler:
         self._notices = notices
         self._max_tries = max_tries
         self._grace_s = queued_grace_s
+        self._picked_grace_s = min(queued_grace_s, PICKED_GRACE_S)
         self._thread_ttl_s = thread_ttl_s
         self._marks_rebuilt = False
 
@@ -75,7 +81,7 @@ class Reconciler:
 
     async def pass_once(self) -> ReconcileReport:
         lost = forgotten = given_up = 0
-        for job in await self._jobs.open_jobs(queued_grace_s=self._grace_s):
+        for job in await self._jobs.open_jobs(queued_grace_s=self._picked_grace_s):
             if job.expired and job.attempt >= self._max_tries:
                 reason = f"the worker running it was lost {job.attempt} times"
                 if await self._jobs.give_up(job.key, reason):
@@ -85,7 +91,7 @@ class Reconciler:
                 note = f"{WORKER_LOST} — retrying (attempt {job.attempt + 1})"
                 if await self._requeue(job, WORKER_LOST, notice=note):
                     lost += 1
-            elif not await self._known_to_redis(job) and await self._requeue(job, None):
+            elif await self._forgotten(job) and await self._requeue(job, None):
                 forgotten += 1
         drained = await self._drain_outbox()
         if not self._marks_rebuilt:
@@ -96,24 +102,27 @@ class Reconciler:
             log.warning("reconciler: %s", report)
         return report
 
-    async def _known_to_redis(self, job: OpenJob) -> bool:
+    async def _forgotten(self, job: OpenJob) -> bool:
+        """Queued in PostgreSQL, but no worker will run it from Redis: Redis does not hold the job as
+        waiting (queued or deferred by a retry), and either the grace period for the edge's enqueue is
+        over, or a worker picked the job and died before taking the lease. ARQ would keep that job
+        "in progress" until its timeout (job timeout + 10 s, over three minutes at defaults)."""
+        if job.idle_s < self._picked_grace_s:
+            return False
         ids = {job_id(JobName.INVESTIGATE, job.key), *([job.arq_job_id] if job.arq_job_id else [])}
-        for jid in ids:
-            if await Job(jid, self._redis).status() in (
-                JobStatus.queued,
-                JobStatus.deferred,
-                JobStatus.in_progress,
-            ):
-                return True
-        return False
+        statuses = {await Job(jid, self._redis).status() for jid in ids}
+        if statuses & {JobStatus.queued, JobStatus.deferred}:
+            return False
+        return JobStatus.in_progress in statuses or job.idle_s >= self._grace_s
 
     async def _requeue(self, job: OpenJob, error: str | None, *, notice: str | None = None) -> bool:
-        jid = job_id(JobName.INVESTIGATE, f"{job.key}#{job.attempt + 1}")
+        # A fresh id every time: an earlier id of this investigation may be held "in progress" by a worker
+        # that died before taking the lease, and ARQ refuses to enqueue an id it still holds.
+        jid = job_id(JobName.INVESTIGATE, f"{job.key}#{job.attempt + 1}.{uuid.uuid4().hex[:8]}")
         if not await self._jobs.requeued(job.key, jid, error):
             return False
         if notice is not None:  # said before the enqueue: a fast retry must not be overwritten by it
             await self._notices.retrying(_thread(job), notice, _status_ts(job))
-        # A fresh id: the dead worker's job id may still be marked in progress (until ARQ's timeout).
         await self._redis.enqueue_job(JobName.INVESTIGATE, job.payload, _job_id=jid)
         return True
 

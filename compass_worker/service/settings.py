@@ -38,6 +38,10 @@ class ServiceSettings(BaseSettings):
     # queued investigation may be missing from Redis before it is enqueued again.
     reconcile_interval_s: float = Field(default=5.0, gt=0.0, le=300.0, validation_alias="COMPASS_RECONCILE_S")
     queued_grace_s: float = Field(default=10.0, ge=0.0, le=3600.0, validation_alias="COMPASS_QUEUED_GRACE_S")
+    # The worker's HTTP probes (/livez, /readyz): off unless a port is set; 127.0.0.1 unless told otherwise
+    # (Kubernetes probes the pod's address: the Helm chart sets 0.0.0.0).
+    health_port: int = Field(default=0, ge=0, le=65535, validation_alias="COMPASS_WORKER_HEALTH_PORT")
+    health_host: str = Field(default="127.0.0.1", validation_alias="COMPASS_WORKER_HEALTH_HOST")
     # Slack user ids who see organisation-wide costs in `/compass cost` (everyone else: their team's).
     admin_users: str = Field(default="", validation_alias="COMPASS_ADMIN_USERS")
     # chat.update of the status message at most this often (Slack allows ~1 message update per second).

@@ -23,6 +23,7 @@ from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from compass_worker.contracts import JobName
+from compass_worker.errors import ConfigError
 from compass_worker.knowledge.embedders.protocol import Embedder
 from compass_worker.service.alert_jobs import (
     ALERT_TRIES,
@@ -40,6 +41,7 @@ from compass_worker.service.jobs import (
     record_resolution,
 )
 from compass_worker.service.outage import Outage
+from compass_worker.service.probes import Probes, ProbeServer, event_check, postgres_check, redis_check
 from compass_worker.service.resilient import ResilientWorker, run_forever
 from compass_worker.service.settings import WorkerConfig, load_worker_config
 from compass_worker.telemetry.config import McpConfig
@@ -74,13 +76,18 @@ def alert_functions(timeout_s: float) -> list[Function]:
 
 
 def _startup(
-    config: WorkerConfig | None, mcp: McpConfig | None, embedder: Embedder | None
+    config: WorkerConfig | None,
+    mcp: McpConfig | None,
+    embedder: Embedder | None,
+    started: asyncio.Event | None = None,
 ) -> StartupShutdown:
     async def startup(ctx: dict[Any, Any]) -> None:
         cfg = config or load_worker_config()
         svc = await ServiceContext.open(cfg, ctx["redis"], mcp=mcp, embedder=embedder)
         ctx[CTX_KEY] = svc
         svc.start_reconciler()
+        if started is not None:
+            started.set()  # ARQ polls for jobs right after its on_startup
 
     return startup
 
@@ -120,13 +127,15 @@ def build_worker(
     embedder: Embedder | None = None,
     handle_signals: bool = True,
     burst: bool = False,
+    started: asyncio.Event | None = None,
 ) -> Worker:
-    """An ARQ worker for this config (call inside a running event loop; run with `await w.async_run()`)."""
+    """An ARQ worker for this config (call inside a running event loop; run with `await w.async_run()`).
+    `started` is set once its start-up is done and it takes jobs."""
     s = config.service
     worker = ResilientWorker(
         functions=functions(config),
         redis_settings=redis_settings(s.redis_url),
-        on_startup=_startup(config, mcp, embedder),
+        on_startup=_startup(config, mcp, embedder, started),
         on_shutdown=shutdown,
         poll_delay=s.poll_delay_s,
         max_jobs=s.max_jobs,
@@ -166,6 +175,8 @@ async def serve_forever(
 
     SIGINT/SIGTERM cancel the whole loop (ARQ's own handlers would only stop a running worker, and none
     runs while Redis is down): running jobs are cancelled and re-queued, the pools closed."""
+    started = asyncio.Event()  # /readyz: this process takes jobs (not while it is being rebuilt)
+    probes = await start_probes(config, started)
     loop = asyncio.get_running_loop()
     me = asyncio.current_task()
     signals = (signal.SIGINT, signal.SIGTERM)
@@ -173,15 +184,47 @@ async def serve_forever(
         for sig in signals:
             loop.add_signal_handler(sig, me.cancel)
     try:
+
+        async def close(worker: Worker) -> None:
+            started.clear()
+            await close_worker(worker)
+
         await run_forever(
-            lambda: build_worker(config, mcp=mcp, embedder=embedder, handle_signals=False),
-            close_worker,
+            lambda: build_worker(config, mcp=mcp, embedder=embedder, handle_signals=False, started=started),
+            close,
             describe_redis(config.service.redis_url),
             "PostgreSQL (DATABASE_URL / COMPASS_DATABASE_URL)",
         )
     finally:
         for sig in signals:
             loop.remove_signal_handler(sig)
+        if probes is not None:
+            await probes.close()
+
+
+async def start_probes(config: WorkerConfig, started: asyncio.Event | None = None) -> ProbeServer | None:
+    """The /livez and /readyz server when COMPASS_WORKER_HEALTH_PORT is set (it outlives every rebuilt
+    ARQ worker, so /readyz can say 503 while an outage keeps the worker from polling). With `started`,
+    /readyz also waits for the worker's start-up (a rolling update then waits for a worker that takes
+    jobs)."""
+    s = config.service
+    if not s.health_port:
+        return None
+    checks = {"redis unreachable": redis_check(s.redis_url)}
+    if config.knowledge.database_url is not None:
+        url = config.knowledge.database_url.get_secret_value()
+        checks["postgresql unreachable"] = postgres_check(url)
+    if started is not None:
+        checks["worker starting"] = event_check(started)
+    server = ProbeServer(Probes(checks), s.health_host, s.health_port)
+    try:
+        await server.start()
+    except OSError as exc:
+        raise ConfigError(
+            f"invalid setting COMPASS_WORKER_HEALTH_PORT: cannot listen on {s.health_host}:{s.health_port}"
+            f" ({exc.strerror or exc})"
+        ) from None
+    return server
 
 
 async def stop_worker(worker: Worker, running: asyncio.Task[None], *, drain_s: float = 10.0) -> None:

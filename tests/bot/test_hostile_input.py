@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -107,6 +108,29 @@ async def test_hostile_text_is_cleaned_or_refused_with_a_message(
     # A megabyte is refused before it is even hashed.
     huge = b"{" + b" " * MAX_BODY_BYTES + b"}"
     assert (await http.post("/slack/events", content=huge, headers=_signed(huge))).status_code == 413
+
+
+async def test_a_chunked_body_is_cut_off_at_the_cap_not_read_whole(http: httpx.AsyncClient) -> None:
+    sent = 0
+    chunk = b" " * 65536
+
+    async def endless() -> AsyncIterator[bytes]:  # no Content-Length: sent chunked, 64 MiB at most
+        nonlocal sent
+        for _ in range(1024):
+            sent += 1
+            yield chunk
+
+    resp = await http.post("/slack/events", content=endless(), headers={"Content-Type": "application/json"})
+    assert resp.status_code == 413
+    assert sent <= MAX_BODY_BYTES // len(chunk) + 2  # stopped right after the first MiB
+    # A chunked body under the cap is read whole and checked as usual (unsigned: 401).
+    small = [b'{"type": ', b'"event_callback"}']
+
+    async def short() -> AsyncIterator[bytes]:
+        for part in small:
+            yield part
+
+    assert (await http.post("/slack/events", content=short())).status_code == 401
 
 
 async def test_rejections_are_logged_one_line_each_and_rate_limited(

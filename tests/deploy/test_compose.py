@@ -97,6 +97,8 @@ def test_healthchecks(compose: dict[str, Any]) -> None:
         assert check["test"][0] in ("CMD", "CMD-SHELL"), name
         assert "disable" not in check, name
     assert "/readyz" in " ".join(services["bot"]["healthcheck"]["test"])
+    port = services["worker"]["environment"]["COMPASS_WORKER_HEALTH_PORT"]
+    assert f"127.0.0.1:{port}/readyz" in " ".join(services["worker"]["healthcheck"]["test"])
     # One-shot jobs exit; the image's HEALTHCHECK (the bot's /healthz) must not mark them unhealthy.
     for name in ("migrate", "doctor", "lab-demo"):
         assert services[name]["healthcheck"] == {"disable": True}

@@ -132,7 +132,12 @@ def test_probes(rendered: tuple[str, list[Manifest]]) -> None:
     assert bot["args"][0] == "bot"
     (worker,) = deployments[f"{RELEASE}-worker"]["spec"]["template"]["spec"]["containers"]
     assert worker["args"] == ["worker"]
-    assert "arq:queue:health-check" in " ".join(worker["livenessProbe"]["exec"]["command"])
+    assert worker["livenessProbe"]["httpGet"] == {"path": "/livez", "port": "health"}
+    assert worker["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "health"}
+    env = {e["name"]: e.get("value") for e in worker["env"]}
+    (port,) = worker["ports"]
+    assert (port["name"], port["containerPort"]) == ("health", int(env["COMPASS_WORKER_HEALTH_PORT"]))
+    assert env["COMPASS_WORKER_HEALTH_HOST"] == "0.0.0.0"  # the kubelet probes the pod's address
     for sts in by_kind(docs, "StatefulSet").values():
         (container,) = sts["spec"]["template"]["spec"]["containers"]
         assert "exec" in container["livenessProbe"] and "exec" in container["readinessProbe"]

@@ -1,88 +1,87 @@
-"""The worker's health probe (compose healthcheck, chart livenessProbe) run for real against Redis and a real
-ARQ worker: it passes while a worker is alive and fails when none is. Workers serve no HTTP, so this probe
-is all that tells Docker or Kubernetes that one hung or died.
+"""The worker's health probes as deployed: compose's healthcheck command, run for real against the worker's
+probe server (real Redis and PostgreSQL), passes while both answer and fails while Redis is down; the
+chart probes the same port and paths.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
+import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
-from typing import Any
 
 import helm_python as helm
 import yaml
-from arq.connections import ArqRedis, RedisSettings
-from arq.worker import Worker
 
-from compass_testing import RedisServer
-from compass_worker.service.worker import close_worker
+from compass_testing import FakeSlack, restartable_redis
+from compass_worker.knowledge.settings import EmbedderKind, KnowledgeSettings
+from compass_worker.service.settings import ServiceSettings, WorkerConfig
+from compass_worker.service.worker import start_probes
+from compass_worker.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def compose_probe() -> list[str]:
+def compose_worker() -> dict[str, object]:
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
-    test: list[str] = compose["services"]["worker"]["healthcheck"]["test"]
+    worker: dict[str, object] = compose["services"]["worker"]
+    return worker
+
+
+def compose_probe(port: int) -> list[str]:
+    test = compose_worker()["healthcheck"]["test"]  # type: ignore[index]
     assert test[0] == "CMD"
-    return test[1:]
+    configured = compose_worker()["environment"]["COMPASS_WORKER_HEALTH_PORT"]  # type: ignore[index]
+    return [str(part).replace(f":{configured}/", f":{port}/") for part in test[1:]]
 
 
-def chart_probe() -> list[str]:
+def chart_worker() -> dict[str, object]:
     with helm.Chart.load(str(ROOT / "helm" / "compass")) as chart:
         rendered = chart.render({}, name="compass", namespace="default", is_install=True)
     deployment = yaml.safe_load(rendered["compass/templates/worker-deployment.yaml"])
-    command: list[str] = deployment["spec"]["template"]["spec"]["containers"][0]["livenessProbe"]["exec"][
-        "command"
-    ]
-    return command
+    container: dict[str, object] = deployment["spec"]["template"]["spec"]["containers"][0]
+    return container
 
 
-def probe(command: list[str], redis_url: str) -> int:
+def probe(command: list[str]) -> int:
     # The image's PATH puts the virtualenv's python first; here that is the python running the tests.
     argv = [sys.executable if command[0] == "python" else command[0], *command[1:]]
-    env = {**os.environ, "REDIS_URL": redis_url}
-    return subprocess.run(argv, env=env, capture_output=True, timeout=30).returncode
+    return subprocess.run(argv, capture_output=True, timeout=30).returncode
 
 
-async def _noop(ctx: dict[str, Any]) -> None:
-    return None
+def test_compose_and_chart_probe_the_same_port_and_readiness_path() -> None:
+    container = chart_worker()
+    env = {e["name"]: e.get("value") for e in container["env"]}  # type: ignore[attr-defined]
+    compose_port = compose_worker()["environment"]["COMPASS_WORKER_HEALTH_PORT"]  # type: ignore[index]
+    assert env["COMPASS_WORKER_HEALTH_PORT"] == compose_port
+    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"  # type: ignore[index]
+    assert f":{compose_port}/readyz" in " ".join(compose_worker()["healthcheck"]["test"])  # type: ignore[index]
 
 
-def test_compose_and_chart_use_the_same_probe() -> None:
-    assert compose_probe() == chart_probe()
-
-
-async def test_the_probe_follows_a_real_worker(redis: ArqRedis, redis_server: RedisServer) -> None:
-    command = compose_probe()
-    assert await asyncio.to_thread(probe, command, redis_server.url) == 1  # no worker yet
-
-    worker = Worker(
-        functions=[_noop],
-        redis_settings=RedisSettings.from_dsn(redis_server.url),
-        poll_delay=0.05,
-        handle_signals=False,
-        health_check_interval=30,
-    )
-    task = asyncio.create_task(worker.async_run())
-    try:
-        deadline = time.monotonic() + 15
-        while not await redis.exists("arq:queue:health-check"):
-            assert time.monotonic() < deadline, "the ARQ worker never recorded its health"
-            await asyncio.sleep(0.05)
-        assert await asyncio.to_thread(probe, command, redis_server.url) == 0
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        await close_worker(worker)
-    # A worker that stopped removes its key; one that hung lets it expire after 31 s.
-    assert await asyncio.to_thread(probe, command, redis_server.url) == 1
-
-
-def test_the_probe_fails_when_redis_is_unreachable() -> None:
-    assert probe(compose_probe(), "redis://127.0.0.1:1/0") != 0
+async def test_the_compose_healthcheck_follows_redis(slack: FakeSlack, db_url: str) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    with restartable_redis() as redis:
+        config = WorkerConfig(
+            service=ServiceSettings.model_validate(
+                {"slack_bot_token": "xoxb-t", "slack_api_url": slack.base_url, "redis_url": redis.url}
+                | {"health_port": port}
+            ),
+            engine=Settings(),
+            knowledge=KnowledgeSettings(
+                database_url=db_url, embedder=EmbedderKind.HASHING, auto_migrate=False
+            ),
+        )
+        server = await start_probes(config)
+        assert server is not None
+        try:
+            command = compose_probe(port)
+            assert await asyncio.to_thread(probe, command) == 0
+            await asyncio.to_thread(redis.stop)
+            assert await asyncio.to_thread(probe, command) != 0  # 503 while Redis is down
+            await asyncio.to_thread(redis.start)
+            assert await asyncio.to_thread(probe, command) == 0
+        finally:
+            await server.close()

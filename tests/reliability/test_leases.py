@@ -10,6 +10,8 @@ import json
 
 import asyncpg
 import pytest
+from arq.connections import ArqRedis
+from arq.constants import in_progress_key_prefix
 from reliability_kit import CHANNEL, eventually
 
 from compass_lab.model import Scenario
@@ -55,6 +57,17 @@ async def _state(db_url: str, key: str) -> tuple[str, int] | None:
     return None if row is None else (str(row["state"]), int(row["attempt"]))
 
 
+async def _settled_state(db_url: str, key: str) -> tuple[str, int] | None:
+    """The row once it is over: the verdict reaches Slack a moment before the worker finishes the row."""
+
+    async def over() -> bool:
+        state = await _state(db_url, key)
+        return state is not None and state[0] in ("done", "failed")
+
+    await eventually(over, 10, f"the row of {key} to finish")
+    return await _state(db_url, key)
+
+
 def _request(scenario: Scenario, ts: str, status_ts: str | None) -> InvestigateRequest:
     thread = SlackThread(channel=CHANNEL, thread_ts=ts)
     return InvestigateRequest(
@@ -88,7 +101,7 @@ async def test_a_dead_workers_investigation_resumes_and_says_so(
     assert len(_verdicts(slack, ts)) == 1
     statuses = [m for m in slack.thread(CHANNEL, ts) if m.text.startswith(("Investigat", "Investigation"))]
     assert [m.ts for m in statuses] == [status_ts]  # the same status message, updated in place
-    assert await _state(db_url, req.thread.investigation_key) == ("done", 2)
+    assert await _settled_state(db_url, req.thread.investigation_key) == ("done", 2)
 
 
 async def test_an_investigation_redis_forgot_is_enqueued_again(
@@ -105,7 +118,7 @@ async def test_an_investigation_redis_forgot_is_enqueued_again(
         json.dumps(req.model_dump(mode="json")),
     )
     await eventually(lambda: bool(_verdicts(slack, ts)), 60, "a verdict")
-    assert await _state(db_url, req.thread.investigation_key) == ("done", 1)
+    assert await _settled_state(db_url, req.thread.investigation_key) == ("done", 1)
 
 
 async def test_outbox_jobs_reach_redis_and_are_run(
@@ -143,3 +156,45 @@ async def test_after_the_last_attempt_the_thread_gets_one_failure_and_a_cross(
     assert status.text.startswith("Investigation stopped")
     assert await _state(db_url, req.thread.investigation_key) == ("failed", 3)
     assert _verdicts(slack, ts) == []
+
+
+async def test_a_job_whose_worker_died_before_taking_the_lease_is_enqueued_again(
+    db_url: str, slack: FakeSlack, redis: ArqRedis, scenario: Scenario, running_worker: None
+) -> None:
+    ts = f"{scenario.at:.6f}"
+    req = _request(scenario, ts, await _status_message(slack, ts))
+    key = req.thread.investigation_key
+    # A worker lost at attempt 1 was replaced by a retry job, which a second worker picked (ARQ marks it
+    # in progress, for job timeout + 10 s) and died before its lease: the row is queued, its job "running".
+    held = job_id(JobName.INVESTIGATE, f"{key}#2")
+    await redis.enqueue_job(JobName.INVESTIGATE, req.model_dump(mode="json"), _job_id=held)
+    await redis.set(in_progress_key_prefix + held, b"1", px=600_000)
+    await _row(
+        db_url,
+        "INSERT INTO investigation_jobs (key, payload, state, attempt, arq_job_id, updated_at)"
+        " VALUES ($1, $2::jsonb, 'queued', 1, $3, now() - interval '6 seconds')",
+        key,
+        json.dumps(req.model_dump(mode="json")),
+        held,
+    )
+    await eventually(
+        lambda: bool(_verdicts(slack, ts)), 60, "the verdict, long before ARQ's in-progress mark expires"
+    )
+    assert await _settled_state(db_url, key) == ("done", 2)
+    assert len(_verdicts(slack, ts)) == 1
+
+
+async def test_two_jobs_of_one_investigation_on_one_worker_run_it_once(
+    db_url: str, slack: FakeSlack, redis: ArqRedis, scenario: Scenario, running_worker: None
+) -> None:
+    ts = f"{scenario.at:.6f}"
+    req = _request(scenario, ts, await _status_message(slack, ts))
+    key = req.thread.investigation_key
+    # The edge's job and a reconciler's re-enqueue of it, picked by the same worker in one poll: the lease
+    # would let the second in beside the first (it is the same owner), so the worker itself refuses it.
+    for jid in (job_id(JobName.INVESTIGATE, key), job_id(JobName.INVESTIGATE, f"{key}#2.dup")):
+        await redis.enqueue_job(JobName.INVESTIGATE, req.model_dump(mode="json"), _job_id=jid)
+    await eventually(lambda: bool(_verdicts(slack, ts)), 60, "a verdict")
+    # One attempt: the second job never took the lease.
+    assert await _settled_state(db_url, key) == ("done", 1)
+    assert len(_verdicts(slack, ts)) == 1

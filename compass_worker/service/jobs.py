@@ -101,6 +101,10 @@ async def _investigate_leased(
     try:
         async with heartbeat(svc, key):
             outcome = await _investigate(svc, req, lease)
+    except LeaseLost:
+        # Our lease ran out (a late heartbeat under load) and another worker resumed the investigation:
+        # this copy stops where it is and touches neither the row nor the thread again.
+        return "lease lost: another worker continues"
     except TelemetryLost:
         await svc.jobs.release(key, svc.owner, "telemetry server lost")
         raise Retry(defer=1.0) from None
@@ -129,17 +133,29 @@ async def _outage(ctx: dict[Any, Any], svc: ServiceContext, req: InvestigateRequ
     return "dependency down"
 
 
+class LeaseLost(Exception):
+    """The investigation's lease is another worker's now: this copy must stop."""
+
+
 @contextlib.asynccontextmanager
 async def heartbeat(svc: ServiceContext, key: str) -> AsyncIterator[None]:
-    """Extend the lease every third of its length while the block runs (a missed beat is retried)."""
+    """Extend the lease every third of its length while the block runs (a missed beat is retried).
+    When the lease turns out to be another worker's, the block is cancelled and `LeaseLost` raised:
+    two copies of one investigation must not run side by side."""
     lease_s = svc.config.service.lease_s
+    me = asyncio.current_task()
+    lost = False
 
     async def beat() -> None:
+        nonlocal lost
         while True:
             await asyncio.sleep(lease_s / 3)
             try:
                 if not await svc.jobs.heartbeat(key, svc.owner, lease_s):
-                    log.warning("lost the lease of %s (another worker took it over)", key)
+                    log.warning("lost the lease of %s (another worker took it over): stopping this copy", key)
+                    lost = True
+                    if me is not None:
+                        me.cancel()
                     return
             except Exception as exc:
                 if not is_outage(exc):
@@ -148,6 +164,11 @@ async def heartbeat(svc: ServiceContext, key: str) -> AsyncIterator[None]:
     task = asyncio.create_task(beat())
     try:
         yield
+    except asyncio.CancelledError:
+        # Our own cancellation (and no other pending one, e.g. ARQ's job timeout): the lease was lost.
+        if lost and me is not None and me.uncancel() == 0:
+            raise LeaseLost(key) from None
+        raise
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):

@@ -25,6 +25,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote
 
 import asyncpg
 import psutil
@@ -73,7 +74,7 @@ class Cpu:
         )
 
 
-def snapshot(worker_pids: Sequence[int]) -> Cpu:
+def snapshot(worker_pids: Sequence[int], db_url: str) -> Cpu:
     me = psutil.Process()
     cpu = Cpu(lab=_cpu(me))
     ours = set(worker_pids)
@@ -81,12 +82,26 @@ def snapshot(worker_pids: Sequence[int]) -> Cpu:
         with_children = _worker_cpu(pid)
         cpu.worker += with_children[0]
         cpu.mcp += with_children[1]
-    for child in me.children(recursive=True):  # redis-server, postgres (and the workers, skipped)
+    stores = [*me.children(recursive=True), *_postgres(db_url)]  # redis-server is ours; postgres daemonises
+    for child in stores:
         if child.pid in ours or any(p.pid in ours for p in _parents(child)):
             continue
         with contextlib.suppress(psutil.Error):
             cpu.stores += _cpu(child)
     return cpu
+
+
+def _postgres(db_url: str) -> list[psutil.Process]:
+    """The embedded PostgreSQL's processes: the postmaster started on the socket directory in `db_url`."""
+    url = unquote(db_url)
+    found: list[psutil.Process] = []
+    for p in psutil.process_iter(["name", "cmdline"]):
+        args = p.info.get("cmdline") or []
+        if p.info.get("name") == "postgres" and any(a.startswith("/") and a in url for a in args[1:]):
+            found.append(p)
+            with contextlib.suppress(psutil.Error):
+                found.extend(p.children(recursive=True))
+    return found
 
 
 def _parents(p: psutil.Process) -> list[psutil.Process]:
@@ -150,7 +165,7 @@ async def one_incident(
                 break
             await asyncio.sleep(0.1)
         await asyncio.sleep(4)  # the slower processes finish importing
-        before = snapshot(pids)
+        before = snapshot(pids, db_url)
         started = time.perf_counter()
         for i in range(count):
             thread = SlackThread(channel=channel, thread_ts=f"1800000000.{i:06d}")
@@ -173,7 +188,7 @@ async def one_incident(
                 break
             await asyncio.sleep(0.2)
         wall = time.perf_counter() - started
-        used = snapshot(pids) - before
+        used = snapshot(pids, db_url) - before
         verdicts = await conn.fetchval(
             """SELECT count(*) FROM verdicts d JOIN investigations v ON v.id = d.investigation_id
                WHERE v.idempotency_key LIKE $1""",

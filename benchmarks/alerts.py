@@ -1,13 +1,14 @@
 """Alerts benchmark (not a test): ingest, investigation throughput, noise reduction, wrong merges and
 classification, measured side by side in one run on loopback.
 
-    .venv/bin/python benchmarks/alerts.py [--ingest 2000] [--investigations 8] [--workers 1 2 4]
+    .venv/bin/python benchmarks/alerts.py [--ingest 2000] [--investigations 40] [--incidents 4]
+                                          [--workers 1 2 4]
 
 - ingest: `compass bot` as its own process (uvicorn) with an embedded PostgreSQL + pgvector and a private
   redis-server; single-alert Alertmanager bodies from 4 concurrent senders. Each request is authenticated,
   validated, written in one transaction and enqueued before its 202. Then every body again: all absorbed.
-- investigations/min: 1, 2 and 4 `compass worker` processes (LLM off) investigating the lab's showcase
-  incident through the real mcp-grafana, each run a fresh batch of alert-style investigation jobs.
+- investigations/min: 1, 2 and 4 `compass worker` processes (LLM off) investigating several lab incidents
+  through the real mcp-grafana, with CPU seconds per investigation per process (benchmarks/throughput.py).
 - noise reduction and wrong merges: labelled lab alert storms (benchmarks/alert_storms.py) replayed through
   the workers' grouping (the same store code and embedder as production) at two incident rates.
 - classification: severity and category of every storm alert against its label.
@@ -39,19 +40,17 @@ from alert_storms import (  # benchmarks/ is on sys.path as the script's folder
     storms,
 )
 from arq.connections import ArqRedis
+from throughput import throughput
 
 from compass_bot.webhooks.inbox import AlertInbox
 from compass_bot.webhooks.models import AlertRow
-from compass_lab.harness import lab_server
 from compass_lab.model import ScenarioKind, Split
-from compass_lab.scenarios import DEFAULT_SCENARIO_ID, all_scenarios, get_scenario
-from compass_lab.server.runner import mcp_config
+from compass_lab.scenarios import all_scenarios
 from compass_testing import FakeSlack, redis_for_tests
 from compass_worker.alerts.classify import classify
 from compass_worker.alerts.grouping import DependencyGraph
 from compass_worker.alerts.settings import AlertSettings
 from compass_worker.alerts.store import AlertIncidentStore
-from compass_worker.contracts import InvestigateRequest, JobName, SlackThread, job_id
 from compass_worker.knowledge.database import create_pool
 from compass_worker.knowledge.embedded import EmbeddedPostgres
 from compass_worker.knowledge.embedders.select import build_embedder
@@ -173,84 +172,6 @@ async def ingest(n: int, senders: int, db_url: str, redis_url: str, slack_url: s
         f"  persisted {stored} rows, jobs in Redis {queued}, left in the outbox {outbox}; "
         f"redeliveries absorbed {absorbed} of {len(range(0, n, max(1, n // 200)))}",
     ]
-
-
-# -- investigations/min --------------------------------------------------------------------------------------
-async def throughput(
-    workers: int, count: int, run: int, db_url: str, redis_url: str, slack_url: str, mcp_file: Path
-) -> str:
-    scenario = get_scenario(DEFAULT_SCENARIO_ID)
-    env = {
-        **os.environ,
-        "SLACK_BOT_TOKEN": SLACK_TOKEN,
-        "COMPASS_SLACK_API_URL": slack_url,
-        "REDIS_URL": redis_url,
-        "DATABASE_URL": db_url,
-        "COMPASS_MCP_CONFIG": str(mcp_file),
-        "COMPASS_EMBEDDER": "hashing",  # memory is consulted; a light embedder keeps 4 processes small
-        "COMPASS_LLM": "none",
-        "COMPASS_STATUS_INTERVAL_S": "1",
-    }
-    procs = [
-        await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "compass_cli.main",
-            "worker",
-            env=env,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
-        for _ in range(workers)
-    ]
-    redis = ArqRedis.from_url(redis_url)
-    conn = await asyncpg.connect(db_url)
-    channel = f"CBENCH{run}"
-    try:
-        for _ in range(600):  # every worker process up (ARQ writes its health-check key on start)
-            if await redis.exists("arq:queue:health-check"):
-                break
-            await asyncio.sleep(0.1)
-        await asyncio.sleep(4)  # the slower processes finish importing
-        started = time.perf_counter()
-        for i in range(count):
-            thread = SlackThread(channel=channel, thread_ts=f"1800000000.{i:06d}")
-            req = InvestigateRequest(
-                thread=thread, text=scenario.symptom, user="alert:bench", at=scenario.at, trigger="alert"
-            )
-            await redis.enqueue_job(
-                JobName.INVESTIGATE,
-                req.model_dump(mode="json"),
-                _job_id=job_id(JobName.INVESTIGATE, thread.investigation_key),
-            )
-        done = 0
-        deadline = time.perf_counter() + 900
-        while time.perf_counter() < deadline:
-            done = await conn.fetchval(
-                "SELECT count(*) FROM investigations WHERE idempotency_key LIKE $1 AND status <> 'running'",
-                f"slack:{channel}:%",
-            )
-            if done >= count:
-                break
-            await asyncio.sleep(0.2)
-        wall = time.perf_counter() - started
-        verdicts = await conn.fetchval(
-            """SELECT count(*) FROM verdicts d JOIN investigations v ON v.id = d.investigation_id
-               WHERE v.idempotency_key LIKE $1""",
-            f"slack:{channel}:%",
-        )
-    finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            await p.wait()
-        await conn.close()
-        await redis.flushdb()
-        await redis.aclose()
-    return (
-        f"  {workers} worker process(es): {done}/{count} finished ({verdicts} verdicts) in {wall:.1f} s "
-        f"→ {done / wall * 60:.1f} investigations/min"
-    )
 
 
 # -- noise reduction and wrong merges ------------------------------------------------------------------------
@@ -445,22 +366,17 @@ async def run(args: argparse.Namespace, db_url: str) -> None:
             lines += await noise(db_url, args.seeds)
             lines += classification()
             print("\n".join(lines[shown:]), flush=True)
-            if args.investigations > 0:
-                scenario = get_scenario(DEFAULT_SCENARIO_ID)
+            if args.investigations > 0:  # benchmarks/throughput.py
                 tmp = Path(tempfile.mkdtemp(prefix="compass-bench-"))
-                with lab_server([scenario], scenario.id) as lab:
-                    mcp_file = tmp / "mcp.json"
-                    mcp_file.write_text(json.dumps(mcp_config(lab.url, scenario.id)))
-                    lines.append(
-                        f"investigations/min · lab incident {scenario.id}, LLM off, {args.investigations} "
-                        "alert-triggered investigations per run (each worker process runs up to 8 at once)"
-                    )
-                    for run_no, n in enumerate(args.workers):
-                        line = await throughput(
-                            n, args.investigations, run_no, db_url, redis_server.url, fake.base_url, mcp_file
-                        )
-                        lines.append(line)
-                        print(line, flush=True)
+                lines += await throughput(
+                    args.workers,
+                    args.investigations,
+                    args.incidents,
+                    db_url,
+                    redis_server.url,
+                    fake.base_url,
+                    tmp,
+                )
                 shutil.rmtree(tmp, ignore_errors=True)
         finally:
             await fake.stop()
@@ -473,8 +389,9 @@ def main() -> None:
     parser.add_argument("--ingest", type=int, default=2000, help="alert bodies to send (0: skip)")
     parser.add_argument("--senders", type=int, default=4, help="concurrent senders")
     parser.add_argument(
-        "--investigations", type=int, default=8, help="investigations per worker count (0: skip)"
+        "--investigations", type=int, default=40, help="investigations per worker count (0: skip)"
     )
+    parser.add_argument("--incidents", type=int, default=4, help="lab incidents the investigations cover")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument(
         "--seeds", type=int, default=4, choices=range(1, 5), help="storm timelines per split and gap"

@@ -20,6 +20,7 @@ from compass_lab.server.grafana_api import grafana_routes
 from compass_lab.server.loki_api import loki_routes
 from compass_lab.server.prometheus_api import prometheus_routes
 from compass_lab.server.registry import LabRegistry
+from compass_lab.server.response_cache import ResponseCache
 from compass_lab.server.tempo_api import tempo_routes
 
 
@@ -28,13 +29,13 @@ def _series_store(request: Request) -> SeriesStore:
     return data_of(request).series
 
 
-def _api_routes() -> list[BaseRoute]:
+def _api_routes(cache: ResponseCache) -> list[BaseRoute]:
     return [
         *grafana_routes(),
-        Mount("/api/datasources/uid/{uid}/resources", routes=prometheus_routes(_series_store)),
+        Mount("/api/datasources/uid/{uid}/resources", routes=prometheus_routes(_series_store, cache)),
         Mount(
             "/api/datasources/proxy/uid/{uid}",
-            routes=[*prometheus_routes(_series_store), *loki_routes(), *tempo_routes()],
+            routes=[*prometheus_routes(_series_store, cache), *loki_routes(cache), *tempo_routes()],
         ),
     ]
 
@@ -53,11 +54,14 @@ async def _http_error(_request: Request, exc: Exception) -> Response:
     return JSONResponse({"message": message}, status_code=exc.status_code)
 
 
-def create_app(registry: LabRegistry) -> Starlette:
-    api = _api_routes()
+def create_app(registry: LabRegistry, cache: ResponseCache | None = None) -> Starlette:
+    """`cache`: for range-query bodies (a fresh 64 MB one by default; `ResponseCache(0)` turns it off)."""
+    response_cache = cache if cache is not None else ResponseCache()
+    api = _api_routes(response_cache)
     app = Starlette(
         routes=[Mount("/s/{scenario_id}", routes=api), *api],
         exception_handlers={LabHTTPError: _lab_error, HTTPException: _http_error},
     )
     app.state.registry = registry
+    app.state.response_cache = response_cache
     return app

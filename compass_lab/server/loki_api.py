@@ -28,6 +28,7 @@ from compass_lab.logql.index import LogIndex
 from compass_lab.server.context import data_of, datasource_of, params_of
 from compass_lab.server.errors import BadRequestError
 from compass_lab.server.numbers import format_sample, seconds
+from compass_lab.server.response_cache import ResponseCache
 from compass_lab.server.timeparse import now_ns, parse_int, parse_time_ns
 
 HOUR_NS = 3600 * 10**9
@@ -100,15 +101,30 @@ def _success(data: object) -> JSONResponse:
 
 def _loki_errors(
     handler: Callable[[Request, dict[str, str], LogIndex], Awaitable[Response]],
+    cache: ResponseCache | None = None,
 ) -> Callable[[Request], Awaitable[Response]]:
-    """Check the datasource, gather params, and turn LogQL errors into Loki's plain-text 400s."""
+    """Check the datasource, gather params, and turn LogQL errors into Loki's plain-text 400s.
+
+    With a `cache`, successful answers to requests with an explicit start and end (nothing defaults to
+    "now") are served from it.
+    """
 
     async def endpoint(request: Request) -> Response:
         datasource_of(request, "loki")
         params = await params_of(request)
         index = data_of(request).logs
         try:
-            return await handler(request, params, index)
+            if cache is None or not params.get("start") or not params.get("end"):
+                return await handler(request, params, index)
+            key = cache.key(handler.__name__, sorted(params.items()))
+            body = cache.get(index, key)
+            if body is None:
+                response = await handler(request, params, index)
+                if response.status_code != 200:
+                    return response
+                body = bytes(response.body)
+                cache.put(index, key, body)
+            return Response(body, media_type="application/json")
         except LogQLError as err:
             raise BadRequestError(str(err)) from None
 
@@ -176,10 +192,10 @@ async def _patterns(_request: Request, params: dict[str, str], index: LogIndex) 
     return _success([{"pattern": p.pattern, "samples": [[t, c] for t, c in p.samples]} for p in patterns])
 
 
-def loki_routes() -> list[Route]:
+def loki_routes(cache: ResponseCache | None = None) -> list[Route]:
     methods = ["GET", "POST"]
     return [
-        Route("/loki/api/v1/query_range", _loki_errors(_query_range), methods=methods),
+        Route("/loki/api/v1/query_range", _loki_errors(_query_range, cache), methods=methods),
         Route("/loki/api/v1/query", _loki_errors(_query), methods=methods),
         Route("/loki/api/v1/labels", _loki_errors(_labels), methods=methods),
         Route("/loki/api/v1/label", _loki_errors(_labels), methods=methods),

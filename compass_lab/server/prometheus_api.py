@@ -16,10 +16,11 @@ from datetime import datetime
 from urllib.parse import parse_qsl
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from compass_lab.promql import MAX_POINTS, PromQLError, SeriesStore, query_instant, query_range
+from compass_lab.server.response_cache import ResponseCache
 
 BUILD_INFO = {
     "version": "2.42.0",
@@ -118,14 +119,27 @@ def _error(error_type: str, message: str) -> JSONResponse:
 Handler = Callable[[Request, SeriesStore, Params], object]
 
 
-def prometheus_routes(get_store: Callable[[Request], SeriesStore]) -> list[Route]:
-    """Starlette routes for /api/v1/{query,query_range,labels,label/{name}/values,series,...}."""
+def prometheus_routes(
+    get_store: Callable[[Request], SeriesStore], cache: ResponseCache | None = None
+) -> list[Route]:
+    """Starlette routes for /api/v1/{query,query_range,labels,label/{name}/values,series,...}.
 
-    def endpoint(handler: Handler) -> Callable[[Request], Awaitable[JSONResponse]]:
-        async def run(request: Request) -> JSONResponse:
+    With a `cache`, successful range queries (fully determined by their parameters) are answered from it.
+    """
+
+    def endpoint(handler: Handler, cached: bool = False) -> Callable[[Request], Awaitable[Response]]:
+        async def run(request: Request) -> Response:
             try:
                 params = await _params(request)
-                return _success(handler(request, get_store(request), params))
+                store = get_store(request)
+                if not cached or cache is None:
+                    return _success(handler(request, store, params))
+                key = cache.key(handler.__name__, params)
+                body = cache.get(store, key)
+                if body is None:
+                    body = bytes(_success(handler(request, store, params)).body)
+                    cache.put(store, key, body)
+                return Response(body, media_type="application/json")
             except ApiError as exc:
                 return _error(exc.error_type, exc.message)
             except PromQLError as exc:
@@ -136,7 +150,7 @@ def prometheus_routes(get_store: Callable[[Request], SeriesStore]) -> list[Route
     methods = ["GET", "POST"]
     return [
         Route("/api/v1/query", endpoint(_query), methods=methods),
-        Route("/api/v1/query_range", endpoint(_query_range), methods=methods),
+        Route("/api/v1/query_range", endpoint(_query_range, cached=True), methods=methods),
         Route("/api/v1/labels", endpoint(_labels), methods=methods),
         Route("/api/v1/label/{name}/values", endpoint(_label_values), methods=["GET"]),
         Route("/api/v1/series", endpoint(_series), methods=methods),

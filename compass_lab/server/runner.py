@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import sys
@@ -110,7 +111,20 @@ class LabServer:
 
 
 def mcp_grafana_command() -> str:
-    """The mcp-grafana executable: the one installed next to this Python, else whatever is on PATH."""
+    """The mcp-grafana executable: the Go binary bundled in the installed `mcp_grafana` wheel, else the
+    `mcp-grafana` script next to this Python, else whatever is on PATH.
+
+    The wheel's script is a Python program that only execs the bundled binary; starting the binary
+    directly skips one Python start-up per investigation (about 0.035 CPU-s, measured on the lab).
+    """
+    try:
+        import mcp_grafana
+
+        bundled = Path(mcp_grafana.get_binary_path())
+        if bundled.is_file() and os.access(bundled, os.X_OK):
+            return str(bundled)
+    except (ImportError, OSError):
+        pass
     beside = Path(sys.executable).parent / "mcp-grafana"
     if beside.exists():
         return str(beside)

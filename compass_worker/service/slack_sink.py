@@ -31,6 +31,7 @@ from compass_worker.domain.events import (
 )
 from compass_worker.domain.models import Hypothesis, HypothesisStatus, Stance, Verdict
 from compass_worker.service.ledger import MessageLedger
+from compass_worker.service.outage import is_outage
 from compass_worker.service.slack import SlackPoster
 from compass_worker.slack.from_domain import verdict_view
 from compass_worker.slack.replies import finding_text
@@ -181,8 +182,15 @@ class SlackSink:
             try:
                 await self._post_findings()
                 await self._update_status(self._view())
-            except Exception:
-                log.exception("could not update the Slack thread of %s", self._thread.investigation_key)
+            except Exception as exc:
+                if not is_outage(exc):
+                    log.exception("could not update the Slack thread of %s", self._thread.investigation_key)
+                else:  # Redis/PostgreSQL away (the ledger): the next flush retries; one line, no traceback
+                    log.warning(
+                        "could not update the Slack thread of %s yet: %s",
+                        self._thread.investigation_key,
+                        type(exc).__name__,
+                    )
             await asyncio.sleep(self._interval_s)
 
     async def _stop(self) -> None:

@@ -27,7 +27,7 @@ async def fetch_checks(
         metricmod.fetch_entries(src, kit.catalog, todo, disc, obs),
         metricmod.fetch_versions(src, kit.catalog, disc, obs),
         metricmod.fetch_placement(src, kit.catalog, disc, obs),
-        tracemod.observe_traces(src, kit.catalog, obs, split),
+        tracemod.observe_traces(src, kit.catalog, obs, split, onset=run.onset),
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from dataclasses import replace
 from statistics import median
 
 from compass_worker.engine.observations import Observations, TraceFinding
@@ -24,6 +25,8 @@ ERROR_QUERY = "{ status = error }"
 ERROR_LIMIT = 40  # failing traces listed per search
 CHRONIC_SURGE = 3.0  # failing traces this much more frequent make a chronic error origin news again
 ALL_QUERY = "{ }"
+BASE_LIMIT = 100  # baseline traces listed (summaries only): enough to find the slow ones' operations
+SLOW_BEFORE_ONSET_S = 120.0  # slow traces from this long before the symptom's onset (scrape lag)
 
 
 def _peer(span: TraceSpan, catalog: SignalCatalog) -> str | None:
@@ -203,17 +206,25 @@ async def _search(
 
 
 async def observe_traces(
-    src: TelemetrySource, catalog: SignalCatalog, obs: Observations, split_at: float, per_kind: int = 2
+    src: TelemetrySource,
+    catalog: SignalCatalog,
+    obs: Observations,
+    split_at: float,
+    per_kind: int = 2,
+    onset: float | None = None,
 ) -> None:
+    """`onset`: when the symptom began. The slow traces are taken from then on, so that an earlier,
+    unrelated slowdown between the baseline's end and the symptom is not read as this one."""
     if not src.tempo:
         obs.gaps.append("no trace datasource (Tempo): no trace correlation — degraded mode")
         return
     uid = src.tempo[0].uid
     base_end = max(src.start + 60, split_at - 120)
+    slow_from = max(split_at, onset - SLOW_BEFORE_ONSET_S) if onset is not None else split_at
     errors, recent, base = await asyncio.gather(
         _search(src, uid, ERROR_QUERY, split_at, src.end, ERROR_LIMIT),
-        _search(src, uid, ALL_QUERY, split_at, src.end, 60),
-        _search(src, uid, ALL_QUERY, src.start, base_end, 40),
+        _search(src, uid, ALL_QUERY, slow_from, src.end, 60),
+        _search(src, uid, ALL_QUERY, src.start, base_end, BASE_LIMIT),
     )
     # Baseline failures only matter when there are failures to compare them with.
     base_errors = await _search(src, uid, ERROR_QUERY, src.start, base_end, ERROR_LIMIT) if errors else []
@@ -223,6 +234,7 @@ async def observe_traces(
     slow = sorted(recent, key=lambda t: -(t.duration_ms or 0.0))[:per_kind]
     base_mid = sorted(base, key=lambda t: t.duration_ms or 0.0)
     base_pick = base_mid[len(base_mid) // 2 - 1 : len(base_mid) // 2 + 2] if len(base_mid) > 3 else base_mid
+    base_pick += [t for t in like_for_like(slow, base) if t not in base_pick]
     err_pick = _distinct_roots(errors, per_kind)
     ids_err = [t.trace_id for t in err_pick]
     ids_slow = [t.trace_id for t in slow if t.trace_id not in ids_err]
@@ -266,6 +278,7 @@ async def observe_traces(
             )
     post = t_slow or t_err
     if post and t_base:
+        t_base += await _baseline_for_new_callees(src, uid, catalog, post, t_base, base_end)
         link_all = src.explore_link(uid, ALL_QUERY, traceql=True)
         obs.traces.extend(edge_findings(post, t_base, catalog, ALL_QUERY, link_all))
         post_self = _mean_self(post, catalog)
@@ -289,6 +302,54 @@ async def observe_traces(
                 )
 
 
+NEW_CALLEE_FETCHES = 3  # callees of the slow traces with no baseline call, looked up (2 calls each)
+
+
+async def _baseline_for_new_callees(
+    src: TelemetrySource,
+    uid: str,
+    catalog: SignalCatalog,
+    post: list[Trace],
+    base: list[Trace],
+    base_end: float,
+) -> list[Trace]:
+    """Baseline traces through the callees that the slow traces wait on most but the baseline traces
+    never called: without one, an edge cannot be compared with itself before the onset."""
+    known = _median_by_callee(base, catalog)
+    own: dict[str, float] = defaultdict(float)
+    for tr in post:
+        for (_, callee), (_, mine) in edge_times(tr, catalog).items():
+            if callee not in known:
+                own[callee] = max(own[callee], mine)
+    wanted = [c for c, s in sorted(own.items(), key=lambda kv: -kv[1]) if s > EDGE_MIN_GROWTH_S]
+    wanted = wanted[:NEW_CALLEE_FETCHES]
+    attr = catalog.traces.service_attribute
+    found = await asyncio.gather(
+        *(_search(src, uid, f'{{ {attr} = "{c}" }}', src.start, base_end, 20) for c in wanted)
+    )
+    ids = []
+    for summaries in found:
+        mid = sorted(summaries, key=lambda s: s.duration_ms or 0.0)
+        if mid and mid[len(mid) // 2].trace_id not in ids:
+            ids.append(mid[len(mid) // 2].trace_id)
+    return await _fetch(src, uid, ids) if ids else []
+
+
+def like_for_like(slow: list[TraceSummary], base: list[TraceSummary]) -> list[TraceSummary]:
+    """For each slow trace, the baseline trace of the same entry operation with the median duration:
+    in a system with many endpoints the few median baseline traces rarely take the slow traces' path,
+    and an edge can only be compared with the same edge before the onset."""
+    picked: list[TraceSummary] = []
+    for s in slow:
+        same = sorted(
+            (b for b in base if (b.root_service, b.root_name) == (s.root_service, s.root_name)),
+            key=lambda b: b.duration_ms or 0.0,
+        )
+        if same and same[len(same) // 2] not in picked:
+            picked.append(same[len(same) // 2])
+    return picked
+
+
 EDGE_MIN_GROWTH_S = 0.05
 EDGE_MIN_RATIO = 1.5
 EDGE_OWN_SHARE = 0.5  # the callee's own time explains at least this share of the caller's extra wait
@@ -301,11 +362,15 @@ def edge_findings(
     callee's own time (evidence for the callee) or time beyond it (its own callees, the network)?"""
     post_e = _median_edges(post, catalog)
     base_e = _median_edges(base, catalog)
+    by_callee = _median_by_callee(base, catalog)
     found: list[TraceFinding] = []
     for (caller, callee), (wait, own) in sorted(post_e.items()):
-        if (caller, callee) not in base_e:
-            continue  # a like-for-like comparison needs the edge in the baseline traces too
-        b_wait, b_own = base_e[(caller, callee)]
+        # Like for like: the same edge before the onset; else the callee's calls from any caller (in a
+        # system with many endpoints a few baseline traces rarely take the slow traces' path).
+        before = base_e.get((caller, callee)) or by_callee.get(callee)
+        if before is None:
+            continue
+        b_wait, b_own = before
         grew = wait - b_wait
         if grew <= EDGE_MIN_GROWTH_S or (wait + 0.002) / (b_wait + 0.002) <= EDGE_MIN_RATIO:
             continue
@@ -316,7 +381,7 @@ def edge_findings(
                 TraceFinding(
                     callee,
                     "edge_self_time",
-                    (own + 0.002) / (b_own + 0.002),
+                    own_grew,  # seconds for now: made a share of the largest below
                     f"{waits}, {own_grew * 1000:.0f} ms of the extra is {callee}'s own time or its link's",
                     query,
                     link,
@@ -334,7 +399,26 @@ def edge_findings(
                     link,
                 )
             )
-    return found
+    return _as_shares(found)
+
+
+def _as_shares(found: list[TraceFinding]) -> list[TraceFinding]:
+    """An edge finding's strength is its extra own time as a share of the largest one: the callee
+    whose own time grew most explains the slow traces; one that grew a tenth as much explains little,
+    however large its ratio on a fast baseline."""
+    top = max((f.value for f in found if f.kind == "edge_self_time"), default=0.0)
+    if top <= 0:
+        return found
+    return [replace(f, value=f.value / top) if f.kind == "edge_self_time" else f for f in found]
+
+
+def _median_by_callee(traces: list[Trace], catalog: SignalCatalog) -> dict[str, tuple[float, float]]:
+    """Per callee, over every caller: the median wait on it and the median of its own time."""
+    per: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for tr in traces:
+        for (_, callee), v in edge_times(tr, catalog).items():
+            per[callee].append(v)
+    return {c: (median(w for w, _ in v), median(o for _, o in v)) for c, v in per.items()}
 
 
 def _median_edges(traces: list[Trace], catalog: SignalCatalog) -> dict[tuple[str, str], tuple[float, float]]:

@@ -13,6 +13,7 @@ import asyncio
 from collections import defaultdict
 from dataclasses import replace
 from statistics import median
+from typing import TypeVar
 
 from compass_worker.engine.observations import Observations, TraceFinding
 from compass_worker.engine.source import TelemetrySource
@@ -25,6 +26,8 @@ ERROR_QUERY = "{ status = error }"
 ERROR_LIMIT = 40  # failing traces listed per search
 CHRONIC_SURGE = 3.0  # failing traces this much more frequent make a chronic error origin news again
 ALL_QUERY = "{ }"
+_K = TypeVar("_K")
+_Pair = tuple[float, float]  # (seconds waited, seconds of it the callee's own)
 BASE_LIMIT = 100  # baseline traces listed (summaries only): enough to find the slow ones' operations
 SLOW_BEFORE_ONSET_S = 120.0  # slow traces from this long before the symptom's onset (scrape lag)
 
@@ -240,11 +243,15 @@ async def observe_traces(
     ids_slow = [t.trace_id for t in slow if t.trace_id not in ids_err]
     ids_base = [t.trace_id for t in base_pick]
     ids_base_err = [t.trace_id for t in _distinct_roots(base_errors, 2)]
-    t_err, t_slow, t_base, t_base_err = await asyncio.gather(
+    # The slowest baseline traces too: the slow traces after the onset are compared with the baseline's
+    # own tail, so that a callee that was always slow in the tail (chronic outliers) is no news.
+    ids_tail = [t.trace_id for t in base_mid[::-1][:per_kind] if t.trace_id not in ids_base]
+    t_err, t_slow, t_base, t_base_err, t_tail = await asyncio.gather(
         _fetch(src, uid, ids_err),
         _fetch(src, uid, ids_slow),
         _fetch(src, uid, ids_base),
         _fetch(src, uid, ids_base_err),
+        _fetch(src, uid, ids_tail),
     )
     for tr in (*t_err, *t_slow, *t_base):
         for e in _edges(tr, catalog):
@@ -278,9 +285,9 @@ async def observe_traces(
             )
     post = t_slow or t_err
     if post and t_base:
-        t_base += await _baseline_for_new_callees(src, uid, catalog, post, t_base, base_end)
+        t_base += await _baseline_for_new_callees(src, uid, catalog, post, t_base + t_tail, base_end)
         link_all = src.explore_link(uid, ALL_QUERY, traceql=True)
-        obs.traces.extend(edge_findings(post, t_base, catalog, ALL_QUERY, link_all))
+        obs.traces.extend(edge_findings(post, t_base, catalog, ALL_QUERY, link_all, tail=t_tail))
         post_self = _mean_self(post, catalog)
         base_self = _mean_self(t_base, catalog)
         for comp, after in post_self.items():
@@ -356,13 +363,19 @@ EDGE_OWN_SHARE = 0.5  # the callee's own time explains at least this share of th
 
 
 def edge_findings(
-    post: list[Trace], base: list[Trace], catalog: SignalCatalog, query: str, link: str | None
+    post: list[Trace],
+    base: list[Trace],
+    catalog: SignalCatalog,
+    query: str,
+    link: str | None,
+    tail: list[Trace] | None = None,
 ) -> list[TraceFinding]:
     """Per edge, after vs before: did the caller wait longer on the callee, and was the extra wait the
-    callee's own time (evidence for the callee) or time beyond it (its own callees, the network)?"""
+    callee's own time (evidence for the callee) or time beyond it (its own callees, the network)?
+    `tail`: the slowest baseline traces; an edge must have grown beyond what they show as well."""
     post_e = _median_edges(post, catalog)
-    base_e = _median_edges(base, catalog)
-    by_callee = _median_by_callee(base, catalog)
+    base_e = _upper(_median_edges(base, catalog), _median_edges(tail or [], catalog))
+    by_callee = _upper(_median_by_callee(base, catalog), _median_by_callee(tail or [], catalog))
     found: list[TraceFinding] = []
     for (caller, callee), (wait, own) in sorted(post_e.items()):
         # Like for like: the same edge before the onset; else the callee's calls from any caller (in a
@@ -410,6 +423,15 @@ def _as_shares(found: list[TraceFinding]) -> list[TraceFinding]:
     if top <= 0:
         return found
     return [replace(f, value=f.value / top) if f.kind == "edge_self_time" else f for f in found]
+
+
+def _upper(a: dict[_K, _Pair], b: dict[_K, _Pair]) -> dict[_K, _Pair]:
+    """Per key, the larger wait and own time of the two baselines (a key in either)."""
+    out = dict(a)
+    for k, (w, o) in b.items():
+        w0, o0 = out.get(k, (w, o))
+        out[k] = (max(w, w0), max(o, o0))
+    return out
 
 
 def _median_by_callee(traces: list[Trace], catalog: SignalCatalog) -> dict[str, tuple[float, float]]:

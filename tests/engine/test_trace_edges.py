@@ -136,3 +136,13 @@ def test_edge_findings_are_shares_of_the_largest_extra_own_time() -> None:
     by = {f.component: f.value for f in found if f.kind == "edge_self_time"}
     assert by["cart"] == 1.0
     assert 0.05 < by["ads"] < 0.2  # 100 ms of extra own time against cart's 1000 ms
+
+
+def test_a_callee_always_slow_in_the_baseline_tail_is_no_news() -> None:
+    """The slowest traces after the onset vs the slowest before: a callee whose own time was just as
+    large in the baseline's tail (chronic outliers) is not where the new latency lives."""
+    base = [_fan_out_trace(20, 20) for _ in range(3)]
+    tail = [_fan_out_trace(20, 900) for _ in range(2)]
+    post = [_fan_out_trace(20, 950) for _ in range(2)]
+    assert {f.component for f in edge_findings(post, base, CATALOG, "{ }", None)} == {"ads"}
+    assert edge_findings(post, base, CATALOG, "{ }", None, tail=tail) == []

@@ -154,8 +154,10 @@ RECOVERED_POINTS = 2  # samples from the symptom's onset on needed to say a depa
 def over_before_symptom(s: SignalSeries, a: Anomaly, rule: EvidenceRule, ctx: JudgeContext) -> bool:
     """A departure that began before the symptom and was back to normal when the symptom began (and
     stayed so) did not cause it: an earlier, separate episode seen in the same window."""
-    if ctx.symptom_onset is None or a.onset is None or a.onset >= ctx.symptom_onset or a.scale <= 0:
+    if ctx.symptom_onset is None or not a.anomalous or a.onset is None or a.onset >= ctx.symptom_onset:
         return False
+    if rule.absolute or a.scale <= 0:
+        return False  # an absolute level crossed (a certificate's expiry) is not "over" by its z
     sign = -1.0 if rule.direction == "down" else 1.0
     since = [
         sign * (v - a.baseline) / a.scale
@@ -279,6 +281,17 @@ def log_rule(
     )
 
 
+def own_time_grew(obs: Observations, comp: str) -> bool:
+    """The traces say the component's own time grew: its callers wait on it longer (the largest such
+    growth, or most of it) or its spans' own time per slow trace rose."""
+    for f in obs.traces:
+        if f.component != comp:
+            continue
+        if (f.kind == "edge_self_time" and f.value >= SUPPORT_MIN) or f.kind == "self_time":
+            return True
+    return False
+
+
 def corroborate(t: Tally, spec: FaultSpec, obs: Observations, ctx: JudgeContext) -> None:
     """A cause must hurt: a change that left its component healthy was harmless."""
     if not (spec.corroborate and t.key_support >= SUPPORT_MIN and t.refute_reason is None):
@@ -286,6 +299,8 @@ def corroborate(t: Tally, spec: FaultSpec, obs: Observations, ctx: JudgeContext)
     harmed = hurt(
         obs, t.component, spec.corroborate, t.key_onset, ctx.baseline_until, spec.corroborate_within_s
     )
+    if harmed is False and own_time_grew(obs, t.component):
+        harmed = True  # its latency series may be too coarse or noisy to show it; its spans do
     if harmed is False:
         t.refute_reason = spec.corroborate_reason.format(component=t.component)
         t.key_support = 0.0

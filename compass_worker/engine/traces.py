@@ -10,6 +10,7 @@ the deepest error span with no erroring child is where errors originate.
 from __future__ import annotations
 
 import asyncio
+import math
 from collections import defaultdict
 from dataclasses import replace
 from statistics import median
@@ -377,6 +378,7 @@ def edge_findings(
     base_e = _upper(_median_edges(base, catalog), _median_edges(tail or [], catalog))
     by_callee = _upper(_median_by_callee(base, catalog), _median_by_callee(tail or [], catalog))
     found: list[TraceFinding] = []
+    clarity: dict[int, float] = {}  # per edge_self_time finding: how clearly its own time grew (0..1)
     for (caller, callee), (wait, own) in sorted(post_e.items()):
         # Like for like: the same edge before the onset; else the callee's calls from any caller (in a
         # system with many endpoints a few baseline traces rarely take the slow traces' path).
@@ -390,6 +392,7 @@ def edge_findings(
         own_grew = own - b_own
         waits = f"{caller}→{callee}: {caller} waits {wait * 1000:.0f} ms vs {b_wait * 1000:.0f} ms before"
         if own_grew >= EDGE_OWN_SHARE * grew:
+            clarity[len(found)] = min(1.0, math.log2((own + 0.002) / (b_own + 0.002)) / 3.0)
             found.append(
                 TraceFinding(
                     callee,
@@ -412,17 +415,21 @@ def edge_findings(
                     link,
                 )
             )
-    return _as_shares(found)
+    return _as_shares(found, clarity)
 
 
-def _as_shares(found: list[TraceFinding]) -> list[TraceFinding]:
-    """An edge finding's strength is its extra own time as a share of the largest one: the callee
+def _as_shares(found: list[TraceFinding], clarity: dict[int, float]) -> list[TraceFinding]:
+    """An edge finding's strength is its extra own time as a share of the largest one (the callee
     whose own time grew most explains the slow traces; one that grew a tenth as much explains little,
-    however large its ratio on a fast baseline."""
+    however large its ratio on a fast baseline), times how clearly it grew (an 8× own time is clear,
+    2.5× is not: `log2(ratio) / 3`, as for component self time)."""
     top = max((f.value for f in found if f.kind == "edge_self_time"), default=0.0)
     if top <= 0:
         return found
-    return [replace(f, value=f.value / top) if f.kind == "edge_self_time" else f for f in found]
+    return [
+        replace(f, value=f.value / top * clarity.get(i, 1.0)) if f.kind == "edge_self_time" else f
+        for i, f in enumerate(found)
+    ]
 
 
 def _upper(a: dict[_K, _Pair], b: dict[_K, _Pair]) -> dict[_K, _Pair]:

@@ -4,7 +4,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from compass_worker.domain.models import Hypothesis
+from compass_worker.domain.models import Hypothesis, HypothesisStatus
 from compass_worker.engine.faultcatalog import load_faults
 from compass_worker.engine.judge import JudgeContext, judge
 from compass_worker.engine.observations import Observations, SignalSeries, TraceFinding
@@ -27,7 +27,7 @@ def _cpu(comp: str, spans: list[tuple[int, int]]) -> SignalSeries:
         v[a:b] = 0.99
     return SignalSeries(
         comp, "cpu_utilization", None, TS, tuple(float(x) for x in v), "q", None, "test", "ratio", "up"
-    )  # type: ignore[arg-type]
+    )
 
 
 def _score(obs: Observations, comp: str, fault: str, path: frozenset[str] = frozenset()) -> float:
@@ -72,3 +72,27 @@ def test_an_untraced_symptom_component_has_no_path_and_puts_no_one_off_it() -> N
     unknown = _score(obs, "inventory", "dependency_latency")
     off = _score(obs, "inventory", "dependency_latency", path=frozenset({"web"}))
     assert unknown > off
+
+
+def _latency_flat(comp: str) -> SignalSeries:
+    rng = np.random.default_rng(11)
+    v = 0.2 * (1 + rng.normal(0, 0.3, N))  # a noisy 1-minute p95: a doubling would not stand out
+    return SignalSeries(comp, "latency", None, TS, tuple(float(x) for x in v), "q", None, "test", "s", "up")
+
+
+def test_cpu_saturation_is_corroborated_by_its_callers_waiting_on_it_in_traces() -> None:
+    """CPU at its limit, its coarse latency series flat: "no impact" — unless the traces show its
+    callers waiting on its own time."""
+    quiet, traced = Observations(), Observations()
+    for obs in (quiet, traced):
+        obs.add(_cpu("api", [(49, N)]))
+        obs.add(_latency_flat("api"))
+    traced.traces.append(_edge("api", 1.0))
+    assert _status(quiet, "api", "cpu_saturation") == HypothesisStatus.REFUTED
+    assert _status(traced, "api", "cpu_saturation") == HypothesisStatus.SUPPORTED
+
+
+def _status(obs: Observations, comp: str, fault: str) -> HypothesisStatus:
+    spec = FAULTS.get(fault)
+    h = Hypothesis(id=Hypothesis.key(comp, fault), component=comp, fault=fault, prior=spec.prior)
+    return judge(h, spec, obs, JudgeContext("web", ONSET, TS[30], frozenset()), UNITS).hypothesis.status

@@ -5,6 +5,13 @@ baseline. For each trace, a span's *self time* is its duration minus the time co
 children; a client span with no server child is attributed to its peer (a database, cache or third
 party that is not traced itself). The component whose self time grew most is where latency lives;
 the deepest error span with no erroring child is where errors originate.
+
+Per edge (caller→callee), the caller's wait and the callee's own time (with its link's transit) in the
+slow traces after the symptom's onset are compared with the same edge in the baseline — or, when the
+baseline traces never took it, with the callee's calls from any caller, fetching a baseline trace
+through it if need be — and with the baseline's slowest traces (chronic outliers are no news). An
+`edge_self_time` finding's value is its extra own time as a share of the largest, times how clearly
+it grew.
 """
 
 from __future__ import annotations

@@ -223,9 +223,11 @@ async def observe_traces(
     split_at: float,
     per_kind: int = 2,
     onset: float | None = None,
+    extras: bool = True,
 ) -> None:
     """`onset`: when the symptom began. The slow traces are taken from then on, so that an earlier,
-    unrelated slowdown between the baseline's end and the symptom is not read as this one."""
+    unrelated slowdown between the baseline's end and the symptom is not read as this one.
+    `extras`: whether the tool-call budget allows the extra baseline traces (tail, new callees)."""
     if not src.tempo:
         obs.gaps.append("no trace datasource (Tempo): no trace correlation — degraded mode")
         return
@@ -245,7 +247,8 @@ async def observe_traces(
     slow = sorted(recent, key=lambda t: -(t.duration_ms or 0.0))[:per_kind]
     base_mid = sorted(base, key=lambda t: t.duration_ms or 0.0)
     base_pick = base_mid[len(base_mid) // 2 - 1 : len(base_mid) // 2 + 2] if len(base_mid) > 3 else base_mid
-    base_pick += [t for t in like_for_like(slow, base) if t not in base_pick]
+    if extras:
+        base_pick += [t for t in like_for_like(slow, base) if t not in base_pick]
     err_pick = _distinct_roots(errors, per_kind)
     ids_err = [t.trace_id for t in err_pick]
     ids_slow = [t.trace_id for t in slow if t.trace_id not in ids_err]
@@ -253,7 +256,7 @@ async def observe_traces(
     ids_base_err = [t.trace_id for t in _distinct_roots(base_errors, 2)]
     # The slowest baseline traces too: the slow traces after the onset are compared with the baseline's
     # own tail, so that a callee that was always slow in the tail (chronic outliers) is no news.
-    ids_tail = [t.trace_id for t in base_mid[::-1][:per_kind] if t.trace_id not in ids_base]
+    ids_tail = [t.trace_id for t in base_mid[::-1][:per_kind] if t.trace_id not in ids_base] if extras else []
     t_err, t_slow, t_base, t_base_err, t_tail = await asyncio.gather(
         _fetch(src, uid, ids_err),
         _fetch(src, uid, ids_slow),
@@ -293,7 +296,8 @@ async def observe_traces(
             )
     post = t_slow or t_err
     if post and t_base:
-        t_base += await _baseline_for_new_callees(src, uid, catalog, post, t_base + t_tail, base_end)
+        if extras:
+            t_base += await _baseline_for_new_callees(src, uid, catalog, post, t_base + t_tail, base_end)
         link_all = src.explore_link(uid, ALL_QUERY, traceql=True)
         obs.traces.extend(edge_findings(post, t_base, catalog, ALL_QUERY, link_all, tail=t_tail))
         post_self = _mean_self(post, catalog)

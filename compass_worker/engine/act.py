@@ -16,6 +16,7 @@ from compass_worker.engine.reasoning import run_checks
 from compass_worker.engine.state import Kit, Run
 from compass_worker.signals.catalog import CatalogEntry
 
+TRACE_EXTRA_CALLS = 20  # what the trace step may take beyond its own searches and fetches, at most
 LEAD_SAMPLES = 5  # log rules whose lines are sampled for the components they name
 
 
@@ -23,11 +24,13 @@ async def fetch_checks(
     kit: Kit, run: Run, todo: list[CatalogEntry], disc: metricmod.Discovery, split: float
 ) -> None:
     src, obs = run.src, run.obs
+    # The extra baseline traces (the tail, callees never seen before) only while the budget allows.
+    spare = kit.calls() - run.calls_at_start + len(todo) + TRACE_EXTRA_CALLS < kit.budget.tool_calls
     await asyncio.gather(
         metricmod.fetch_entries(src, kit.catalog, todo, disc, obs),
         metricmod.fetch_versions(src, kit.catalog, disc, obs),
         metricmod.fetch_placement(src, kit.catalog, disc, obs),
-        tracemod.observe_traces(src, kit.catalog, obs, split),
+        tracemod.observe_traces(src, kit.catalog, obs, split, onset=run.onset, extras=spare),
     )
 
 

@@ -80,8 +80,10 @@ class VersionChange:
 @dataclass(frozen=True)
 class TraceFinding:
     component: str
-    kind: str  # "error_origin" | "self_time" | "edge_self_time"
-    value: float  # count of traces / ratio of self time against baseline
+    kind: str  # "error_origin" | "self_time" | "edge_self_time" | "edge_passthrough"
+    # error_origin: share of failing traces; edge_self_time: share of the largest extra own time on an
+    # edge; self_time, edge_passthrough: ratio against the baseline
+    value: float
     detail: str
     query: str
     link: str | None = None

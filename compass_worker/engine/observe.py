@@ -138,6 +138,8 @@ def judge_context(run: Run) -> JudgeContext:
     floor = src.start + 0.3 * (src.end - src.start)
     baseline_until = max(floor, run.onset - 600.0) if run.onset is not None else None
     path: frozenset[str] = frozenset()
-    if run.symptom is not None and run.obs.edges:
+    # A symptom component the graph does not know (an untraced UI in front of a traced gateway) has
+    # no known path: nothing is "off" it.
+    if run.symptom is not None and any(run.symptom in e for e in run.obs.edges):
         path = frozenset({run.symptom, *run.obs.downstream(run.symptom)})
     return JudgeContext(run.symptom, run.onset, baseline_until, path, dict(run.prior_bonus))

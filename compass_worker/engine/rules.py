@@ -16,7 +16,7 @@ from compass_worker.engine.fmt import fmt_value, hhmm
 from compass_worker.engine.health import health, hurt
 from compass_worker.engine.logs import rule_signal
 from compass_worker.engine.observations import Observations, SignalSeries
-from compass_worker.engine.onset import Anomaly
+from compass_worker.engine.onset import ONSET_Z, Anomaly
 
 LATE_S = 150.0  # a cause may be detected this much after the symptom (scrape + rate-window jitter)
 SUPPORT_MIN = 0.5  # a contribution above this counts as support
@@ -90,6 +90,7 @@ def _series_for(obs: Observations, comp: str, rule: EvidenceRule) -> list[Signal
 
 
 ERROR_SIGNALS = frozenset({"error_ratio", "log_errors"})
+SHARE_FINDINGS = frozenset({"error_origin", "edge_self_time"})  # values already in 0..1 (not ratios)
 
 
 def trace_rule(t: Tally, rule: EvidenceRule, obs: Observations, ctx: JudgeContext) -> None:
@@ -101,14 +102,19 @@ def trace_rule(t: Tally, rule: EvidenceRule, obs: Observations, ctx: JudgeContex
         return
     t.tested = True
     f = max(found, key=lambda x: x.value)
-    st = f.value if kind == "error_origin" else min(1.0, math.log2(max(f.value, 1.0)) / 3.0)
+    st = f.value if kind in SHARE_FINDINGS else min(1.0, math.log2(max(f.value, 1.0)) / 3.0)
     contrib = rule.weight * st
     t.score += contrib
     if contrib > 0 and st >= SUPPORT_MIN:
         t.supported_by.add(rule.signal)
     if rule.key and st > t.key_support:
         t.key_support = st
-        t.key_onset = health(obs, t.component, ctx.baseline_until, ERROR_SIGNALS)[1] or ctx.symptom_onset
+        if kind == "edge_self_time":
+            # Unknown: a few slow traces measure where the time goes, not when it began (and a delayed
+            # link need not move the callee's own latency series at all). No "later than" verdicts.
+            t.key_onset = None
+        else:
+            t.key_onset = health(obs, t.component, ctx.baseline_until, ERROR_SIGNALS)[1] or ctx.symptom_onset
     if abs(contrib) >= 0.2:
         t.evidence.append(
             Evidence(
@@ -142,6 +148,25 @@ def _strongest(
     return best
 
 
+RECOVERED_POINTS = 2  # samples from the symptom's onset on needed to say a departure was already over
+
+
+def over_before_symptom(s: SignalSeries, a: Anomaly, rule: EvidenceRule, ctx: JudgeContext) -> bool:
+    """A departure that began before the symptom and was back to normal when the symptom began (and
+    stayed so) did not cause it: an earlier, separate episode seen in the same window."""
+    if ctx.symptom_onset is None or not a.anomalous or a.onset is None or a.onset >= ctx.symptom_onset:
+        return False
+    if rule.absolute or a.scale <= 0:
+        return False  # an absolute level crossed (a certificate's expiry) is not "over" by its z
+    sign = -1.0 if rule.direction == "down" else 1.0
+    since = [
+        sign * (v - a.baseline) / a.scale
+        for t, v in zip(s.timestamps, s.values, strict=False)
+        if t >= ctx.symptom_onset - 60.0 and math.isfinite(v)
+    ]
+    return len(since) >= RECOVERED_POINTS and max(since) < ONSET_Z
+
+
 def metric_rule(
     t: Tally, rule: EvidenceRule, obs: Observations, ctx: JudgeContext, units: dict[str, str]
 ) -> None:
@@ -153,7 +178,8 @@ def metric_rule(
     t.tested = True
     st, s, a = best
     late = ctx.symptom_onset is not None and a.onset is not None and a.onset > ctx.symptom_onset + LATE_S
-    eff = st * (0.25 if late else 1.0)
+    over = rule.key and not late and over_before_symptom(s, a, rule, ctx)
+    eff = st * (0.25 if late or over else 1.0)
     contrib = rule.weight * eff
     t.score += contrib
     unit = units.get(rule.signal, s.unit)
@@ -192,7 +218,7 @@ def metric_rule(
         )
     elif abs(contrib) >= 0.2:
         onset_txt = f", from {hhmm(a.onset)}" if a.onset else ""
-        after = ", after the symptom" if late else ""
+        after = ", after the symptom" if late else ", over before the symptom began" if over else ""
         t.evidence.append(
             Evidence(
                 source="prometheus",
@@ -255,6 +281,17 @@ def log_rule(
     )
 
 
+def own_time_grew(obs: Observations, comp: str) -> bool:
+    """The traces say the component's own time grew: its callers wait on it longer (the largest such
+    growth, or most of it) or its spans' own time per slow trace rose."""
+    for f in obs.traces:
+        if f.component != comp:
+            continue
+        if (f.kind == "edge_self_time" and f.value >= SUPPORT_MIN) or f.kind == "self_time":
+            return True
+    return False
+
+
 def corroborate(t: Tally, spec: FaultSpec, obs: Observations, ctx: JudgeContext) -> None:
     """A cause must hurt: a change that left its component healthy was harmless."""
     if not (spec.corroborate and t.key_support >= SUPPORT_MIN and t.refute_reason is None):
@@ -262,6 +299,8 @@ def corroborate(t: Tally, spec: FaultSpec, obs: Observations, ctx: JudgeContext)
     harmed = hurt(
         obs, t.component, spec.corroborate, t.key_onset, ctx.baseline_until, spec.corroborate_within_s
     )
+    if harmed is False and own_time_grew(obs, t.component):
+        harmed = True  # its latency series may be too coarse or noisy to show it; its spans do
     if harmed is False:
         t.refute_reason = spec.corroborate_reason.format(component=t.component)
         t.key_support = 0.0

@@ -5,13 +5,23 @@ baseline. For each trace, a span's *self time* is its duration minus the time co
 children; a client span with no server child is attributed to its peer (a database, cache or third
 party that is not traced itself). The component whose self time grew most is where latency lives;
 the deepest error span with no erroring child is where errors originate.
+
+Per edge (caller→callee), the caller's wait and the callee's own time (with its link's transit) in the
+slow traces after the symptom's onset are compared with the same edge in the baseline — or, when the
+baseline traces never took it, with the callee's calls from any caller, fetching a baseline trace
+through it if need be — and with the baseline's slowest traces (chronic outliers are no news). An
+`edge_self_time` finding's value is its extra own time as a share of the largest, times how clearly
+it grew.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 from collections import defaultdict
+from dataclasses import replace
 from statistics import median
+from typing import TypeVar
 
 from compass_worker.engine.observations import Observations, TraceFinding
 from compass_worker.engine.source import TelemetrySource
@@ -24,6 +34,10 @@ ERROR_QUERY = "{ status = error }"
 ERROR_LIMIT = 40  # failing traces listed per search
 CHRONIC_SURGE = 3.0  # failing traces this much more frequent make a chronic error origin news again
 ALL_QUERY = "{ }"
+_K = TypeVar("_K")
+_Pair = tuple[float, float]  # (seconds waited, seconds of it the callee's own)
+BASE_LIMIT = 100  # baseline traces listed (summaries only): enough to find the slow ones' operations
+SLOW_BEFORE_ONSET_S = 120.0  # slow traces from this long before the symptom's onset (scrape lag)
 
 
 def _peer(span: TraceSpan, catalog: SignalCatalog) -> str | None:
@@ -203,17 +217,27 @@ async def _search(
 
 
 async def observe_traces(
-    src: TelemetrySource, catalog: SignalCatalog, obs: Observations, split_at: float, per_kind: int = 2
+    src: TelemetrySource,
+    catalog: SignalCatalog,
+    obs: Observations,
+    split_at: float,
+    per_kind: int = 2,
+    onset: float | None = None,
+    extras: bool = True,
 ) -> None:
+    """`onset`: when the symptom began. The slow traces are taken from then on, so that an earlier,
+    unrelated slowdown between the baseline's end and the symptom is not read as this one.
+    `extras`: whether the tool-call budget allows the extra baseline traces (tail, new callees)."""
     if not src.tempo:
         obs.gaps.append("no trace datasource (Tempo): no trace correlation — degraded mode")
         return
     uid = src.tempo[0].uid
     base_end = max(src.start + 60, split_at - 120)
+    slow_from = max(split_at, onset - SLOW_BEFORE_ONSET_S) if onset is not None else split_at
     errors, recent, base = await asyncio.gather(
         _search(src, uid, ERROR_QUERY, split_at, src.end, ERROR_LIMIT),
-        _search(src, uid, ALL_QUERY, split_at, src.end, 60),
-        _search(src, uid, ALL_QUERY, src.start, base_end, 40),
+        _search(src, uid, ALL_QUERY, slow_from, src.end, 60),
+        _search(src, uid, ALL_QUERY, src.start, base_end, BASE_LIMIT),
     )
     # Baseline failures only matter when there are failures to compare them with.
     base_errors = await _search(src, uid, ERROR_QUERY, src.start, base_end, ERROR_LIMIT) if errors else []
@@ -223,16 +247,22 @@ async def observe_traces(
     slow = sorted(recent, key=lambda t: -(t.duration_ms or 0.0))[:per_kind]
     base_mid = sorted(base, key=lambda t: t.duration_ms or 0.0)
     base_pick = base_mid[len(base_mid) // 2 - 1 : len(base_mid) // 2 + 2] if len(base_mid) > 3 else base_mid
+    if extras:
+        base_pick += [t for t in like_for_like(slow, base) if t not in base_pick]
     err_pick = _distinct_roots(errors, per_kind)
     ids_err = [t.trace_id for t in err_pick]
     ids_slow = [t.trace_id for t in slow if t.trace_id not in ids_err]
     ids_base = [t.trace_id for t in base_pick]
     ids_base_err = [t.trace_id for t in _distinct_roots(base_errors, 2)]
-    t_err, t_slow, t_base, t_base_err = await asyncio.gather(
+    # The slowest baseline traces too: the slow traces after the onset are compared with the baseline's
+    # own tail, so that a callee that was always slow in the tail (chronic outliers) is no news.
+    ids_tail = [t.trace_id for t in base_mid[::-1][:per_kind] if t.trace_id not in ids_base] if extras else []
+    t_err, t_slow, t_base, t_base_err, t_tail = await asyncio.gather(
         _fetch(src, uid, ids_err),
         _fetch(src, uid, ids_slow),
         _fetch(src, uid, ids_base),
         _fetch(src, uid, ids_base_err),
+        _fetch(src, uid, ids_tail),
     )
     for tr in (*t_err, *t_slow, *t_base):
         for e in _edges(tr, catalog):
@@ -266,8 +296,10 @@ async def observe_traces(
             )
     post = t_slow or t_err
     if post and t_base:
+        if extras:
+            t_base += await _baseline_for_new_callees(src, uid, catalog, post, t_base + t_tail, base_end)
         link_all = src.explore_link(uid, ALL_QUERY, traceql=True)
-        obs.traces.extend(edge_findings(post, t_base, catalog, ALL_QUERY, link_all))
+        obs.traces.extend(edge_findings(post, t_base, catalog, ALL_QUERY, link_all, tail=t_tail))
         post_self = _mean_self(post, catalog)
         base_self = _mean_self(t_base, catalog)
         for comp, after in post_self.items():
@@ -289,34 +321,94 @@ async def observe_traces(
                 )
 
 
+NEW_CALLEE_FETCHES = 3  # callees of the slow traces with no baseline call, looked up (2 calls each)
+
+
+async def _baseline_for_new_callees(
+    src: TelemetrySource,
+    uid: str,
+    catalog: SignalCatalog,
+    post: list[Trace],
+    base: list[Trace],
+    base_end: float,
+) -> list[Trace]:
+    """Baseline traces through the callees that the slow traces wait on most but the baseline traces
+    never called: without one, an edge cannot be compared with itself before the onset."""
+    known = _median_by_callee(base, catalog)
+    own: dict[str, float] = defaultdict(float)
+    for tr in post:
+        for (_, callee), (_, mine) in edge_times(tr, catalog).items():
+            if callee not in known:
+                own[callee] = max(own[callee], mine)
+    wanted = [c for c, s in sorted(own.items(), key=lambda kv: -kv[1]) if s > EDGE_MIN_GROWTH_S]
+    wanted = wanted[:NEW_CALLEE_FETCHES]
+    attr = catalog.traces.service_attribute
+    found = await asyncio.gather(
+        *(_search(src, uid, f'{{ {attr} = "{c}" }}', src.start, base_end, 20) for c in wanted)
+    )
+    ids = []
+    for summaries in found:
+        mid = sorted(summaries, key=lambda s: s.duration_ms or 0.0)
+        if mid and mid[len(mid) // 2].trace_id not in ids:
+            ids.append(mid[len(mid) // 2].trace_id)
+    return await _fetch(src, uid, ids) if ids else []
+
+
+def like_for_like(slow: list[TraceSummary], base: list[TraceSummary]) -> list[TraceSummary]:
+    """For each slow trace, the baseline trace of the same entry operation with the median duration:
+    in a system with many endpoints the few median baseline traces rarely take the slow traces' path,
+    and an edge can only be compared with the same edge before the onset."""
+    picked: list[TraceSummary] = []
+    for s in slow:
+        same = sorted(
+            (b for b in base if (b.root_service, b.root_name) == (s.root_service, s.root_name)),
+            key=lambda b: b.duration_ms or 0.0,
+        )
+        if same and same[len(same) // 2] not in picked:
+            picked.append(same[len(same) // 2])
+    return picked
+
+
 EDGE_MIN_GROWTH_S = 0.05
 EDGE_MIN_RATIO = 1.5
 EDGE_OWN_SHARE = 0.5  # the callee's own time explains at least this share of the caller's extra wait
 
 
 def edge_findings(
-    post: list[Trace], base: list[Trace], catalog: SignalCatalog, query: str, link: str | None
+    post: list[Trace],
+    base: list[Trace],
+    catalog: SignalCatalog,
+    query: str,
+    link: str | None,
+    tail: list[Trace] | None = None,
 ) -> list[TraceFinding]:
     """Per edge, after vs before: did the caller wait longer on the callee, and was the extra wait the
-    callee's own time (evidence for the callee) or time beyond it (its own callees, the network)?"""
+    callee's own time (evidence for the callee) or time beyond it (its own callees, the network)?
+    `tail`: the slowest baseline traces; an edge must have grown beyond what they show as well."""
     post_e = _median_edges(post, catalog)
-    base_e = _median_edges(base, catalog)
+    base_e = _upper(_median_edges(base, catalog), _median_edges(tail or [], catalog))
+    by_callee = _upper(_median_by_callee(base, catalog), _median_by_callee(tail or [], catalog))
     found: list[TraceFinding] = []
+    clarity: dict[int, float] = {}  # per edge_self_time finding: how clearly its own time grew (0..1)
     for (caller, callee), (wait, own) in sorted(post_e.items()):
-        if (caller, callee) not in base_e:
-            continue  # a like-for-like comparison needs the edge in the baseline traces too
-        b_wait, b_own = base_e[(caller, callee)]
+        # Like for like: the same edge before the onset; else the callee's calls from any caller (in a
+        # system with many endpoints a few baseline traces rarely take the slow traces' path).
+        before = base_e.get((caller, callee)) or by_callee.get(callee)
+        if before is None:
+            continue
+        b_wait, b_own = before
         grew = wait - b_wait
         if grew <= EDGE_MIN_GROWTH_S or (wait + 0.002) / (b_wait + 0.002) <= EDGE_MIN_RATIO:
             continue
         own_grew = own - b_own
         waits = f"{caller}→{callee}: {caller} waits {wait * 1000:.0f} ms vs {b_wait * 1000:.0f} ms before"
         if own_grew >= EDGE_OWN_SHARE * grew:
+            clarity[len(found)] = min(1.0, math.log2((own + 0.002) / (b_own + 0.002)) / 3.0)
             found.append(
                 TraceFinding(
                     callee,
                     "edge_self_time",
-                    (own + 0.002) / (b_own + 0.002),
+                    own_grew,  # seconds for now: made a share of the largest below
                     f"{waits}, {own_grew * 1000:.0f} ms of the extra is {callee}'s own time or its link's",
                     query,
                     link,
@@ -334,7 +426,39 @@ def edge_findings(
                     link,
                 )
             )
-    return found
+    return _as_shares(found, clarity)
+
+
+def _as_shares(found: list[TraceFinding], clarity: dict[int, float]) -> list[TraceFinding]:
+    """An edge finding's strength is its extra own time as a share of the largest one (the callee
+    whose own time grew most explains the slow traces; one that grew a tenth as much explains little,
+    however large its ratio on a fast baseline), times how clearly it grew (an 8× own time is clear,
+    2.5× is not: `log2(ratio) / 3`, as for component self time)."""
+    top = max((f.value for f in found if f.kind == "edge_self_time"), default=0.0)
+    if top <= 0:
+        return found
+    return [
+        replace(f, value=f.value / top * clarity.get(i, 1.0)) if f.kind == "edge_self_time" else f
+        for i, f in enumerate(found)
+    ]
+
+
+def _upper(a: dict[_K, _Pair], b: dict[_K, _Pair]) -> dict[_K, _Pair]:
+    """Per key, the larger wait and own time of the two baselines (a key in either)."""
+    out = dict(a)
+    for k, (w, o) in b.items():
+        w0, o0 = out.get(k, (w, o))
+        out[k] = (max(w, w0), max(o, o0))
+    return out
+
+
+def _median_by_callee(traces: list[Trace], catalog: SignalCatalog) -> dict[str, tuple[float, float]]:
+    """Per callee, over every caller: the median wait on it and the median of its own time."""
+    per: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for tr in traces:
+        for (_, callee), v in edge_times(tr, catalog).items():
+            per[callee].append(v)
+    return {c: (median(w for w, _ in v), median(o for _, o in v)) for c, v in per.items()}
 
 
 def _median_edges(traces: list[Trace], catalog: SignalCatalog) -> dict[tuple[str, str], tuple[float, float]]:

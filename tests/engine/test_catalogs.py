@@ -15,7 +15,13 @@ def test_every_fault_of_faults_md_is_in_the_catalog_with_signatures() -> None:
     faults = load_faults()
     # the vocabulary of FAULTS.md (the shared contract), plus the ids the engine added to it
     assert set(faults.ids) == set(FAULT_IDS) | set(ADDED_FAULT_IDS)
-    signals = set(load_catalog().signals) | {"version_change", "trace_error_origin", "trace_self_time"}
+    trace_signals = {
+        "trace_error_origin",
+        "trace_self_time",
+        "trace_edge_self_time",
+        "trace_edge_passthrough",
+    }
+    signals = set(load_catalog().signals) | {"version_change"} | trace_signals
     for spec in faults.faults.values():
         assert spec.evidence, spec.id
         assert any(r.key for r in spec.evidence) or any(r.key for r in spec.logs), spec.id

@@ -86,3 +86,63 @@ def test_a_delayed_link_counts_against_the_callee_not_the_caller() -> None:
     findings = edge_findings(post, base, CATALOG, "{ }", None)
     assert [(f.component, f.kind) for f in findings] == [("payments", "edge_self_time")]
     assert "own time or its link's" in findings[0].detail
+
+
+def _gateway_trace(caller: str, callee_ms: int, transit_ms: int = 1) -> Trace:
+    """gateway → `caller` → inventory: the same callee reached through different callers."""
+    return Trace(
+        trace_id="t" * 32,
+        spans=(
+            _span("a" * 16, None, "gateway", "server", 0, callee_ms + 2 * transit_ms + 40),
+            _span("b" * 16, "a" * 16, "gateway", "client", 2, callee_ms + 2 * transit_ms + 30),
+            _span("c" * 16, "b" * 16, caller, "server", 3, callee_ms + 2 * transit_ms + 25),
+            _span("d" * 16, "c" * 16, caller, "client", 5, callee_ms + 2 * transit_ms),
+            _span("e" * 16, "d" * 16, "inventory", "server", 5 + transit_ms, callee_ms),
+        ),
+    )
+
+
+def test_an_edge_the_baseline_never_took_is_compared_with_the_callees_other_calls() -> None:
+    """Many endpoints: the slow traces reach inventory through `orders`, the baseline ones through
+    `search`. The callee's calls from any caller are its baseline."""
+    base = [_gateway_trace("search", 20) for _ in range(3)]
+    post = [_gateway_trace("orders", 20, transit_ms=600) for _ in range(2)]
+    findings = edge_findings(post, base, CATALOG, "{ }", None)
+    assert ("inventory", "edge_self_time") in {(f.component, f.kind) for f in findings}
+    # and with nothing to compare it with at all, no finding
+    other = [_checkout_trace(30, 50) for _ in range(3)]
+    assert not [f for f in edge_findings(post, other, CATALOG, "{ }", None) if f.component == "inventory"]
+
+
+def _fan_out_trace(cart_ms: int, ads_ms: int) -> Trace:
+    """frontend calls cart, then ads, one after the other."""
+    return Trace(
+        trace_id="t" * 32,
+        spans=(
+            _span("a" * 16, None, "frontend", "server", 0, cart_ms + ads_ms + 20),
+            _span("b" * 16, "a" * 16, "frontend", "client", 2, cart_ms + 2),
+            _span("c" * 16, "b" * 16, "cart", "server", 3, cart_ms),
+            _span("d" * 16, "a" * 16, "frontend", "client", cart_ms + 6, ads_ms + 2),
+            _span("e" * 16, "d" * 16, "ads", "server", cart_ms + 7, ads_ms),
+        ),
+    )
+
+
+def test_edge_findings_are_shares_of_the_largest_extra_own_time() -> None:
+    """Two callees slowed: the one whose own time grew most is 1.0, the other its share of that."""
+    base = [_fan_out_trace(20, 20) for _ in range(3)]
+    post = [_fan_out_trace(1020, 120) for _ in range(2)]
+    found = edge_findings(post, base, CATALOG, "{ }", None)
+    by = {f.component: f.value for f in found if f.kind == "edge_self_time"}
+    assert by["cart"] == 1.0
+    assert 0.05 < by["ads"] < 0.2  # 100 ms of extra own time against cart's 1000 ms
+
+
+def test_a_callee_always_slow_in_the_baseline_tail_is_no_news() -> None:
+    """The slowest traces after the onset vs the slowest before: a callee whose own time was just as
+    large in the baseline's tail (chronic outliers) is not where the new latency lives."""
+    base = [_fan_out_trace(20, 20) for _ in range(3)]
+    tail = [_fan_out_trace(20, 900) for _ in range(2)]
+    post = [_fan_out_trace(20, 950) for _ in range(2)]
+    assert {f.component for f in edge_findings(post, base, CATALOG, "{ }", None)} == {"ads"}
+    assert edge_findings(post, base, CATALOG, "{ }", None, tail=tail) == []

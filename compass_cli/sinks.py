@@ -71,8 +71,12 @@ class StatusSink:
         if text:
             self._spinner.update(text=text)
         if not self._running:
-            self._live.start()
+            # Drawn at once: the first line is the sign of life while mcp-grafana starts, which can be
+            # quicker than the first of the ten refreshes a second.
+            self._live.start(refresh=True)
             self._running = True
+        elif text:
+            self._live.refresh()
 
     def stop(self) -> None:
         if self._running:

@@ -55,10 +55,8 @@ async def test_mention_posts_status_in_thread_and_enqueues_one_job(
     http: httpx.AsyncClient, redis: ArqRedis, slack: FakeSlack
 ) -> None:
     ts = "1700000000.000100"
-    started = time.perf_counter()
     resp = await mention(http, ts, "checkout p99 is spiking since 14:00")
-    assert resp.status_code == 200
-    assert time.perf_counter() - started < 3.0
+    assert resp.status_code == 200  # how fast (Slack's 3 s) is benchmarks/edge_ack.py's business
     [status] = slack.thread(CHANNEL, ts)
     assert status.text.startswith("Investigating … 0 hypotheses")
     thread = SlackThread(channel=CHANNEL, thread_ts=ts)

@@ -9,7 +9,6 @@ import json
 from datetime import UTC, datetime
 
 from compass_worker.cost.ledger import StoreLedger
-from compass_worker.cost.prices import PriceTable
 from compass_worker.errors import ConfigError
 from compass_worker.knowledge.scope import Viewer
 from compass_worker.knowledge.settings import KnowledgeSettings
@@ -17,7 +16,7 @@ from compass_worker.knowledge.store import KnowledgeStore
 from compass_worker.questions import answer_lines, known_names, parse_question, search
 from compass_worker.questions.settings import QuestionSettings
 from compass_worker.questions.widen import widen
-from compass_worker.reasoners.factory import build_model, redaction_policy
+from compass_worker.reasoners.factory import one_shot
 from compass_worker.reasoners.settings import load_llm_settings
 
 MAX_QUESTION = 1000
@@ -50,27 +49,23 @@ async def _ask(args: argparse.Namespace) -> int:
         raise ConfigError("--limit must be between 1 and 500")
     settings = QuestionSettings()
     llm = None if args.no_llm else load_llm_settings()
-    spec = llm.phase_spec("orient") if llm is not None else None
     viewer = Viewer(user=getpass.getuser(), teams=tuple(args.team))
     now = datetime.now(UTC)
     notice = None
     async with KnowledgeStore.open(KnowledgeSettings()) as store:
         components, teams = await known_names(store, viewer)
         q = parse_question(question, now, components, teams)
-        if llm is not None and spec is not None:
-            model = build_model(spec, llm)
-            try:
+        async with one_shot(llm, StoreLedger(store), "orient") as model:
+            if model is not None:
                 q, notice = await widen(
                     q,
                     now,
                     components,
-                    model=model,
-                    redaction=redaction_policy(llm),
-                    ledger=StoreLedger(store),
-                    prices=PriceTable.load(llm.llm_prices),
+                    model=model.model,
+                    redaction=model.redaction,
+                    ledger=model.ledger,
+                    prices=model.prices,
                 )
-            finally:
-                await model.aclose()
         matches = await search(store, q, viewer, limit=args.limit)
     if args.json:
         payload = {

@@ -13,13 +13,12 @@ import getpass
 from pathlib import Path
 
 from compass_worker.cost.ledger import StoreLedger
-from compass_worker.cost.prices import PriceTable
 from compass_worker.errors import ConfigError
 from compass_worker.knowledge.scope import Viewer
 from compass_worker.knowledge.settings import KnowledgeSettings
 from compass_worker.knowledge.store import KnowledgeStore
 from compass_worker.postmortem import ProseWriter, load_record, render_markdown
-from compass_worker.reasoners.factory import build_model, redaction_policy
+from compass_worker.reasoners.factory import one_shot
 from compass_worker.reasoners.settings import load_llm_settings
 
 
@@ -44,24 +43,17 @@ async def _postmortem(args: argparse.Namespace) -> int:
     if out is not None and not out.parent.is_dir():
         raise ConfigError(f"--out: no such directory {str(out.parent)!r}")
     llm = None if args.no_llm else load_llm_settings()
-    spec = llm.phase_spec("summarize") if llm is not None else None
     viewer = Viewer(user=getpass.getuser(), teams=tuple(args.team))
     async with KnowledgeStore.open(KnowledgeSettings()) as store:
         investigation_id = await store.investigations.resolve(args.investigation_id, viewer)
         record = await load_record(store, investigation_id)
         prose, notice = None, None
-        if llm is not None and spec is not None:
-            model = build_model(spec, llm)
-            try:
+        async with one_shot(llm, StoreLedger(store), "summarize") as model:
+            if model is not None:
                 writer = ProseWriter(
-                    model,
-                    redaction=redaction_policy(llm),
-                    ledger=StoreLedger(store),
-                    prices=PriceTable.load(llm.llm_prices),
+                    model.model, redaction=model.redaction, ledger=model.ledger, prices=model.prices
                 )
                 prose, notice = await writer.write(record)
-            finally:
-                await model.aclose()
     text = render_markdown(record, prose, notice)
     if out is None:
         print(text, end="")

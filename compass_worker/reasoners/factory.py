@@ -9,6 +9,9 @@ the reasoner then owns its HTTP clients — close it (`async with` or `aclose()`
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from uuid import UUID
 
 from compass_worker.cost.budget import Budgets
@@ -155,3 +158,31 @@ def build_reasoner(
     if factory is None:
         return None
     return factory.for_investigation(investigation_id, known_pattern=known_pattern, owns_models=True)
+
+
+@dataclass(frozen=True)
+class OneShot:
+    """What one LLM call outside an investigation needs (a question's widening, an alert's class, a
+    post-mortem's prose): the phase's model, what to redact, and where its tokens and cost go."""
+
+    model: LlmModel
+    redaction: RedactionPolicy
+    ledger: CostLedger
+    prices: PriceTable
+
+
+@asynccontextmanager
+async def one_shot(
+    settings: LlmSettings | None, ledger: CostLedger | None, phase: Phase
+) -> AsyncIterator[OneShot | None]:
+    """The model configured for `phase`, closed afterwards; None when no model is set up for it (or there
+    is no ledger to bill it to) — the caller then goes on without one."""
+    spec = settings.phase_spec(phase) if settings is not None else None
+    if settings is None or spec is None or ledger is None:
+        yield None
+        return
+    model = build_model(spec, settings)
+    try:
+        yield OneShot(model, redaction_policy(settings), ledger, PriceTable.load(settings.llm_prices))
+    finally:
+        await model.aclose()

@@ -39,10 +39,9 @@ from compass_worker.contracts import (
     SlackThread,
     job_id,
 )
-from compass_worker.cost.prices import PriceTable
 from compass_worker.knowledge.errors import InvalidInput, NotFound
 from compass_worker.knowledge.records import Cause, FeedbackChannel
-from compass_worker.reasoners.factory import build_model, redaction_policy
+from compass_worker.reasoners.factory import one_shot
 from compass_worker.service.context import ServiceContext, service
 
 REFRESH_DEFER_S = 2.0  # thread/root updates of one incident are coalesced over this long
@@ -111,23 +110,15 @@ async def _classify_with_llm(
 ) -> AlertIncident:
     """A new incident whose first alert's words decided nothing is classified by the LLM, when one is set
     up (outside the grouping lock: a slow model must not hold every other alert back)."""
-    llm = svc.config.llm
-    spec = llm.phase_spec("orient")
     words = classify(alert.name, alert.summary, alert.labels, alert.annotations, alert.expr)
-    if spec is None or svc.ledger is None or not needs_model(words):
+    if not needs_model(words):
         return incident
-    model = build_model(spec, llm)
-    try:
+    async with one_shot(svc.config.llm, svc.ledger, "orient") as llm:
+        if llm is None:
+            return incident
         got = await classify_with_llm(
-            alert,
-            words,
-            model=model,
-            redaction=redaction_policy(llm),
-            ledger=svc.ledger,
-            prices=PriceTable.load(llm.llm_prices),
+            alert, words, model=llm.model, redaction=llm.redaction, ledger=llm.ledger, prices=llm.prices
         )
-    finally:
-        await model.aclose()
     if got == words:
         return incident
     return await store.set_class(incident.id, got.category, got.severity) or incident

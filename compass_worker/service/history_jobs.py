@@ -11,14 +11,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from compass_worker.contracts import AskRequest, PostmortemRequest, SlackThread
-from compass_worker.cost.prices import PriceTable
 from compass_worker.knowledge.errors import InvalidInput
 from compass_worker.knowledge.scope import Viewer
 from compass_worker.postmortem import ProseWriter, load_record, render_markdown
 from compass_worker.questions import answer_lines, known_names, parse_question, search
 from compass_worker.questions.settings import QuestionSettings
 from compass_worker.questions.widen import widen
-from compass_worker.reasoners.factory import build_model, redaction_policy
+from compass_worker.reasoners.factory import one_shot
 from compass_worker.service.context import ServiceContext, service
 from compass_worker.service.costs import viewer_team
 from compass_worker.slack.documents import markdown_blocks
@@ -50,20 +49,10 @@ async def write_postmortem(ctx: dict[Any, Any], payload: dict[str, Any]) -> str:
         return "refused"
     record = await load_record(svc.store, investigation_id)
     prose, notice = None, None
-    llm = svc.config.llm
-    spec = llm.phase_spec("summarize")
-    if spec is not None and svc.ledger is not None:
-        model = build_model(spec, llm)
-        try:
-            writer = ProseWriter(
-                model,
-                redaction=redaction_policy(llm),
-                ledger=svc.ledger,
-                prices=PriceTable.load(llm.llm_prices),
-            )
+    async with one_shot(svc.config.llm, svc.ledger, "summarize") as llm:
+        if llm is not None:
+            writer = ProseWriter(llm.model, redaction=llm.redaction, ledger=llm.ledger, prices=llm.prices)
             prose, notice = await writer.write(record)
-        finally:
-            await model.aclose()
     markdown = render_markdown(record, prose, notice)
     more = f"The full draft: `compass postmortem {str(investigation_id)[:8]}`"
     text, blocks = markdown_blocks(f"Post-mortem (draft): {record.title}", markdown, more=more)
@@ -78,23 +67,18 @@ async def answer_history_question(ctx: dict[Any, Any], payload: dict[str, Any]) 
     now = datetime.now(UTC)
     components, teams = await known_names(svc.store, viewer)
     q = parse_question(req.text, now, components, teams)
-    llm = svc.config.llm
-    spec = llm.phase_spec("orient")
     notice = None
-    if spec is not None and svc.ledger is not None:
-        model = build_model(spec, llm)
-        try:
+    async with one_shot(svc.config.llm, svc.ledger, "orient") as llm:
+        if llm is not None:
             q, notice = await widen(
                 q,
                 now,
                 components,
-                model=model,
-                redaction=redaction_policy(llm),
-                ledger=svc.ledger,
-                prices=PriceTable.load(llm.llm_prices),
+                model=llm.model,
+                redaction=llm.redaction,
+                ledger=llm.ledger,
+                prices=llm.prices,
             )
-        finally:
-            await model.aclose()
     matches = await search(svc.store, q, viewer, limit=ASK_LIMIT)
     lines = answer_lines(q, matches, QuestionSettings().slack_workspace_url, ASK_LIMIT)
     if notice:

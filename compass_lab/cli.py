@@ -113,7 +113,16 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     splits = args.split or ["dev", "heldout"]
     out = Path(args.out) if args.out else None
     settings, llm = load_settings(), load_llm_settings()  # COMPASS_LLM as investigate/demo read it
-    run_bench(splits, settings, out, args.concurrency, args.only, dataset=args.dataset, llm=llm)
+    run_bench(
+        splits,
+        settings,
+        out,
+        args.concurrency,
+        args.only,
+        dataset=args.dataset,
+        llm=llm,
+        baselines=not args.no_baselines,
+    )
     return 0
 
 
@@ -185,6 +194,11 @@ def add_lab_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
         "--concurrency", type=_concurrency, default=1, help="investigations at once, 1-16 (default 1)"
     )
     p_bench.add_argument("--only", help="only scenarios whose id contains this text")
+    p_bench.add_argument(
+        "--no-baselines",
+        action="store_true",
+        help="skip the BARO-style and max-z baselines (their columns read 0; quicker while iterating)",
+    )
     _dataset_option(p_bench)
     p_bench.set_defaults(func=_cmd_bench)
 

@@ -180,6 +180,7 @@ def run_bench(
     only: str | None = None,
     dataset: str = DEFAULT_DATASET,
     llm: LlmSettings | None = None,
+    baselines: bool = True,
 ) -> dict[str, Summary]:
     data = load_dataset(dataset)
     wanted = {Split(s) for s in splits}
@@ -189,7 +190,8 @@ def run_bench(
     by_id = {s.id: s for s in scenarios}
     with LabProcess(dataset) as lab:
         rows = asyncio.run(_engine_rows(lab.url, scenarios, settings, concurrency, llm))
-    rows = _with_baselines(rows, by_id, data.build_telemetry)
+    if baselines:  # they rebuild every scenario's telemetry: minutes on the bigger datasets
+        rows = _with_baselines(rows, by_id, data.build_telemetry)
     # a dataset without a split (nezha-dev has only dev) prints no empty table for it
     present = [split for split in splits if any(r.split == split for r in rows)]
     summaries = {split: summarise([r for r in rows if r.split == split]) for split in present}

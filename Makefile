@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint typecheck unit bench bench-dev bench-heldout bench-alerts bench-dashboard bench-chaos clean
+.PHONY: setup demo test lint typecheck unit bench bench-dev bench-heldout bench-verdicts bench-alerts bench-dashboard bench-chaos clean
 
 setup: $(STAMP)
 
@@ -39,6 +39,10 @@ bench-dev: setup
 
 bench-heldout: setup
 	$(BIN)/compass lab bench --split heldout --out bench-results
+
+# Every held-out set and nezha-dev in one run, side by side with the engine's goals (~20 min quiet).
+bench-verdicts: setup
+	$(BIN)/python benchmarks/verdicts.py --out bench-results/verdicts
 
 bench-alerts: setup
 	$(BIN)/python benchmarks/alerts.py

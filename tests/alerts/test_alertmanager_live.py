@@ -52,25 +52,42 @@ def free_port() -> int:
         return port
 
 
-async def wait_http(url: str, within_s: float = 30) -> None:
-    async with httpx.AsyncClient(timeout=2) as client:
-        for _ in range(int(within_s / 0.1)):
-            with contextlib.suppress(httpx.TransportError):
-                if (await client.get(url)).status_code == 200:
-                    return
-            await asyncio.sleep(0.1)
-    raise AssertionError(f"{url} did not come up")
+class Child:
+    """A started server process whose output goes to a file, so a failure to come up says why."""
+
+    def __init__(self, proc: asyncio.subprocess.Process, log: Path) -> None:
+        self.proc, self.log = proc, log
+
+    def tail(self) -> str:
+        lines = self.log.read_text(errors="replace").splitlines() if self.log.exists() else []
+        return "\n".join(lines[-25:])
+
+    async def wait_http(self, url: str, within_s: float = 60) -> None:
+        async with httpx.AsyncClient(timeout=2) as client:
+            for _ in range(int(within_s / 0.1)):
+                if self.proc.returncode is not None:
+                    raise AssertionError(
+                        f"{url}: exited {self.proc.returncode} before serving:\n{self.tail()}"
+                    )
+                with contextlib.suppress(httpx.TransportError):
+                    if (await client.get(url)).status_code == 200:
+                        return
+                await asyncio.sleep(0.1)
+        raise AssertionError(f"{url} did not come up within {within_s:.0f} s:\n{self.tail()}")
 
 
 @contextlib.asynccontextmanager
-async def process(*argv: str, env: dict[str, str] | None = None) -> AsyncIterator[None]:
-    proc = await asyncio.create_subprocess_exec(
-        *argv, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
-    )
+async def process(*argv: str, log: Path, env: dict[str, str] | None = None) -> AsyncIterator[Child]:
+    with log.open("wb") as out:
+        proc = await asyncio.create_subprocess_exec(
+            *argv, env=env, stdout=out, stderr=asyncio.subprocess.STDOUT
+        )
     try:
-        yield
+        yield Child(proc, log)
     finally:
-        proc.terminate()
+        if proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):  # it may exit between the check and the signal
+                proc.terminate()
         await proc.wait()
 
 
@@ -126,9 +143,12 @@ receivers:
     worker = build_worker(cfg, mcp=mcp, handle_signals=False)
     running = asyncio.create_task(worker.async_run())
     try:
-        async with process(*bot, env=bot_env), process(*am):
-            await wait_http(f"http://127.0.0.1:{bot_port}/healthz")
-            await wait_http(f"http://127.0.0.1:{am_port}/-/ready")
+        async with (
+            process(*bot, env=bot_env, log=tmp_path / "bot.log") as bot_proc,
+            process(*am, log=tmp_path / "alertmanager.log") as am_proc,
+        ):
+            await bot_proc.wait_http(f"http://127.0.0.1:{bot_port}/healthz")
+            await am_proc.wait_http(f"http://127.0.0.1:{am_port}/-/ready")
             now = datetime.now(UTC)
             alert = {
                 "labels": {

@@ -143,30 +143,60 @@ def _strict(knots: list[tuple[float, float]]) -> Calibration:
     return Calibration(tuple(out))
 
 
-def fit_isotonic(answers: list[Answer], shrink: float = SHRINK) -> Calibration:
-    x, y = _points(answers)
-    order = np.argsort(x, kind="stable")
-    # Pool adjacent violators: blocks of (sum x, sum y, n) whose accuracies never decrease.
-    blocks: list[list[float]] = []
-    for xi, yi in zip(x[order], y[order], strict=True):
-        blocks.append([float(xi), float(yi), 1.0])
+def _pav(x: np.ndarray, y: np.ndarray, shrink: float) -> list[tuple[float, float]]:
+    """Isotonic regression by pool-adjacent-violators; each block at its mean confidence, its accuracy
+    shrunk toward that confidence by `shrink` pseudo-rows, then made non-decreasing again."""
+    blocks: list[list[float]] = []  # sum x, sum y, n; accuracies never decrease
+    # Equal confidences are one block from the start (their order among themselves means nothing).
+    for xi in np.unique(x):
+        same = x == xi
+        blocks.append([float(xi) * int(same.sum()), float(y[same].sum()), float(same.sum())])
         while len(blocks) > 1 and blocks[-2][1] / blocks[-2][2] >= blocks[-1][1] / blocks[-1][2]:
             sx, sy, n = blocks.pop()
             blocks[-1][0] += sx
             blocks[-1][1] += sy
             blocks[-1][2] += n
-    knots = [(0.0, 0.0)]
+    out, running = [], 0.0
     for sx, sy, n in blocks:
         mx = sx / n
-        knots.append((mx, (sy + shrink * mx) / (n + shrink)))  # shrunk toward the identity
-    knots.append((1.0, 1.0))
-    # Shrinking can undo monotonicity between blocks of different sizes: a running max restores it.
-    running = 0.0
-    mono = []
-    for kx, ky in knots:
-        running = max(running, ky)
-        mono.append((kx, running))
-    return _strict(mono)
+        running = max(running, (sy + shrink * mx) / (n + shrink))
+        out.append((mx, running))
+    return out
+
+
+def _flat_end(blocks: list[tuple[float, float]]) -> tuple[float, float]:
+    # Past the last block the map stays (almost) flat: no data says a higher raw confidence is right
+    # more often, so it is not pulled up to 1 (`_strict` adds the slope that keeps ranks visible).
+    return (1.0, blocks[-1][1] if blocks else 1.0)
+
+
+def fit_isotonic(answers: list[Answer], shrink: float = SHRINK) -> Calibration:
+    x, y = _points(answers)
+    blocks = _pav(x, y, shrink)
+    return _strict([(0.0, 0.0), *blocks, _flat_end(blocks)])
+
+
+LINE_GAP = 0.01  # below the confident line, the map stays this far under it
+
+
+def fit_isotonic_line(answers: list[Answer], shrink: float = SHRINK) -> Calibration:
+    """Isotonic on each side of the confident line (0.7), each side kept on its side: no answer is moved
+    across the line, so calibration alone can neither make a wrong answer confident nor a control."""
+    x, y = _points(answers)
+    below, above = x < CONFIDENT, x >= CONFIDENT
+    edge = CONFIDENT - 1e-4
+    low = [(kx, min(ky, CONFIDENT - LINE_GAP)) for kx, ky in _pav(x[below], y[below], shrink)]
+    high = [(kx, max(ky, CONFIDENT)) for kx, ky in _pav(x[above], y[above], shrink) if kx > CONFIDENT]
+    return _strict(
+        [
+            (0.0, 0.0),
+            *low,
+            (edge, max([edge - LINE_GAP, *(k[1] for k in low)])),
+            (CONFIDENT, CONFIDENT),
+            *high,
+            _flat_end(high or [(CONFIDENT, CONFIDENT)]),
+        ]
+    )
 
 
 def fit_platt(answers: list[Answer]) -> Calibration:
@@ -196,6 +226,7 @@ FITTERS = {
     "identity": lambda rows: Calibration(),
     "platt": fit_platt,
     "isotonic": fit_isotonic,
+    "isotonic-line": fit_isotonic_line,
 }
 
 
@@ -240,6 +271,13 @@ def report(title: str, answers: list[Answer], cal: Calibration) -> None:
         )
 
 
+def _render(about: dict[str, object], knots: tuple[tuple[float, float], ...]) -> str:
+    # One knot per line: the map is meant to be read in review.
+    head = json.dumps(about, indent=1)
+    rows = ",\n".join(f"  {json.dumps(list(k))}" for k in knots)
+    return head[:-2] + ',\n "knots": [\n' + rows + "\n ]\n}\n"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("bench", nargs="+", type=Path, help="compass lab bench JSON files (dev splits)")
@@ -262,24 +300,28 @@ def main() -> None:
     cv = cross_validate(answers)
     for name, m in cv.items():
         print(f"cross-validated {name:9} ECE {m['ece']:.3f}  false-confident {m['false_confident']:.3f}")
-    best = min(cv, key=lambda k: cv[k]["ece"])
+    # The best-calibrated candidate that makes no more confidently-wrong answers than showing the raw
+    # confidences does: a confident wrong answer is worse than an under-confident right one.
+    allowed = [k for k in cv if cv[k]["false_confident"] <= cv["identity"]["false_confident"] + 1e-9]
+    best = min(allowed, key=lambda k: cv[k]["ece"])
     cal = FITTERS[best](answers)
     report(f"in-sample ({best})", answers, cal)
     print("reliability, dev, after:\n" + table(answers, cal))
     fit = {
         "method": best,
-        "shrink": SHRINK if best == "isotonic" else None,
+        "shrink": SHRINK if best.startswith("isotonic") else None,
+        "rule": "lowest cross-validated ECE among maps with no more false-confident answers than identity",
         "sets": sorted({a.source for a in answers}),
         "n": len(answers),
         "left_out_cut_by_budget": left_out["cut"],
         "left_out_errors": left_out["error"],
         "cv_ece": {k: round(v["ece"], 4) for k, v in cv.items()},
+        "cv_false_confident": {k: round(v["false_confident"], 4) for k, v in cv.items()},
         "date": dt.date.today().isoformat(),
     }
-    payload = {
+    about: dict[str, object] = {
         "about": "shown-confidence calibration map, fitted on dev outputs only by scripts/fit_calibration.py",
         "fit": fit,
-        "knots": [list(k) for k in cal.knots],
     }
     if best == "identity":
         print("no map beats the identity in cross-validation: writing none")
@@ -287,7 +329,7 @@ def main() -> None:
             args.out.unlink()
         return
     if not args.dry_run:
-        args.out.write_text(json.dumps(payload, indent=1) + "\n")
+        args.out.write_text(_render(about, cal.knots))
         print(f"written {args.out}")
 
 

@@ -4,17 +4,24 @@ Usage:
     scripts/fit_calibration.py DEV_BENCH.json [DEV_BENCH.json ...] [--out PATH] [--dry-run]
     scripts/fit_calibration.py --check BENCH.json [...]   # ECE / reliability under the packaged map
 
+Both read benchmark rows run WITHOUT a map: move compass_worker/engine/calibration.json aside while the
+benchmarks run (the engine reads it once per process), and put it back after.
+
 Inputs are `compass lab bench --out` files of DEV splits only (lab dev, random dev, nezha-dev), run
 WITHOUT a calibration file (the map is fitted on the uncalibrated shown confidences; the engine applies
 it to those same values). Held-out rows are refused: they are measured, never fitted on. Rows cut by the
 wall-clock budget, and rows that errored, are left out of the fit.
 
-Candidates, compared by 5-fold cross-validation on the pooled dev rows (expected calibration error of the
-top-1 confidence, as the benchmark computes it, with the engine's inconclusive cap re-applied):
+Candidates, compared by 5-fold cross-validation on the dev rows (expected calibration error of the top-1
+confidence per set, as the benchmark computes it, with the engine's inconclusive cap re-applied; also with
+each set predicted by a map fitted on the other sets only):
   - identity (no map),
   - Platt scaling on the logit of the top-1 confidence (2 parameters),
   - isotonic regression (pool-adjacent-violators) with each block's accuracy shrunk toward its mean
-    confidence by SHRINK pseudo-rows, so that thin blocks stay near the identity.
+    confidence by SHRINK pseudo-rows, so that thin blocks stay near the identity,
+  - the same on each side of the confident line (0.7), each side kept on its side.
+The kept candidate has the lowest cross-validated ECE among those with no more false-confident answers
+than the identity (a confident wrong answer is worse than an under-confident right one).
 The winner is refitted on all dev rows and written as knots of a strictly increasing piecewise-linear map.
 """
 

@@ -19,6 +19,7 @@ from compass_worker.domain.models import (
     Timings,
     Verdict,
 )
+from compass_worker.engine.calibration import Calibration, shown_calibration
 from compass_worker.engine.confidence import confidences
 from compass_worker.engine.context import Scored
 from compass_worker.engine.fingerprint import fingerprint
@@ -130,6 +131,31 @@ def rank(
     )
 
 
+def _held_back(causes: tuple[RootCause, ...]) -> tuple[RootCause, ...]:
+    # An inconclusive leader is capped, still first (the rest of its share goes to "none of these").
+    if not causes:
+        return causes
+    cap = max(INCONCLUSIVE_SHOWN, causes[1].confidence if len(causes) > 1 else 0.0)
+    top = causes[0].model_copy(update={"confidence": min(causes[0].confidence, cap)})
+    return (top, *causes[1:])
+
+
+def shown(causes: tuple[RootCause, ...], confident: bool, calibration: Calibration) -> tuple[RootCause, ...]:
+    """The confidences as shown: an inconclusive leader capped, then every cause through the dev-fitted
+    calibration map (monotone: same order, sum at most 1), then the cap again — the map was fitted on
+    capped values, and calibration never lets an inconclusive verdict show a confident leader. Which
+    verdict is given was already decided on the raw evidence."""
+    if not confident:
+        causes = _held_back(causes)
+    if not calibration.knots:  # no fitted map: shown as ranked (not floored twice)
+        return causes
+    mapped = calibration.distribution([rc.confidence for rc in causes])
+    causes = tuple(
+        rc.model_copy(update={"confidence": _floor3(c)}) for rc, c in zip(causes, mapped, strict=True)
+    )
+    return causes if confident else _held_back(causes)
+
+
 SYMPTOM_SEEN = 0.3  # how clearly the symptom's own latency/errors (or its callers' calls) must depart
 
 
@@ -223,10 +249,7 @@ async def verdict(kit: Kit, run: Run, scored: list[Scored]) -> Verdict:
     confident = (
         bool(causes) and ranking.top_supported and ranking.evidence_confidence >= CONFIDENT and not quiet
     )
-    if not confident and causes:  # capped, still first (the rest of its share goes to "none of these")
-        cap = max(INCONCLUSIVE_SHOWN, causes[1].confidence if len(causes) > 1 else 0.0)
-        top = causes[0].model_copy(update={"confidence": min(causes[0].confidence, cap)})
-        causes = (top, *causes[1:])
+    causes = shown(causes, confident, shown_calibration())
     v = Verdict(
         verdict="root_cause" if confident else "inconclusive",
         incident=run.incident,

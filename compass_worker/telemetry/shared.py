@@ -180,6 +180,9 @@ class SessionPool:
         except Exception as exc:  # open_toolsets records server failures; anything else is reported here
             if not ready.done():
                 ready.set_exception(exc)
+        finally:
+            if not ready.done():  # cancelled before the sessions were up: nobody may wait forever
+                ready.cancel()
 
     def _schedule_stop(self, gen: _Generation) -> None:
         gen.stop.set()
@@ -249,5 +252,8 @@ class PooledToolset:
             if self._reconnects_left <= 0:
                 return False
             self._reconnects_left -= 1
-            self._gen = await self._pool._replace(broken)
+            try:
+                self._gen = await self._pool._replace(broken)
+            except PoolClosed:  # the worker is shutting down: this call's failure stands
+                return False
             return True

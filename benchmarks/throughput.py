@@ -12,15 +12,29 @@ CPU seconds are measured per process, from /proc via psutil:
 
 "worker side per core" is 60 s divided by the worker + mcp-grafana CPU seconds of one investigation: the
 rate one dedicated core would sustain with the telemetry backend elsewhere.
+
+Run alone (its own PostgreSQL, Redis and fake Slack), optionally against an earlier revision side by side:
+
+    .venv/bin/python benchmarks/throughput.py [--workers 1 2 4] [--investigations 40] [--baseline main]
+
+With --baseline, each worker count runs that revision's workers (its tree from `git archive`, first on
+PYTHONPATH) and then this tree's, one after the other under the same load; the load average is printed
+with every line.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
+import io
 import json
 import os
+import shutil
+import subprocess
 import sys
+import tarfile
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -35,7 +49,11 @@ from compass_lab.harness import lab_server
 from compass_lab.model import Scenario, Split
 from compass_lab.scenarios import DEFAULT_SCENARIO_ID, all_scenarios, get_scenario
 from compass_lab.server.runner import mcp_config
+from compass_testing import FakeSlack, redis_for_tests
 from compass_worker.contracts import InvestigateRequest, JobName, SlackThread, job_id
+from compass_worker.knowledge.embedded import EmbeddedPostgres
+from compass_worker.knowledge.migrations import migrate
+from compass_worker.knowledge.settings import DEFAULT_MIGRATIONS_DIR
 
 SLACK_TOKEN = "xoxb-bench"
 MAX_WAIT_S = 900.0
@@ -213,8 +231,11 @@ async def throughput(
     redis_url: str,
     slack_url: str,
     tmp: Path,
+    *,
+    baseline: tuple[str, Path] | None = None,
 ) -> list[str]:
-    """One header line, then a line per worker count (printed as they come)."""
+    """One header line, then a line per worker count (printed as they come). With `baseline` (a label and
+    a source tree), each worker count first runs workers importing that tree, then this one's."""
     chosen = incidents(incident_count)
     per = max(1, total // len(chosen))
     lines = [
@@ -236,22 +257,30 @@ async def throughput(
     with lab_server(chosen, chosen[0].id) as lab:
         for scenario in chosen:  # build each incident's telemetry now, not inside the first measured run
             lab.registry.data(scenario.id)
+        trees: list[tuple[str, dict[str, str]]] = [("", {})]
+        if baseline is not None:
+            label, tree = baseline
+            trees = [(f"  [{label}]", {"PYTHONPATH": str(tree)}), ("  [this tree]", {})]
         for n in workers:
-            sums = Totals()
-            for k, scenario in enumerate(chosen):
-                mcp_file = tmp / f"mcp-{scenario.id}.json"
-                mcp_file.write_text(json.dumps(mcp_config(lab.url, scenario.id)))
-                env = {**base_env, "COMPASS_MCP_CONFIG": str(mcp_file)}
-                got = await one_incident(scenario, n, per, f"{n}x{k}", env, db_url, redis_url)
-                sums = Totals(
-                    sums.done + got.done,
-                    sums.verdicts + got.verdicts,
-                    sums.wall + got.wall,
-                    sums.cpu + got.cpu,
-                )
-            line = format_line(n, per * len(chosen), sums)
-            lines.append(line)
-            print(line, flush=True)
+            for label, extra in trees:
+                load = "load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
+                sums = Totals()
+                for k, scenario in enumerate(chosen):
+                    mcp_file = tmp / f"mcp-{scenario.id}.json"
+                    mcp_file.write_text(json.dumps(mcp_config(lab.url, scenario.id)))
+                    env = {**base_env, **extra, "COMPASS_MCP_CONFIG": str(mcp_file)}
+                    tag = f"{n}x{k}{'b' if extra else ''}"
+                    got = await one_incident(scenario, n, per, tag, env, db_url, redis_url)
+                    sums = Totals(
+                        sums.done + got.done,
+                        sums.verdicts + got.verdicts,
+                        sums.wall + got.wall,
+                        sums.cpu + got.cpu,
+                    )
+                line = format_line(n, per * len(chosen), sums)
+                line = f"{label} {line.strip()} · {load}" if label else f"{line} · {load}"
+                lines.append(line)
+                print(line, flush=True)
     return lines
 
 
@@ -268,3 +297,60 @@ def format_line(workers: int, asked: int, t: Totals) -> str:
         f"{mcp:.2f}, lab {lab:.2f}, redis+postgres {stores:.2f} · worker side per core "
         f"{per_core:.0f}/min"
     )
+
+
+def export_tree(rev: str, into: Path) -> Path:
+    """`rev`'s source tree (git archive) in `into`, for workers that run it."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        data = subprocess.run(["git", "archive", rev], cwd=root, capture_output=True, check=True).stdout
+    except subprocess.CalledProcessError as exc:
+        raise SystemExit(f"--baseline {rev}: {exc.stderr.decode(errors='replace').strip()}") from None
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        tar.extractall(into, filter="data")
+    return into
+
+
+async def standalone(args: argparse.Namespace, db_url: str, tmp: Path) -> None:
+    conn = await asyncpg.connect(db_url)
+    try:
+        await migrate(conn, DEFAULT_MIGRATIONS_DIR)
+    finally:
+        await conn.close()
+    baseline = (args.baseline, export_tree(args.baseline, tmp / "baseline")) if args.baseline else None
+    with redis_for_tests() as redis_server:
+        fake = FakeSlack(SLACK_TOKEN)
+        await fake.start()
+        try:
+            await throughput(
+                args.workers,
+                args.investigations,
+                args.incidents,
+                db_url,
+                redis_server.url,
+                fake.base_url,
+                tmp,
+                baseline=baseline,
+            )
+        finally:
+            await fake.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--investigations", type=int, default=40, help="investigations per worker count")
+    parser.add_argument("--incidents", type=int, default=4, help="lab incidents the investigations cover")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--baseline", metavar="REV", help="also run this revision's workers")
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="compass-tput-"))
+    server = EmbeddedPostgres(tmp / "pg", cleanup="delete")
+    try:
+        asyncio.run(standalone(args, server.start(), tmp))
+    finally:
+        server.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

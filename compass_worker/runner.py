@@ -7,6 +7,7 @@ them investigate the same way.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 
 from compass_worker.domain.events import Event, Sink, VerdictReached
@@ -22,7 +23,9 @@ from compass_worker.signals.catalog import SignalCatalog, load_catalog
 from compass_worker.telemetry.allowlist import DEFAULT_READ_ONLY_TOOLS, AllowlistToolset
 from compass_worker.telemetry.config import McpConfig
 from compass_worker.telemetry.grafana.client import GrafanaClient
-from compass_worker.telemetry.session import McpToolset, open_toolsets
+from compass_worker.telemetry.session import open_toolsets
+from compass_worker.telemetry.shared import SessionPool
+from compass_worker.telemetry.toolset import LiveToolset
 
 GRAFANA_MARKER_TOOLS = frozenset({"query_prometheus", "list_datasources"})
 
@@ -68,6 +71,19 @@ def link_runbooks(verdict: Verdict, team: TeamCatalog) -> Verdict:
     return verdict.model_copy(update={"runbooks": tuple(links)}) if links else verdict
 
 
+def _toolset(
+    config: McpConfig, settings: Settings, sessions: SessionPool | None
+) -> AbstractAsyncContextManager[LiveToolset]:
+    if sessions is not None:
+        return sessions.lease(max_concurrency=settings.max_concurrency)
+    return open_toolsets(
+        config,
+        call_timeout_s=settings.tool_timeout_s,
+        max_concurrency=settings.max_concurrency,
+        log_dir=settings.mcp_log_dir,
+    )
+
+
 @dataclass
 class RunResult:
     verdict: Verdict
@@ -75,7 +91,7 @@ class RunResult:
     unavailable: Mapping[str, str] = field(default_factory=dict)
 
 
-async def grafana_server(pool: McpToolset) -> str | None:
+async def grafana_server(pool: LiveToolset) -> str | None:
     """The configured server that speaks mcp-grafana's tools (the first one, if several)."""
     tools = await pool.list_tools()
     by_server: dict[str, set[str]] = {}
@@ -96,15 +112,12 @@ async def investigate(
     catalogs: Catalogs | None = None,
     memory: PriorSource | None = None,
     reasoner: Reasoner | None = None,
+    sessions: SessionPool | None = None,
 ) -> RunResult:
-    """Raises ServerUnavailable (with the reasons) when no telemetry server could be reached at all."""
+    """Raises ServerUnavailable (with the reasons) when no telemetry server could be reached at all.
+    With `sessions` (a worker's pool, same config) the investigation leases those instead of opening some."""
     cats = catalogs or Catalogs.load(settings)
-    async with open_toolsets(
-        config,
-        call_timeout_s=settings.tool_timeout_s,
-        max_concurrency=settings.max_concurrency,
-        log_dir=settings.mcp_log_dir,
-    ) as pool:
+    async with _toolset(config, settings, sessions) as pool:
         if not pool.servers or len(pool.unavailable) == len(config.names):
             reasons = "; ".join(f"{k}: {v}" for k, v in pool.unavailable.items()) or "no servers configured"
             raise ServerUnavailable(f"no MCP server reachable ({reasons})")

@@ -24,6 +24,7 @@ from compass_worker.service.settings import WorkerConfig
 from compass_worker.service.slack import SlackPoster
 from compass_worker.service.thread_notices import ThreadNotices
 from compass_worker.telemetry.config import McpConfig, load_mcp_config
+from compass_worker.telemetry.shared import SessionPool
 
 CTX_KEY = "compass"
 
@@ -37,6 +38,7 @@ class ServiceContext:
     slack: SlackPoster
     redis: ArqRedis
     _stack: AsyncExitStack
+    sessions: SessionPool  # MCP sessions kept open across this process' investigations
     ledger: StoreLedger | None = None
     reasoners: ReasonerFactory | None = None  # None: no LLM configured (the built-in engine alone)
     # This process' name on the leases it holds (host, pid and a nonce: a restarted pid is another owner).
@@ -85,8 +87,20 @@ class ServiceContext:
             reasoners = build_reasoner_factory(config.llm, ledger)
             if reasoners is not None:
                 stack.push_async_callback(reasoners.aclose)
+            engine = config.engine
+            sessions = SessionPool(mcp, call_timeout_s=engine.tool_timeout_s, log_dir=engine.mcp_log_dir)
+            stack.push_async_callback(sessions.aclose)  # opened by the first investigation, if any
             return cls(
-                config, mcp, Catalogs.load(config.engine), store, slack, redis, stack, ledger, reasoners
+                config,
+                mcp,
+                Catalogs.load(engine),
+                store,
+                slack,
+                redis,
+                stack,
+                sessions,
+                ledger,
+                reasoners,
             )
         except BaseException:
             await stack.aclose()

@@ -64,7 +64,7 @@ async def answer(
     # Named but never tested: a focused investigation of that component, same window.
     focused = build_incident(question, service=component, at=str(incident.at), window=f"{incident.window_s}s")
     sink = ListSink()
-    await investigate(focused, svc.mcp, svc.config.engine, sink, catalogs=svc.catalogs)
+    await investigate(focused, svc.mcp, svc.config.engine, sink, catalogs=svc.catalogs, sessions=svc.sessions)
     latest: dict[str, Hypothesis] = {}
     for event in sink.events:
         hyp = getattr(event, "hypothesis", None)

@@ -246,9 +246,10 @@ async def _run(
                 catalogs=svc.catalogs,
                 memory=memory_priors(svc.store, viewer, exclude=inv_id),
                 reasoner=svc.reasoners.for_investigation(inv_id) if svc.reasoners else None,
+                sessions=svc.sessions,
             )
     except ServerUnavailable as exc:
-        if retry_telemetry:  # a crashed mcp-grafana: a fresh attempt opens a fresh session
+        if retry_telemetry:  # a crashed mcp-grafana: the retry's lease opens fresh sessions
             raise TelemetryLost(str(exc)) from exc
         await svc.store.investigations.finish(inv_id, InvestigationStatus.FAILED)
         await sink.fail(unreachable_text(str(exc)), "no telemetry reachable")

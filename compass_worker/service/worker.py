@@ -1,7 +1,8 @@
 """The ARQ worker: WorkerSettings (the ARQ convention) and `build_worker()` for `compass worker` and tests.
 
 Start-up builds the settings, the Redis pool (ARQ's), the database pool (the knowledge store) and the
-Slack client once per process; MCP sessions are opened per investigation (the runner's job). `poll_delay`
+Slack client once per process, and its MCP session pool (telemetry/shared.py: opened by the first
+investigation, shared by the next ones, closed at shutdown). `poll_delay`
 is 0.05 s so that enqueue → start is tens of milliseconds rather than ARQ's default ~0.5 s.
 """
 

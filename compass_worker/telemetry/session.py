@@ -136,6 +136,24 @@ class McpToolset:
             return ToolOutcome(server=server, tool=tool, ok=False, text=text, error=text or "tool error")
         return ToolOutcome(server=server, tool=tool, ok=True, text=text)
 
+    async def check(self, timeout_s: float) -> None:
+        """Ping every live server: one that died while idle is marked unavailable now, rather than by the
+        first call of the next investigation (used when sessions outlive an investigation)."""
+        for server in self.servers:
+            live = self._live.get(server)
+            if live is None:
+                continue
+            try:
+                with anyio.fail_after(timeout_s):
+                    await live.session.send_ping()
+            except MCPError as exc:
+                if exc.code == mcp_types.CONNECTION_CLOSED:
+                    self._mark_down(server, f"connection lost: {exc.message}")
+            except TimeoutError:
+                self._mark_down(server, f"no answer to a ping within {timeout_s:g}s")
+            except _CONNECTION_LOST as exc:
+                self._mark_down(server, f"connection lost: {describe_error(exc)}")
+
     def _mark_down(self, server: str, reason: str) -> None:
         self._live.pop(server, None)
         self.unavailable.setdefault(server, reason)

@@ -77,6 +77,19 @@ class Toolset(Protocol):
     async def call_tool(self, name: str, arguments: Mapping[str, JsonValue]) -> ToolOutcome: ...
 
 
+class LiveToolset(Toolset, Protocol):
+    """A toolset over live MCP sessions: which servers are up, which are not (why), calls made so far."""
+
+    @property
+    def servers(self) -> tuple[str, ...]: ...
+
+    @property
+    def unavailable(self) -> Mapping[str, str]: ...
+
+    @property
+    def calls(self) -> int: ...
+
+
 def to_plain(value: JsonValue) -> JsonData:
     """Copy arguments into plain JSON containers (what the MCP SDK serialises)."""
     if value is None or isinstance(value, str | int | float | bool):

@@ -69,6 +69,24 @@ async def test_query_range_keeps_series_and_explore_url() -> None:
     assert args["endTime"] == "2026-11-21T09:56:57Z"
 
 
+async def test_query_range_reads_special_values_and_reports_unreadable_ones() -> None:
+    def matrix(*values: str) -> str:
+        points = [[T0 + 60 * i, v] for i, v in enumerate(values)]
+        return json.dumps({"data": [{"metric": {"service": "api"}, "values": points}]})
+
+    fake = RecordingToolset({"query_prometheus": matrix("0.5", "NaN", "+Inf", "-Inf", "1e-3")})
+    result = await GrafanaClient(fake).query_range("prom", "x", T0, T1, 60)
+    assert isinstance(result, Data)
+    (series,) = result.value.series
+    assert series.timestamps == (T0, T0 + 60, T0 + 120, T0 + 180, T0 + 240)
+    assert series.values[0] == 0.5 and series.values[1] != series.values[1]  # NaN
+    assert series.values[2:] == (float("inf"), float("-inf"), 0.001)
+    bad = RecordingToolset({"query_prometheus": matrix("0.5", "n/a")})
+    failed = await GrafanaClient(bad).query_range("prom", "x", T0, T1, 60)
+    assert isinstance(failed, Failed)
+    assert failed.error.startswith("unexpected output from query_prometheus")
+
+
 async def test_query_instant() -> None:
     fake = RecordingToolset({"query_prometheus": capture("realprom_query_prometheus_instant.txt")})
     result = await GrafanaClient(fake).query_instant("prom", "x", T1 + 0.25)

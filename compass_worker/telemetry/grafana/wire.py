@@ -59,7 +59,9 @@ class DatasourcePage(BaseModel):
 
 class _PromMatrixSeries(BaseModel):
     metric: dict[str, str] = {}
-    values: list[tuple[float, str]] = []
+    # Values are strings on the wire ("0.5", "NaN", "+Inf"); pydantic-core reads them as floats in Rust,
+    # several times faster than float() per point in Python (range queries are ~1 MB per investigation).
+    values: list[tuple[float, float]] = []
 
 
 class _PromMatrix(BaseModel):
@@ -196,15 +198,16 @@ def prom_matrix(outcome: ToolOutcome) -> Data[QueryResult] | NoData | Failed:
         return raw
     if not raw.data:
         return (raw.hints or _Hints()).no_data("the query returned no series")
+    # Already validated as the declared types: constructing skips checking every float a second time.
     series = tuple(
-        PromSeries(
+        PromSeries.model_construct(
             labels=s.metric,
-            timestamps=tuple(t for t, _ in s.values),
-            values=tuple(float(v) for _, v in s.values),
+            timestamps=tuple(p[0] for p in s.values),
+            values=tuple(p[1] for p in s.values),
         )
         for s in raw.data
     )
-    return Data(value=QueryResult(series=series, explore_url=raw.explore_url))
+    return Data(value=QueryResult.model_construct(series=series, explore_url=raw.explore_url))
 
 
 def prom_vector(outcome: ToolOutcome) -> Data[InstantResult] | NoData | Failed:

@@ -146,3 +146,31 @@ def test_a_callee_always_slow_in_the_baseline_tail_is_no_news() -> None:
     post = [_fan_out_trace(20, 950) for _ in range(2)]
     assert {f.component for f in edge_findings(post, base, CATALOG, "{ }", None)} == {"ads"}
     assert edge_findings(post, base, CATALOG, "{ }", None, tail=tail) == []
+
+
+def _starved_caller_trace(transit_ms: int) -> Trace:
+    """gateway → checkout → (cart, ads): checkout's client spans to both callees stretch by
+    `transit_ms` while both callees still serve in 5 ms (a CPU-starved or network-delayed checkout)."""
+    t = transit_ms
+    return Trace(
+        trace_id="t" * 32,
+        spans=(
+            _span("a" * 16, None, "gateway", "server", 0, 2 * t + 40),
+            _span("b" * 16, "a" * 16, "gateway", "client", 1, 2 * t + 38),
+            _span("c" * 16, "b" * 16, "checkout", "server", 2, 2 * t + 36),
+            _span("d" * 16, "c" * 16, "checkout", "client", 3, t + 7),
+            _span("e" * 16, "d" * 16, "cart", "server", 4 + t, 5),
+            _span("f" * 16, "c" * 16, "checkout", "client", t + 12, t + 7),
+            _span("g" * 16, "f" * 16, "ads", "server", 2 * t + 13, 5),
+        ),
+    )
+
+
+def test_transit_to_every_callee_at_once_is_the_callers_own_time() -> None:
+    """Links to one callee slowing is that callee's network; links to all of a caller's callees slowing
+    at once have one end in common: the caller (its CPU or its network), not each callee."""
+    base = [_starved_caller_trace(1) for _ in range(3)]
+    post = [_starved_caller_trace(300) for _ in range(2)]
+    found = {(f.component, f.kind) for f in edge_findings(post, base, CATALOG, "{ }", None)}
+    assert ("checkout", "edge_self_time") in found
+    assert not {("cart", "edge_self_time"), ("ads", "edge_self_time")} & found

@@ -379,7 +379,11 @@ def like_for_like(slow: list[TraceSummary], base: list[TraceSummary]) -> list[Tr
 EDGE_MIN_GROWTH_S = 0.05
 EDGE_MIN_RATIO = 1.5
 EDGE_OWN_SHARE = 0.5  # the callee's own time explains at least this share of the caller's extra wait
-SHARED_TRANSIT_CALLEES = 2  # a caller whose transit grew to this many callees keeps that time itself
+# A caller whose transit grew to at least this many of its callees, and this share of them, keeps that
+# time itself. Both: a frontend calling seven services whose links to two of them slowed (one delayed
+# callee, one starved callee queueing its requests) is not the common end.
+SHARED_TRANSIT_CALLEES = 2
+SHARED_TRANSIT_SHARE = 0.6
 
 
 class _Everyone:
@@ -403,10 +407,16 @@ def transit_keepers(post: list[Trace], base: list[Trace], catalog: SignalCatalog
 
     before = transit(base)
     grew: dict[str, set[str]] = defaultdict(set)
+    called: dict[str, set[str]] = defaultdict(set)
     for (caller, callee), t in transit(post).items():
+        called[caller].add(callee)
         if t - before.get((caller, callee), 0.0) > EDGE_MIN_GROWTH_S:
             grew[caller].add(callee)
-    return frozenset(c for c, callees in grew.items() if len(callees) >= SHARED_TRANSIT_CALLEES)
+    return frozenset(
+        c
+        for c, callees in grew.items()
+        if len(callees) >= SHARED_TRANSIT_CALLEES and len(callees) >= SHARED_TRANSIT_SHARE * len(called[c])
+    )
 
 
 def edge_findings(

@@ -174,3 +174,24 @@ def test_transit_to_every_callee_at_once_is_the_callers_own_time() -> None:
     found = {(f.component, f.kind) for f in edge_findings(post, base, CATALOG, "{ }", None)}
     assert ("checkout", "edge_self_time") in found
     assert not {("cart", "edge_self_time"), ("ads", "edge_self_time")} & found
+
+
+def _frontend_trace(delayed: dict[str, int]) -> Trace:
+    """frontend calls five services in turn; `delayed` adds transit on the links to some of them."""
+    spans = [_span("r" * 16, None, "frontend", "server", 0, 2000)]
+    t = 1
+    for i, callee in enumerate(("cart", "ads", "shipping", "currency", "catalog")):
+        extra = delayed.get(callee, 0)
+        client, server = f"c{i}".ljust(16, "0"), f"s{i}".ljust(16, "0")
+        spans.append(_span(client, "r" * 16, "frontend", "client", t, extra + 7))
+        spans.append(_span(server, client, callee, "server", t + extra + 1, 5))
+        t += extra + 9
+    return Trace(trace_id="t" * 32, spans=tuple(spans))
+
+
+def test_two_slow_links_of_many_stay_with_their_callees() -> None:
+    """Links to two of five callees slowed: no common end, each callee keeps its own transit."""
+    base = [_frontend_trace({}) for _ in range(3)]
+    post = [_frontend_trace({"shipping": 400, "ads": 300}) for _ in range(2)]
+    found = {(f.component, f.kind) for f in edge_findings(post, base, CATALOG, "{ }", None)}
+    assert {("shipping", "edge_self_time"), ("ads", "edge_self_time")} <= found

@@ -384,6 +384,10 @@ EDGE_OWN_SHARE = 0.5  # the callee's own time explains at least this share of th
 # callee, one starved callee queueing its requests) is not the common end.
 SHARED_TRANSIT_CALLEES = 2
 SHARED_TRANSIT_SHARE = 0.6
+# A link counts as slowed with the others only if it grew comparably: at least this share of the
+# caller's largest growth (a starved caller stretches every link; one delayed callee plus noise on
+# another does not make a common end).
+SHARED_TRANSIT_COMPARABLE = 0.25
 
 
 class _Everyone:
@@ -406,17 +410,16 @@ def transit_keepers(post: list[Trace], base: list[Trace], catalog: SignalCatalog
         return {e: own - kept.get(e, (0.0, 0.0))[1] for e, (_, own) in credited.items()}
 
     before = transit(base)
-    grew: dict[str, set[str]] = defaultdict(set)
-    called: dict[str, set[str]] = defaultdict(set)
+    growth: dict[str, dict[str, float]] = defaultdict(dict)
     for (caller, callee), t in transit(post).items():
-        called[caller].add(callee)
-        if t - before.get((caller, callee), 0.0) > EDGE_MIN_GROWTH_S:
-            grew[caller].add(callee)
-    return frozenset(
-        c
-        for c, callees in grew.items()
-        if len(callees) >= SHARED_TRANSIT_CALLEES and len(callees) >= SHARED_TRANSIT_SHARE * len(called[c])
-    )
+        growth[caller][callee] = t - before.get((caller, callee), 0.0)
+    keepers = set()
+    for caller, per_callee in growth.items():
+        bar = max(EDGE_MIN_GROWTH_S, SHARED_TRANSIT_COMPARABLE * max(per_callee.values()))
+        slowed = [c for c, g in per_callee.items() if g > bar]
+        if len(slowed) >= SHARED_TRANSIT_CALLEES and len(slowed) >= SHARED_TRANSIT_SHARE * len(per_callee):
+            keepers.add(caller)
+    return frozenset(keepers)
 
 
 def edge_findings(

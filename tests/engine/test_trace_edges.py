@@ -195,3 +195,27 @@ def test_two_slow_links_of_many_stay_with_their_callees() -> None:
     post = [_frontend_trace({"shipping": 400, "ads": 300}) for _ in range(2)]
     found = {(f.component, f.kind) for f in edge_findings(post, base, CATALOG, "{ }", None)}
     assert {("shipping", "edge_self_time"), ("ads", "edge_self_time")} <= found
+
+
+def test_one_delayed_callee_and_a_jitter_on_the_other_is_no_common_end() -> None:
+    """A caller with two callees: the link to one slowed by 400 ms, the other by 60 ms (noise). The
+    delayed callee keeps its evidence."""
+    base = [_starved_caller_trace(1) for _ in range(3)]
+    post = [_uneven(400, 60) for _ in range(2)]
+    found = {(f.component, f.kind) for f in edge_findings(post, base, CATALOG, "{ }", None)}
+    assert ("cart", "edge_self_time") in found
+
+
+def _uneven(cart_ms: int, ads_ms: int) -> Trace:
+    return Trace(
+        trace_id="t" * 32,
+        spans=(
+            _span("a" * 16, None, "gateway", "server", 0, cart_ms + ads_ms + 40),
+            _span("b" * 16, "a" * 16, "gateway", "client", 1, cart_ms + ads_ms + 38),
+            _span("c" * 16, "b" * 16, "checkout", "server", 2, cart_ms + ads_ms + 36),
+            _span("d" * 16, "c" * 16, "checkout", "client", 3, cart_ms + 7),
+            _span("e" * 16, "d" * 16, "cart", "server", 4 + cart_ms, 5),
+            _span("f" * 16, "c" * 16, "checkout", "client", cart_ms + 12, ads_ms + 7),
+            _span("g" * 16, "f" * 16, "ads", "server", cart_ms + ads_ms + 13, 5),
+        ),
+    )

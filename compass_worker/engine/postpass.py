@@ -243,6 +243,11 @@ def separate_lookalikes(
                 continue
             winner_is_a = (sep.seen if found == "seen" else sep.normal) == "a"
             winner, loser = (x, y) if winner_is_a else (y, x)
+            if winner.hypothesis.status != HypothesisStatus.SUPPORTED:
+                # The observation points at a fault whose own key evidence is missing (memory grew
+                # under a saturated CPU, but no restart, no OOM): it cannot take a supported cause's
+                # place.
+                continue
             why = (
                 f"{', '.join(sep.signals)} on {read_on.hypothesis.component} "
                 f"{'departed' if found == 'seen' else 'stayed normal'}: "

@@ -269,6 +269,12 @@ def test_memory_moving_a_little_with_load_does_not_make_cpu_saturation_a_leak() 
     assert jitter["cart/cpu_saturation"].hypothesis.status == HypothesisStatus.SUPPORTED
     leak = scored(cart(0.75), "cart", *pair)
     assert leak["cart/memory_leak"].hypothesis.score > leak["cart/cpu_saturation"].hypothesis.score
+    # memory well up but no restart, no OOM: the leak lacks its key evidence and takes nothing away
+    no_restart = cart(0.75)
+    del no_restart.series[("cart", "restarts", None)]
+    out = scored(no_restart, "cart", *pair)
+    assert out["cart/cpu_saturation"].hypothesis.status == HypothesisStatus.SUPPORTED
+    assert out["cart/cpu_saturation"].hypothesis.score > out["cart/memory_leak"].hypothesis.score
 
 
 def test_cpu_reaching_its_limit_from_a_noisy_baseline_is_saturation_one_always_there_is_not() -> None:

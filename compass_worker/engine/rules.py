@@ -180,11 +180,17 @@ def over_before_symptom(s: SignalSeries, a: Anomaly, rule: EvidenceRule, ctx: Ju
     ]
     if len(since) < RECOVERED_POINTS:
         return False
+    up = rule.direction != "down"
     if rule.absolute and rule.level is not None:
         level = rule.level
-        if any((v >= level) if rule.direction == "up" else (v <= level) for v in since):
+        if any((v >= level) if up else (v <= level) for v in since):
             return False
-    sign = -1.0 if rule.direction == "down" else 1.0
+        # Back under the level where it cannot refute either (a CPU back at 3 % of its limit): over,
+        # however many of a near-idle baseline's sigmas 3 % still is.
+        low = rule.refute_level
+        if low is not None and all((v < low) if up else (v > low) for v in since):
+            return True
+    sign = 1.0 if up else -1.0
     return max(sign * (v - a.baseline) / a.scale for v in since) < ONSET_Z
 
 

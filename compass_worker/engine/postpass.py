@@ -246,7 +246,9 @@ def separate_lookalikes(
             if winner.hypothesis.status != HypothesisStatus.SUPPORTED:
                 # The observation points at a fault whose own key evidence is missing (memory grew
                 # under a saturated CPU, but no restart, no OOM): it cannot take a supported cause's
-                # place.
+                # place, nor can the contradicted cause lead with certainty — undecided.
+                for one, other in ((x, y), (y, x)):
+                    by_id[one.hypothesis.id] = replace(one, undecided_with=other.hypothesis.id)
                 continue
             why = (
                 f"{', '.join(sep.signals)} on {read_on.hypothesis.component} "

@@ -1,11 +1,16 @@
-"""Developer aid: run the engine on one lab scenario and dump what it observed and how it judged."""
+"""Developer aid: run the engine on one lab scenario and dump what it observed and how it judged.
+
+`python scripts/debug_scenario.py SCENARIO_ID [--dataset lab|nezha-dev|random] [--top N] [-v]`"""
 
 import asyncio
 import sys
 
-from compass_lab.harness import incident_for, lab_server, scenario_mcp_config
-from compass_lab.scenarios import all_scenarios
+from compass_lab.datasets import load_dataset
+from compass_lab.harness import incident_for, scenario_mcp_config
+from compass_lab.server import LabRegistry
+from compass_lab.server.runner import LabServer
 from compass_worker.domain.events import NullSink
+from compass_worker.engine import investigation
 from compass_worker.engine.investigation import Investigator
 from compass_worker.runner import Catalogs, grafana_server
 from compass_worker.settings import Settings
@@ -14,8 +19,13 @@ from compass_worker.telemetry.grafana.client import GrafanaClient
 from compass_worker.telemetry.session import open_toolsets
 
 
-async def main(sid: str) -> None:
-    s = {x.id: x for x in all_scenarios()}[sid]
+def _arg(flag: str, default: str) -> str:
+    return sys.argv[sys.argv.index(flag) + 1] if flag in sys.argv else default
+
+
+async def main(sid: str, dataset_name: str) -> None:
+    dataset = load_dataset(dataset_name)
+    s = {x.id: x for x in dataset.scenarios()}[sid]
     print(
         s.title, "|", s.symptom, "| truth", s.truth_component, s.truth_fault, "| onset", s.onset, "at", s.at
     )
@@ -23,20 +33,20 @@ async def main(sid: str) -> None:
         "red herrings:", s.red_herrings, "| logs", s.has_logs, "traces", s.has_traces, "conv", s.conventions
     )
     cats = Catalogs.load(Settings())
-    with lab_server([s], s.id) as lab:
+    with LabServer(LabRegistry([s], dataset.build_telemetry, s.id)) as lab:
         async with open_toolsets(scenario_mcp_config(lab.url, s)) as pool:
             server = await grafana_server(pool)
             inv = Investigator(
                 GrafanaClient(AllowlistToolset(pool), server=server), cats.signals, cats.faults
             )
             captured = {}
-            orig = inv._verdict
+            orig = investigation.verdict
 
-            async def spy(run, scored):  # type: ignore[no-untyped-def]
+            async def spy(kit, run, scored):  # type: ignore[no-untyped-def]
                 captured["run"], captured["scored"] = run, scored
-                return await orig(run, scored)
+                return await orig(kit, run, scored)
 
-            inv._verdict = spy  # type: ignore[method-assign]
+            investigation.verdict = spy  # type: ignore[assignment]
             v = await inv.run(incident_for(s), NullSink())
     run, scored = captured["run"], captured["scored"]
     obs = run.obs
@@ -66,7 +76,7 @@ async def main(sid: str) -> None:
         [(r.query[:80], r.error[:120]) for r in inv.last_source.records if r.outcome == "failed"][:5],
     )
     print("--- top hypotheses")
-    for sc in sorted(scored, key=lambda x: -x.hypothesis.score)[:12]:
+    for sc in sorted(scored, key=lambda x: -x.hypothesis.score)[: int(_arg("--top", "12"))]:
         h = sc.hypothesis
         print(f"  {h.score:6.2f} {h.status.value:10} {h.id}  {h.refuted_because or ''}")
         for e in h.evidence[:5]:
@@ -74,4 +84,4 @@ async def main(sid: str) -> None:
     print("verdict", v.verdict, [(r.component, r.fault, r.confidence) for r in v.root_causes[:3]])
 
 
-asyncio.run(main(sys.argv[1]))
+asyncio.run(main(sys.argv[1], _arg("--dataset", "lab")))

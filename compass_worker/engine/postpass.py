@@ -19,6 +19,7 @@ GENERIC_PENALTY = 4.0
 LATER_GRACE_S = 60.0  # onsets this close are simultaneous at a 30 s step
 LATER_PENALTY_PER_MIN = 0.75
 LATER_PENALTY_MAX = 3.0
+EARLIER_THAN_SYMPTOM_S = 300.0  # a cause that began this long before the symptom did not start it
 YIELD_MARGIN = 2.0
 
 
@@ -152,9 +153,17 @@ def earliest_cause_first(scored: list[Scored], ctx: JudgeContext) -> list[Scored
         and s.key_onset is not None
         and (not ctx.path or s.hypothesis.component in ctx.path)
     ]
-    if len(supported) < 2:
+    # A cause that began long before the symptom did not start it (the symptom would have begun with
+    # it): a drift minutes earlier elsewhere on the path sets no "first" for the symptom's own cause.
+    recent = [
+        s.key_onset
+        for s in supported
+        if s.key_onset is not None
+        and (ctx.symptom_onset is None or s.key_onset >= ctx.symptom_onset - EARLIER_THAN_SYMPTOM_S)
+    ]
+    if len(supported) < 2 or not recent:
         return scored
-    first = min(s.key_onset for s in supported if s.key_onset is not None)
+    first = min(recent)
     out = []
     for s in scored:
         h = s.hypothesis
@@ -237,6 +246,13 @@ def separate_lookalikes(
                 continue
             winner_is_a = (sep.seen if found == "seen" else sep.normal) == "a"
             winner, loser = (x, y) if winner_is_a else (y, x)
+            if winner.hypothesis.status != HypothesisStatus.SUPPORTED:
+                # The observation points at a fault whose own key evidence is missing (memory grew
+                # under a saturated CPU, but no restart, no OOM): it cannot take a supported cause's
+                # place, nor can the contradicted cause lead with certainty — undecided.
+                for one, other in ((x, y), (y, x)):
+                    by_id[one.hypothesis.id] = replace(one, undecided_with=other.hypothesis.id)
+                continue
             why = (
                 f"{', '.join(sep.signals)} on {read_on.hypothesis.component} "
                 f"{'departed' if found == 'seen' else 'stayed normal'}: "

@@ -61,15 +61,28 @@ def _level_factor(rule: EvidenceRule, a: Anomaly) -> float:
 
 
 def _level_crossing(s: SignalSeries, rule: EvidenceRule, after: float | None) -> float | None:
-    """When the series first reached the rule's absolute level after `after` (None if it never did)."""
+    """When the series first reached the rule's absolute level after `after` and held it (the next
+    sample too, unless it is the last): a lone blip to the level is no onset (None if never)."""
     if rule.level is None:
         return None
-    for t, v in zip(s.timestamps, s.values, strict=False):
-        if (after is not None and t < after) or not math.isfinite(v):
-            continue
-        if (v >= rule.level) if rule.direction == "up" else (v <= rule.level):
+    level = rule.level
+    pts = [
+        (t, (v >= level) if rule.direction == "up" else (v <= level))
+        for t, v in zip(s.timestamps, s.values, strict=False)
+        if (after is None or t >= after) and math.isfinite(v)
+    ]
+    for i, (t, reached) in enumerate(pts):
+        if reached and (i + 1 == len(pts) or pts[i + 1][1]):
             return t
     return None
+
+
+def _normal_side(rule: EvidenceRule, baseline: float) -> bool:
+    """The baseline was short of the rule's level: reaching it is news (a CPU always at its limit, a
+    disk always full is how that system runs, judged by its departure like any signal)."""
+    if rule.level is None:
+        return False
+    return baseline < rule.level if rule.direction == "up" else baseline > rule.level
 
 
 def _refuted_by(rule: EvidenceRule, a: Anomaly) -> bool:
@@ -138,7 +151,7 @@ def _strongest(
         if a is None:
             continue
         st = a.strength() * _level_factor(rule, a)
-        if rule.absolute:
+        if rule.absolute and _normal_side(rule, a.baseline):
             crossed = _level_crossing(s, rule, ctx.baseline_until)
             if crossed is not None:
                 st = 1.0
@@ -153,18 +166,32 @@ RECOVERED_POINTS = 2  # samples from the symptom's onset on needed to say a depa
 
 def over_before_symptom(s: SignalSeries, a: Anomaly, rule: EvidenceRule, ctx: JudgeContext) -> bool:
     """A departure that began before the symptom and was back to normal when the symptom began (and
-    stayed so) did not cause it: an earlier, separate episode seen in the same window."""
-    if ctx.symptom_onset is None or not a.anomalous or a.onset is None or a.onset >= ctx.symptom_onset:
+    stayed so) did not cause it: an earlier, separate episode seen in the same window. For an
+    absolute level (a CPU at its limit, a certificate past expiry) back to normal means no longer at
+    the level, and no longer departed either."""
+    if ctx.symptom_onset is None or a.onset is None or a.onset >= ctx.symptom_onset:
         return False
-    if rule.absolute or a.scale <= 0:
-        return False  # an absolute level crossed (a certificate's expiry) is not "over" by its z
-    sign = -1.0 if rule.direction == "down" else 1.0
+    if not (a.anomalous or rule.absolute) or a.scale <= 0:
+        return False
     since = [
-        sign * (v - a.baseline) / a.scale
+        v
         for t, v in zip(s.timestamps, s.values, strict=False)
         if t >= ctx.symptom_onset - 60.0 and math.isfinite(v)
     ]
-    return len(since) >= RECOVERED_POINTS and max(since) < ONSET_Z
+    if len(since) < RECOVERED_POINTS:
+        return False
+    up = rule.direction != "down"
+    if rule.absolute and rule.level is not None:
+        level = rule.level
+        if any((v >= level) if up else (v <= level) for v in since):
+            return False
+        # Back under the level where it cannot refute either (a CPU back at 3 % of its limit): over,
+        # however many of a near-idle baseline's sigmas 3 % still is.
+        low = rule.refute_level
+        if low is not None and all((v < low) if up else (v > low) for v in since):
+            return True
+    sign = 1.0 if up else -1.0
+    return max(sign * (v - a.baseline) / a.scale for v in since) < ONSET_Z
 
 
 def metric_rule(

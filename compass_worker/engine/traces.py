@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import math
 from collections import defaultdict
+from collections.abc import Container
 from dataclasses import replace
 from statistics import median
 from typing import TypeVar
@@ -57,12 +58,15 @@ def _owner(span: TraceSpan, has_server_child: bool, catalog: SignalCatalog) -> s
     return normalise(span.service)
 
 
-def _time_owner(span: TraceSpan, kids: list[TraceSpan], catalog: SignalCatalog) -> str:
+def _time_owner(
+    span: TraceSpan, kids: list[TraceSpan], catalog: SignalCatalog, keeps_transit: Container[str] = ()
+) -> str:
     """Who a span's own (uncovered) time belongs to. A client span's time outside its callee's server
     span is transit on the link to that callee (a delayed or lossy network at the callee): it is
-    counted against the callee, not the caller, whose own code was not running."""
-    if span.kind in ("client", "producer"):
-        svc = normalise(span.service)
+    counted against the callee, not the caller, whose own code was not running — unless the caller is
+    in `keeps_transit` (its link to every callee slowed: the common end is the caller)."""
+    svc = normalise(span.service)
+    if span.kind in ("client", "producer") and svc not in keeps_transit:
         callee = next(
             (normalise(k.service) for k in kids if k.kind == "server" and normalise(k.service) != svc), None
         )
@@ -120,12 +124,15 @@ def _span_self(s: TraceSpan, kids: list[TraceSpan]) -> float:
     return max(0, s.duration_ns - covered) / 1e9
 
 
-def edge_times(trace: Trace, catalog: SignalCatalog) -> dict[tuple[str, str], tuple[float, float]]:
+def edge_times(
+    trace: Trace, catalog: SignalCatalog, keeps_transit: Container[str] = ()
+) -> dict[tuple[str, str], tuple[float, float]]:
     """Per caller→callee edge of one trace: (seconds the caller waited on the callee, seconds of that
     which were the callee's own). A caller's span with a callee's server span under it (directly or
     through a client span) waits for the server span's subtree; the callee's own time is the self
     time of the spans it owns in that subtree. An untraced callee (a client span with no server
-    child) owns the client span's whole time."""
+    child) owns the client span's whole time. Transit (a client span's time outside its callee's
+    server span) goes with the callee, except for callers in `keeps_transit`."""
     children: dict[str, list[TraceSpan]] = defaultdict(list)
     for sp in trace.spans:
         if sp.parent_span_id:
@@ -134,7 +141,7 @@ def edge_times(trace: Trace, catalog: SignalCatalog) -> dict[tuple[str, str], tu
     own: dict[str, tuple[str, float]] = {}
     for sp in trace.spans:
         kids = children.get(sp.span_id, [])
-        own[sp.span_id] = (_time_owner(sp, kids, catalog), _span_self(sp, kids))
+        own[sp.span_id] = (_time_owner(sp, kids, catalog, keeps_transit), _span_self(sp, kids))
 
     def owned_by(root: TraceSpan, who: str) -> float:
         total, todo = 0.0, [root]
@@ -372,6 +379,47 @@ def like_for_like(slow: list[TraceSummary], base: list[TraceSummary]) -> list[Tr
 EDGE_MIN_GROWTH_S = 0.05
 EDGE_MIN_RATIO = 1.5
 EDGE_OWN_SHARE = 0.5  # the callee's own time explains at least this share of the caller's extra wait
+# A caller whose transit grew to at least this many of its callees, and this share of them, keeps that
+# time itself. Both: a frontend calling seven services whose links to two of them slowed (one delayed
+# callee, one starved callee queueing its requests) is not the common end.
+SHARED_TRANSIT_CALLEES = 2
+SHARED_TRANSIT_SHARE = 0.6
+# A link counts as slowed with the others only if it grew comparably: at least this share of the
+# caller's largest growth (a starved caller stretches every link; one delayed callee plus noise on
+# another does not make a common end).
+SHARED_TRANSIT_COMPARABLE = 0.25
+
+
+class _Everyone:
+    """Every caller keeps its transit: `edge_times` then gives each callee its server-side time only."""
+
+    def __contains__(self, _: object) -> bool:
+        return True
+
+
+def transit_keepers(post: list[Trace], base: list[Trace], catalog: SignalCatalog) -> frozenset[str]:
+    """Callers whose transit (client time outside the callee's server span) grew on the edges to
+    several different callees. A delayed network at one callee slows the links to it alone; links to
+    every callee slowing at once have one end in common, the caller — its own network, or a starved
+    CPU that cannot run its client code (a CPU-throttled caller's client spans stretch by whole
+    scheduling periods while its callees serve in microseconds)."""
+
+    def transit(traces: list[Trace]) -> dict[tuple[str, str], float]:
+        credited = _median_edges(traces, catalog)
+        kept = _median_edges(traces, catalog, _Everyone())
+        return {e: own - kept.get(e, (0.0, 0.0))[1] for e, (_, own) in credited.items()}
+
+    before = transit(base)
+    growth: dict[str, dict[str, float]] = defaultdict(dict)
+    for (caller, callee), t in transit(post).items():
+        growth[caller][callee] = t - before.get((caller, callee), 0.0)
+    keepers = set()
+    for caller, per_callee in growth.items():
+        bar = max(EDGE_MIN_GROWTH_S, SHARED_TRANSIT_COMPARABLE * max(per_callee.values()))
+        slowed = [c for c, g in per_callee.items() if g > bar]
+        if len(slowed) >= SHARED_TRANSIT_CALLEES and len(slowed) >= SHARED_TRANSIT_SHARE * len(per_callee):
+            keepers.add(caller)
+    return frozenset(keepers)
 
 
 def edge_findings(
@@ -384,10 +432,13 @@ def edge_findings(
 ) -> list[TraceFinding]:
     """Per edge, after vs before: did the caller wait longer on the callee, and was the extra wait the
     callee's own time (evidence for the callee) or time beyond it (its own callees, the network)?
-    `tail`: the slowest baseline traces; an edge must have grown beyond what they show as well."""
-    post_e = _median_edges(post, catalog)
-    base_e = _upper(_median_edges(base, catalog), _median_edges(tail or [], catalog))
-    by_callee = _upper(_median_by_callee(base, catalog), _median_by_callee(tail or [], catalog))
+    `tail`: the slowest baseline traces; an edge must have grown beyond what they show as well.
+    Transit goes with the callee, except from callers whose links to several callees all slowed
+    (`transit_keepers`): that time is the caller's own, and so is its callers' wait on it."""
+    keep = transit_keepers(post, base, catalog)
+    post_e = _median_edges(post, catalog, keep)
+    base_e = _upper(_median_edges(base, catalog, keep), _median_edges(tail or [], catalog, keep))
+    by_callee = _upper(_median_by_callee(base, catalog, keep), _median_by_callee(tail or [], catalog, keep))
     found: list[TraceFinding] = []
     clarity: dict[int, float] = {}  # per edge_self_time finding: how clearly its own time grew (0..1)
     for (caller, callee), (wait, own) in sorted(post_e.items()):
@@ -452,19 +503,23 @@ def _upper(a: dict[_K, _Pair], b: dict[_K, _Pair]) -> dict[_K, _Pair]:
     return out
 
 
-def _median_by_callee(traces: list[Trace], catalog: SignalCatalog) -> dict[str, tuple[float, float]]:
+def _median_by_callee(
+    traces: list[Trace], catalog: SignalCatalog, keeps_transit: Container[str] = ()
+) -> dict[str, tuple[float, float]]:
     """Per callee, over every caller: the median wait on it and the median of its own time."""
     per: dict[str, list[tuple[float, float]]] = defaultdict(list)
     for tr in traces:
-        for (_, callee), v in edge_times(tr, catalog).items():
+        for (_, callee), v in edge_times(tr, catalog, keeps_transit).items():
             per[callee].append(v)
     return {c: (median(w for w, _ in v), median(o for _, o in v)) for c, v in per.items()}
 
 
-def _median_edges(traces: list[Trace], catalog: SignalCatalog) -> dict[tuple[str, str], tuple[float, float]]:
+def _median_edges(
+    traces: list[Trace], catalog: SignalCatalog, keeps_transit: Container[str] = ()
+) -> dict[tuple[str, str], tuple[float, float]]:
     per: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
     for tr in traces:
-        for e, v in edge_times(tr, catalog).items():
+        for e, v in edge_times(tr, catalog, keeps_transit).items():
             per[e].append(v)
     return {e: (median(w for w, _ in v), median(o for _, o in v)) for e, v in per.items()}
 

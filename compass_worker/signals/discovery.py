@@ -423,6 +423,9 @@ _RATIO_SIGNALS = frozenset(
     {"error_ratio", "cpu_utilization", "memory_utilization", "pool_utilization", "available"}
 )
 _PERCENT = frozenset({"percent", "pct", "percentage"})
+# A percentage of a limit read as a ratio may exceed 1 (CPU over its request, several cores busy);
+# beyond this the values are no percentage of anything.
+_OVER_LIMIT_MAX = 64.0
 
 
 def _with_percent(
@@ -606,7 +609,12 @@ def plausible(mapping: InferredMapping, values: Iterable[float]) -> Fix:
 
     A ratio must lie in [0, 1] (or [0, 100]: a percentage, scaled down); a latency must be
     non-negative and, with no unit in sight, a typical value above 20 means milliseconds; counts and
-    rates are never negative."""
+    rates are never negative.
+
+    Percent → ratio is applied once. When the name or unit said percent (`_with_percent`), the query
+    already scaled by 0.01 and the values are ratios: a CPU at 110 % of its limit reads 1.1 and stays
+    1.1 (scaling it again read a saturated CPU as 1 % and refuted the saturation). Only a mapping whose
+    name and unit said nothing is judged a percentage from its values."""
     vals = sorted(v for v in values if v == v and abs(v) != float("inf"))
     if not vals:
         return Fix(rejected="no values")
@@ -620,6 +628,12 @@ def plausible(mapping: InferredMapping, values: Iterable[float]) -> Fix:
             if lo >= -99.5 and hi <= 1.001:  # 1 - success%: read as 1 - success/100
                 return Fix(factor=0.01, offset=0.99)
             return Fix(rejected=f"values {lo:.3g}..{hi:.3g} are not a success ratio")
+        if mapping.scale != 1.0:
+            # Already read as a ratio: over 1 is a usage above its limit (CPU bursts, several cores),
+            # not a percentage; far over 1 the name lied about its unit.
+            if hi <= _OVER_LIMIT_MAX:
+                return Fix()
+            return Fix(rejected=f"values up to {hi:.3g} ({hi:.3g}×100 %) are not a percentage")
         if hi <= 1.001:
             return Fix()
         if hi <= 100.5:

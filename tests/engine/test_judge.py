@@ -172,6 +172,24 @@ def test_the_earliest_supported_cause_on_the_path_wins() -> None:
     assert by_id["payments-db/db_slow_queries"] > by_id["payments/db_connection_pool_exhaustion"]
 
 
+def test_a_drift_that_began_long_before_the_symptom_does_not_push_its_cause_down() -> None:
+    """payments-db's latency drifted up 16 minutes before the symptom (a slow burn that started
+    nothing); payments' CPU hit its limit a minute before the symptom: that is its cause, not a later
+    effect of the drift."""
+    obs = Observations()
+    obs.kinds.update({"payments-db": "database", "payments": "service", "checkout": "service"})
+    obs.edges.update({("checkout", "payments"): "traces", ("payments", "payments-db"): "traces"})
+    obs.add(series("payments-db", "latency", 0.2, 0.45, 52))
+    obs.add(series("payments", "cpu_utilization", 0.05, 0.99, 82, unit="ratio"))
+    obs.add(series("payments", "latency", 0.05, 1.6, 82))
+    pairs = (("payments-db", "dependency_latency"), ("payments", "cpu_saturation"))
+    before = {s.hypothesis.id: s for s in _scored(obs, *pairs)}
+    after = {s.hypothesis.id: s for s in earliest_cause_first(list(before.values()), ctx())}
+    assert before["payments-db/dependency_latency"].hypothesis.status == HypothesisStatus.SUPPORTED
+    cpu = "payments/cpu_saturation"
+    assert after[cpu].hypothesis.score == before[cpu].hypothesis.score
+
+
 def test_measured_values_carry_their_units() -> None:
     from compass_worker.engine.fmt import fmt_measured
 

@@ -1,5 +1,6 @@
 """Earlier episodes in the same window, and latency that traces place on a callee's edge."""
 
+from dataclasses import replace
 from types import SimpleNamespace
 
 import numpy as np
@@ -96,3 +97,13 @@ def _status(obs: Observations, comp: str, fault: str) -> HypothesisStatus:
     spec = FAULTS.get(fault)
     h = Hypothesis(id=Hypothesis.key(comp, fault), component=comp, fault=fault, prior=spec.prior)
     return judge(h, spec, obs, JudgeContext("web", ONSET, TS[30], frozenset()), UNITS).hypothesis.status
+
+
+def test_a_cpu_back_far_below_its_limit_is_over_though_many_sigmas_above_an_idle_baseline() -> None:
+    """An idle service (CPU 5 % ± 0.25 %) saturated eight minutes before the symptom and settled at
+    8 %: a dozen of its sigmas, but far from its limit — the episode is over."""
+    settled, ongoing = Observations(), Observations()
+    cpu = _cpu("api", [(40, 46)])
+    settled.add(replace(cpu, values=tuple(0.08 if i >= 46 else v for i, v in enumerate(cpu.values))))
+    ongoing.add(_cpu("api", [(49, N)]))
+    assert _score(ongoing, "api", "cpu_saturation") - _score(settled, "api", "cpu_saturation") >= 2.0

@@ -233,3 +233,64 @@ def test_a_symptom_that_does_not_show_in_the_telemetry_is_said_so() -> None:
 
     assert symptom_quiet(run_with(0.05), TS[60]) is not None
     assert symptom_quiet(run_with(0.9), TS[60]) is None
+
+
+def test_a_new_error_template_in_a_services_own_log_is_a_code_defects_key_evidence() -> None:
+    """No error status in the traces (a recording without it): the exception that now fills the
+    service's own log is what points at its code."""
+    obs = Observations()
+    obs.kinds["cart"] = "service"
+    obs.add(series("cart", "log_template", 0.0, 12.0, 81, unit="lines/min"))
+    out = scored(obs, "cart", ("cart", "code_defect"))
+    assert out["cart/code_defect"].hypothesis.status == HypothesisStatus.SUPPORTED
+    quiet = Observations()
+    quiet.kinds["cart"] = "service"
+    quiet.add(series("cart", "latency", 0.05, 0.9, 80))  # slowness alone is no code defect
+    assert scored(quiet, "cart", ("cart", "code_defect"))["cart/code_defect"].hypothesis.status != (
+        HypothesisStatus.SUPPORTED
+    )
+
+
+def test_memory_moving_a_little_with_load_does_not_make_cpu_saturation_a_leak() -> None:
+    """CPU at its limit and memory up 20 %: CPU saturation. Memory at twice its baseline: a leak."""
+
+    def cart(memory_after: float) -> Observations:
+        obs = Observations()
+        obs.kinds["cart"] = "service"
+        obs.add(series("cart", "cpu_utilization", 0.06, 1.0, 80, unit="ratio"))
+        obs.add(series("cart", "latency", 0.05, 0.9, 81))
+        obs.add(series("cart", "memory_utilization", 0.30, memory_after, 78, unit="ratio"))
+        obs.add(flag("cart", "restarts", 80))
+        return obs
+
+    pair = (("cart", "cpu_saturation"), ("cart", "memory_leak"))
+    jitter = scored(cart(0.36), "cart", *pair)
+    assert jitter["cart/cpu_saturation"].hypothesis.score > jitter["cart/memory_leak"].hypothesis.score
+    assert jitter["cart/cpu_saturation"].hypothesis.status == HypothesisStatus.SUPPORTED
+    leak = scored(cart(0.75), "cart", *pair)
+    assert leak["cart/memory_leak"].hypothesis.score > leak["cart/cpu_saturation"].hypothesis.score
+    # memory well up but no restart, no OOM: the leak lacks its key evidence and takes nothing away
+    no_restart = cart(0.75)
+    del no_restart.series[("cart", "restarts", None)]
+    out = scored(no_restart, "cart", *pair)
+    assert out["cart/cpu_saturation"].hypothesis.status == HypothesisStatus.SUPPORTED
+    assert out["cart/cpu_saturation"].hypothesis.score > out["cart/memory_leak"].hypothesis.score
+    assert out["cart/cpu_saturation"].undecided_with == "cart/memory_leak"  # but not with certainty
+
+
+def test_cpu_reaching_its_limit_from_a_noisy_baseline_is_saturation_one_always_there_is_not() -> None:
+    """A busy service's CPU swings 30-50 %: 96 % is few of its sigmas, and still its limit. A CPU that
+    ran at its limit all along is how that service runs."""
+
+    def cart(before: list[float], after: float) -> Observations:
+        obs = Observations()
+        obs.kinds["cart"] = "service"
+        cpu = [before[i % len(before)] for i in range(80)] + [after] * (N - 80)
+        obs.add(SignalSeries("cart", "cpu_utilization", None, TS, tuple(cpu), "q", None, "t", "ratio", "up"))
+        obs.add(series("cart", "latency", 0.05, 0.9, 81))
+        return obs
+
+    swinging = scored(cart([0.3, 0.5, 0.35, 0.45, 0.9, 0.4], 0.96), "cart", ("cart", "cpu_saturation"))
+    assert swinging["cart/cpu_saturation"].hypothesis.status == HypothesisStatus.SUPPORTED
+    always = scored(cart([0.95, 0.97, 0.96], 0.96), "cart", ("cart", "cpu_saturation"))
+    assert always["cart/cpu_saturation"].hypothesis.status != HypothesisStatus.SUPPORTED

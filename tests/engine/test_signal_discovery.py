@@ -140,6 +140,26 @@ def test_values_validate_and_scale_a_mapping() -> None:
     assert "/ 100" in as_percent.query(success, "1 - min by (pod) (PodSuccessRate)")
 
 
+def test_a_percentage_named_as_such_is_scaled_once() -> None:
+    """`CpuUsageRate_percent` is queried × 0.01; a CPU at 110 % of its limit then returns 1.1, which is
+    a ratio over its limit — not a percentage to scale again (that read 100 % as 1 %)."""
+    cpu = infer("CpuUsageRate_percent")
+    assert cpu is not None and cpu.scale == pytest.approx(0.01)
+    over = plausible(cpu, [0.05, 0.3, 1.0, 1.1])
+    assert over.rejected is None
+    assert over.apply(1.0) == pytest.approx(1.0) and over.apply(1.1) == pytest.approx(1.1)
+    assert over.query(cpu, "max by (pod) (CpuUsageRate_percent) * 0.01") == (
+        "max by (pod) (CpuUsageRate_percent) * 0.01"
+    )
+    assert plausible(cpu, [0.1, 500.0]).rejected is not None  # 50 000 %: no percentage at all
+    # the same values with nothing in the name or unit saying percent are judged by the values alone
+    bare = infer("cpu_usage_ratio")
+    assert bare is not None and bare.scale == 1.0
+    assert plausible(bare, [5.0, 30.0, 100.0]).apply(100.0) == pytest.approx(1.0)
+    unit = infer("cpu_busy", MetricMeta(type="gauge", unit="percent"))
+    assert unit is not None and plausible(unit, [0.2, 1.05]).apply(1.05) == pytest.approx(1.05)
+
+
 def test_nezha_pod_columns_map_with_their_units() -> None:
     """Nezha's per-pod CSV columns as the replay names them (`CpuUsageRate(%)` → `CpuUsageRate_percent`)."""
     expect = {

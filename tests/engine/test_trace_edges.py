@@ -146,3 +146,76 @@ def test_a_callee_always_slow_in_the_baseline_tail_is_no_news() -> None:
     post = [_fan_out_trace(20, 950) for _ in range(2)]
     assert {f.component for f in edge_findings(post, base, CATALOG, "{ }", None)} == {"ads"}
     assert edge_findings(post, base, CATALOG, "{ }", None, tail=tail) == []
+
+
+def _starved_caller_trace(transit_ms: int) -> Trace:
+    """gateway → checkout → (cart, ads): checkout's client spans to both callees stretch by
+    `transit_ms` while both callees still serve in 5 ms (a CPU-starved or network-delayed checkout)."""
+    t = transit_ms
+    return Trace(
+        trace_id="t" * 32,
+        spans=(
+            _span("a" * 16, None, "gateway", "server", 0, 2 * t + 40),
+            _span("b" * 16, "a" * 16, "gateway", "client", 1, 2 * t + 38),
+            _span("c" * 16, "b" * 16, "checkout", "server", 2, 2 * t + 36),
+            _span("d" * 16, "c" * 16, "checkout", "client", 3, t + 7),
+            _span("e" * 16, "d" * 16, "cart", "server", 4 + t, 5),
+            _span("f" * 16, "c" * 16, "checkout", "client", t + 12, t + 7),
+            _span("g" * 16, "f" * 16, "ads", "server", 2 * t + 13, 5),
+        ),
+    )
+
+
+def test_transit_to_every_callee_at_once_is_the_callers_own_time() -> None:
+    """Links to one callee slowing is that callee's network; links to all of a caller's callees slowing
+    at once have one end in common: the caller (its CPU or its network), not each callee."""
+    base = [_starved_caller_trace(1) for _ in range(3)]
+    post = [_starved_caller_trace(300) for _ in range(2)]
+    found = {(f.component, f.kind) for f in edge_findings(post, base, CATALOG, "{ }", None)}
+    assert ("checkout", "edge_self_time") in found
+    assert not {("cart", "edge_self_time"), ("ads", "edge_self_time")} & found
+
+
+def _frontend_trace(delayed: dict[str, int]) -> Trace:
+    """frontend calls five services in turn; `delayed` adds transit on the links to some of them."""
+    spans = [_span("r" * 16, None, "frontend", "server", 0, 2000)]
+    t = 1
+    for i, callee in enumerate(("cart", "ads", "shipping", "currency", "catalog")):
+        extra = delayed.get(callee, 0)
+        client, server = f"c{i}".ljust(16, "0"), f"s{i}".ljust(16, "0")
+        spans.append(_span(client, "r" * 16, "frontend", "client", t, extra + 7))
+        spans.append(_span(server, client, callee, "server", t + extra + 1, 5))
+        t += extra + 9
+    return Trace(trace_id="t" * 32, spans=tuple(spans))
+
+
+def test_two_slow_links_of_many_stay_with_their_callees() -> None:
+    """Links to two of five callees slowed: no common end, each callee keeps its own transit."""
+    base = [_frontend_trace({}) for _ in range(3)]
+    post = [_frontend_trace({"shipping": 400, "ads": 300}) for _ in range(2)]
+    found = {(f.component, f.kind) for f in edge_findings(post, base, CATALOG, "{ }", None)}
+    assert {("shipping", "edge_self_time"), ("ads", "edge_self_time")} <= found
+
+
+def test_one_delayed_callee_and_a_jitter_on_the_other_is_no_common_end() -> None:
+    """A caller with two callees: the link to one slowed by 400 ms, the other by 60 ms (noise). The
+    delayed callee keeps its evidence."""
+    base = [_starved_caller_trace(1) for _ in range(3)]
+    post = [_uneven(400, 60) for _ in range(2)]
+    found = {(f.component, f.kind) for f in edge_findings(post, base, CATALOG, "{ }", None)}
+    assert ("cart", "edge_self_time") in found
+
+
+def _uneven(cart_ms: int, ads_ms: int) -> Trace:
+    return Trace(
+        trace_id="t" * 32,
+        spans=(
+            _span("a" * 16, None, "gateway", "server", 0, cart_ms + ads_ms + 40),
+            _span("b" * 16, "a" * 16, "gateway", "client", 1, cart_ms + ads_ms + 38),
+            _span("c" * 16, "b" * 16, "checkout", "server", 2, cart_ms + ads_ms + 36),
+            _span("d" * 16, "c" * 16, "checkout", "client", 3, cart_ms + 7),
+            _span("e" * 16, "d" * 16, "cart", "server", 4 + cart_ms, 5),
+            _span("f" * 16, "c" * 16, "checkout", "client", cart_ms + 12, ads_ms + 7),
+            _span("g" * 16, "f" * 16, "ads", "server", cart_ms + ads_ms + 13, 5),
+        ),
+    )

@@ -4,6 +4,7 @@ servers, and Debian's chromium for browser tests. Nothing in the running service
 
 from compass_testing.browser import chromium_for_tests
 from compass_testing.fake_slack import FakeSlack, SlackCall, SlackMessage
+from compass_testing.ports import free_port
 from compass_testing.postgres import postgres_for_tests
 from compass_testing.redis_server import RedisProcess, RedisServer, redis_for_tests, restartable_redis
 from compass_testing.signing import (
@@ -25,6 +26,7 @@ __all__ = [
     "action_request",
     "chromium_for_tests",
     "event_request",
+    "free_port",
     "mention_event",
     "message_event",
     "postgres_for_tests",

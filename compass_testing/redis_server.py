@@ -13,18 +13,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from compass_testing.ports import free_port
+
 
 @dataclass(frozen=True)
 class RedisServer:
     url: str
     private: bool  # True: ours alone (flush freely); False: the machine's, database 9
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def _answers(port: int) -> bool:
@@ -54,7 +49,7 @@ class RedisProcess:
     tests restart it under a running worker). `appendonly` turns on AOF, as production should run it."""
 
     def __init__(self, binary: str, *, appendonly: bool = False) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self._binary = binary
         self._appendonly = appendonly

@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import os
 import shutil
-import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -19,7 +18,7 @@ import pytest
 from alerts_testkit import AM_TOKEN, CHANNEL, SIGNING_SECRET, SLACK_TOKEN, roots, worker_config
 from arq.connections import ArqRedis
 
-from compass_testing import FakeSlack, RedisServer
+from compass_testing import FakeSlack, RedisServer, free_port
 from compass_worker.knowledge import KnowledgeStore
 from compass_worker.service.worker import build_worker, close_worker
 from compass_worker.telemetry.config import parse_mcp_config
@@ -43,13 +42,6 @@ def ensure_alertmanager() -> str:
     found = shutil.which(BINARY)
     assert found is not None
     return found
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 PORT_TRIES = 3

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Callable
@@ -19,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from compass_cli.doctor import CheckResult, Status, diagnose
-from compass_testing import FakeSlack, RedisServer
+from compass_testing import FakeSlack, RedisServer, free_port
 from compass_testing.fake_llm import Answer, FakeLlmApi, HttpError
 
 SLACK_TOKEN = "xoxb-test-token"  # what tests/conftest.py's fake Slack accepts
@@ -36,13 +35,6 @@ _CLEARED = (
     "ANTHROPIC_API_KEY",
     "ANTHROPIC_BASE_URL",
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @dataclass

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -22,6 +21,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.types import CallToolResult, TextContent
 
 from compass_lab.server import LabRegistry, LabServer, grafana_env, mcp_grafana_command
+from compass_testing import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -77,15 +77,9 @@ class McpHarness:
         return ToolResult(bool(res.is_error), texts[0])
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class _HttpServer:
     def __init__(self, env: dict[str, str]) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.proc = subprocess.Popen(
             [mcp_grafana_command(), "-t", "streamable-http", "-address", f"127.0.0.1:{self.port}"],
             env={**os.environ, **env},

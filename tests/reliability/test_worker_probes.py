@@ -12,16 +12,10 @@ import httpx
 import pytest
 from reliability_kit import eventually, worker_config
 
-from compass_testing import FakeSlack, RedisProcess, RedisServer
+from compass_testing import FakeSlack, RedisProcess, RedisServer, free_port
 from compass_worker.errors import ConfigError
 from compass_worker.service.probes import Probes, ProbeServer, postgres_check, redis_check
 from compass_worker.service.worker import serve_forever, start_probes
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextlib.asynccontextmanager
@@ -65,7 +59,7 @@ async def test_not_ready_while_redis_is_down_and_ready_again_after(
 
 
 async def test_not_ready_names_postgresql_when_it_is_unreachable(redis_server: RedisServer) -> None:
-    closed = f"postgresql://compass@127.0.0.1:{_free_port()}/compass"
+    closed = f"postgresql://compass@127.0.0.1:{free_port()}/compass"
     checks = {
         "redis unreachable": redis_check(redis_server.url),
         "postgresql unreachable": postgres_check(closed),
@@ -92,7 +86,7 @@ async def test_junk_gets_a_4xx(redis_server: RedisServer) -> None:
 async def test_compass_worker_is_live_but_not_ready_while_redis_is_down(
     own_redis: RedisProcess, slack: FakeSlack, db_url: str
 ) -> None:
-    port = _free_port()
+    port = free_port()
     config = worker_config(own_redis.url, slack.base_url, db_url, health_port=port)
     await asyncio.to_thread(own_redis.stop)  # the worker cannot start: it rides the outage out
     running = asyncio.create_task(serve_forever(config))

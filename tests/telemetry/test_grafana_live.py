@@ -10,8 +10,9 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
-from telemetry_testkit import free_port, http_process
+from telemetry_testkit import http_process
 
+from compass_testing import free_port
 from compass_worker.telemetry.allowlist import AllowlistToolset
 from compass_worker.telemetry.config import parse_mcp_config
 from compass_worker.telemetry.grafana import Data, Failed, GrafanaClient, LabelMatcher, NoData

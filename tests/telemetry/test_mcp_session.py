@@ -11,8 +11,9 @@ from pathlib import Path
 
 import anyio
 import pytest
-from telemetry_testkit import TOY_SERVER, free_port, http_process, toy_stdio
+from telemetry_testkit import TOY_SERVER, http_process, toy_stdio
 
+from compass_testing import free_port
 from compass_worker.telemetry.allowlist import AllowlistToolset, ToolNotAllowed
 from compass_worker.telemetry.config import McpConfig, parse_mcp_config
 from compass_worker.telemetry.session import McpToolset, open_toolsets

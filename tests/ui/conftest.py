@@ -4,7 +4,6 @@ and the fake Slack; Debian's chromium driven by Playwright; one lab investigatio
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -20,17 +19,10 @@ from compass_bot.app import create_app
 from compass_bot.settings import load_bot_settings
 from compass_lab.harness import investigate_scenario, lab_server
 from compass_lab.server.runner import LabServer
-from compass_testing import FakeSlack, RedisServer, chromium_for_tests
+from compass_testing import FakeSlack, RedisServer, chromium_for_tests, free_port
 from compass_worker.domain import Incident, Verdict
 from compass_worker.domain.events import NullSink
 from compass_worker.settings import Settings
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,12 @@ classification, measured side by side in one run on loopback.
 - investigations/min: 1, 2 and 4 `compass worker` processes (LLM off) investigating several lab incidents
   through the real mcp-grafana, with CPU seconds per investigation per process (benchmarks/throughput.py).
 - noise reduction and wrong merges: labelled lab alert storms (benchmarks/alert_storms.py) replayed through
-  the workers' grouping (the same store code and embedder as production) at two incident rates.
+  the workers' grouping (the same store code and embedder as production) at three incident rates, twice
+  side by side: on the alerts alone, and with each incident's investigation naming its cause
+  `--verdict-delay` seconds after the incident opened (as `compass worker` pins it). The verdicts are the
+  engine's own, recorded by `compass lab bench` on the lab's scenarios (`--verdicts`, default
+  benchmarks/data/lab_verdicts.json; `--record-verdicts BENCH_JSON` refreshes it): wrong and inconclusive
+  verdicts included.
 - classification: severity and category of every storm alert against its label.
 """
 
@@ -31,6 +36,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from uuid import UUID
 
 import asyncpg
 import httpx
@@ -211,20 +217,68 @@ class NoiseResult:
         return self.wrong / self.alerts
 
 
-async def replay(db_url: str, alerts: list[StormAlert], graph: DependencyGraph) -> NoiseResult:
-    """One storm timeline through the workers' grouping (the same store code and embedder)."""
+@dataclass(frozen=True)
+class Pinning:
+    """Recorded verdicts (scenario id → the root component named; absent: inconclusive) and how long
+    after an incident opens its investigation's verdict arrives."""
+
+    causes: dict[str, str]
+    delay_s: float
+
+
+def recorded_verdicts(path: Path) -> dict[str, str]:
+    """scenario id → the component a `root_cause` verdict named, from a `compass lab bench` JSON (full or
+    trimmed by --record-verdicts)."""
+    out: dict[str, str] = {}
+    for r in json.loads(path.read_text())["rows"]:
+        component = r["component"] if "component" in r else (r["ranked"][0][0] if r["ranked"] else None)
+        if r["verdict"] == "root_cause" and component:
+            out[r["scenario_id"]] = component
+    return out
+
+
+def record_verdicts(bench_json: Path, out: Path) -> None:
+    rows = [
+        {
+            "scenario_id": r["scenario_id"],
+            "verdict": r["verdict"],
+            "component": r["ranked"][0][0] if r["ranked"] else None,
+            "fault": r["ranked"][0][1] if r["ranked"] else None,
+            "verdict_s": r["verdict_s"],
+        }
+        for r in json.loads(bench_json.read_text())["rows"]
+    ]
+    note = f"trimmed from {bench_json.name} by benchmarks/alerts.py --record-verdicts"
+    out.write_text(json.dumps({"recorded": note, "rows": rows}, indent=0))
+
+
+async def replay(
+    db_url: str, alerts: list[StormAlert], graph: DependencyGraph, pinning: Pinning | None = None
+) -> NoiseResult:
+    """One storm timeline through the workers' grouping (the same store code and embedder). With
+    `pinning`, each incident's cause is set as its investigation would set it: the verdict on the
+    incident's first alert's storm, `delay_s` after it opened."""
     pool = await create_pool(db_url)
     store = AlertIncidentStore(pool, EMBEDDER)
     policy = AlertSettings().policy(graph)  # the workers' defaults (windows, similarity)
+    scenario_of = {a.fingerprint: a.scenario for a in alerts}
+    pending: list[tuple[float, UUID, str]] = []  # (when the verdict arrives, incident, its cause)
     try:
         await pool.execute("TRUNCATE alerts, alert_incidents")
         refs = await AlertInbox(pool, None).accept([row(a) for a in alerts])  # type: ignore[arg-type]
         for ref in refs:  # in startsAt order, as the workers would meet them
             stored = await store.alert(ref.alert_id)
             assert stored is not None
-            await store.assign(
+            now = stored.starts_at.timestamp()
+            for due in [p for p in pending if p[0] <= now]:
+                await store.set_cause(due[1], due[2])
+                pending.remove(due)
+            got = await store.assign(
                 stored, policy, lambda x: classify(x.name, x.summary, x.labels, x.annotations), lambda _: None
             )
+            cause = pinning.causes.get(scenario_of[stored.fingerprint]) if pinning else None
+            if got.created and pinning is not None and cause is not None:
+                pending.append((now + pinning.delay_s, got.incident.id, cause))
         rows = await pool.fetch("SELECT fingerprint, incident_id, grouped_by FROM alerts")
     finally:
         await pool.close()
@@ -255,35 +309,42 @@ def _sum(results: list[NoiseResult]) -> NoiseResult:
     )
 
 
+VERDICTS = Path(__file__).parent / "data" / "lab_verdicts.json"
 # Dev storms (dev scenarios, these seeds) tuned the grouping defaults; held-out ones were never looked at
 # while tuning.
 NOISE_SEEDS = {Split.DEV: (1, 2, 3, 4), Split.HELDOUT: (101, 102, 103, 104)}
 GAPS_S = (7200.0, 1800.0, 300.0)
 
 
-async def noise(db_url: str, seeds: int) -> list[str]:
+async def noise(db_url: str, seeds: int, pinning: Pinning) -> list[str]:
     graph = DependencyGraph(dependency_map(all_scenarios()))
     started = time.perf_counter()
-    table: dict[tuple[Split, float], NoiseResult] = {}
+    table: dict[tuple[Split, float, bool], NoiseResult] = {}
     for split, split_seeds in NOISE_SEEDS.items():
         scenarios = all_scenarios(split)
         for gap in GAPS_S:
             runs = [storms(scenarios, mean_gap_s=gap, seed=s) for s in split_seeds[:seeds]]
-            table[split, gap] = _sum([await replay(db_url, alerts, graph) for alerts in runs])
+            for pinned in (False, True):
+                table[split, gap, pinned] = _sum(
+                    [await replay(db_url, alerts, graph, pinning if pinned else None) for alerts in runs]
+                )
     total = _sum(list(table.values()))
     cfg = AlertSettings()
     lines = [
         f"noise reduction · labelled lab alert storms replayed through the workers' grouping "
         f"({seeds} timelines per cell; window {cfg.window_s:.0f} s, onset {cfg.onset_s:.0f} s, "
-        f"cause window {cfg.cause_window_s:.0f} s)",
+        f"cause window {cfg.cause_window_s:.0f} s); grouping on the alerts alone | with each incident's "
+        f"recorded verdict pinned {pinning.delay_s:.0f} s after it opened",
         "  mean gap   storms  split    alerts → incidents  noise reduction  wrong merges (alerts)"
         "  mixed  split storms",
     ]
-    for (split, gap), r in table.items():
+    for (split, gap, pinned), r in table.items():
         storms_n = len([s for s in all_scenarios(split) if s.kind == ScenarioKind.FAULT]) * seeds
+        how = "+ verdicts" if pinned else "alerts only"
         lines.append(
             f"  {gap / 60:5.0f} min  {storms_n:6d}  {split.value:7s}  {r.alerts:6d} → {r.incidents:5d}  "
             f"{r.reduction:14.1%}  {r.wrong:9d} ({r.wrong_share:5.1%})  {r.mixed:10d}  {r.split:11d}"
+            f"  {how}"
         )
     lines.append(
         f"  grouped by {dict(total.grouped_by)} · "
@@ -363,7 +424,8 @@ async def run(args: argparse.Namespace, db_url: str) -> None:
                 lines += await ingest(args.ingest, args.senders, db_url, redis_server.url, fake.base_url)
                 print("\n".join(lines), flush=True)
             shown = len(lines)
-            lines += await noise(db_url, args.seeds)
+            pinning = Pinning(recorded_verdicts(args.verdicts), args.verdict_delay)
+            lines += await noise(db_url, args.seeds, pinning)
             lines += classification()
             print("\n".join(lines[shown:]), flush=True)
             if args.investigations > 0:  # benchmarks/throughput.py
@@ -396,7 +458,28 @@ def main() -> None:
     parser.add_argument(
         "--seeds", type=int, default=4, choices=range(1, 5), help="storm timelines per split and gap"
     )
+    parser.add_argument(
+        "--verdicts",
+        type=Path,
+        default=VERDICTS,
+        help="the engine's verdicts on the lab's scenarios (a `compass lab bench` JSON)",
+    )
+    parser.add_argument(
+        "--verdict-delay",
+        type=float,
+        default=30.0,
+        help="seconds from an incident's first alert to its verdict (queue, announce, investigation)",
+    )
+    parser.add_argument(
+        "--record-verdicts",
+        type=Path,
+        metavar="BENCH_JSON",
+        help="trim a `compass lab bench --dataset lab` JSON into --verdicts, then exit",
+    )
     args = parser.parse_args()
+    if args.record_verdicts is not None:
+        record_verdicts(args.record_verdicts, args.verdicts)
+        return
     root = Path(tempfile.mkdtemp(prefix="compass-bench-pg-"))
     server = EmbeddedPostgres(root / "data", cleanup="delete")
     try:

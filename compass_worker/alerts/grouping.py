@@ -18,6 +18,11 @@ are considered, the one that began closest to the alert first, and the first rul
                    disagrees: the same alert rule firing on two unrelated services is two incidents;
 otherwise a new incident.
 
+Once the incident's investigation has named its cause (a `root_cause` verdict, or a correction in its
+thread: `cause` below), rules 3–4 ask about that component instead of guessing the cause from the
+incident's alerts: the cause and its callers belong; a callee alerting now, or a component an earlier alert
+brought in that the dependency map places off the cause's path, is another problem.
+
 Measured on labelled lab storms (benchmarks/alerts.py): the onset bound and the deepest-component rule
 cut wrong merges most; each split costs a notification, never a wrong verdict.
 """
@@ -97,6 +102,8 @@ class Candidate:
     last_alert_at: datetime
     similarity: float | None  # None: no comparable embedding
     labels: Mapping[str, str] = field(default_factory=dict)  # its first alert's labels
+    # The root component its investigation named (a `root_cause` verdict), once there is one.
+    cause: str | None = None
 
 
 class DependencyGraph:
@@ -104,6 +111,7 @@ class DependencyGraph:
 
     def __init__(self, calls: Mapping[str, Sequence[str]]) -> None:
         self._calls = {k.lower(): tuple(v.lower() for v in vs) for k, vs in calls.items()}
+        self._nodes = set(self._calls).union(*self._calls.values())
 
     def _reach(self, start: str) -> set[str]:
         seen, todo = set(), [start]
@@ -118,6 +126,10 @@ class DependencyGraph:
     def deepest(self, components: Sequence[str]) -> list[str]:
         """The components that call none of the others (where a fault among them most likely began)."""
         return [a for a in components if not any(self.calls(a, b) for b in components)]
+
+    def knows(self, component: str) -> bool:
+        """The map says what `component` calls or what calls it."""
+        return component in self._nodes
 
     def calls(self, a: str, b: str) -> bool:
         """`a` depends on `b`, directly or through others."""
@@ -146,6 +158,17 @@ def _related(
         return "group_key"
     if component is None:
         return None
+    if c.cause is not None:
+        # The investigation has named the incident's cause: what it is about is now known, not guessed
+        # from its alerts. The cause and its callers (which inherit its fault) belong; a callee alerting
+        # now is another fault, and so is a component an earlier alert brought in that the dependency map
+        # says is not on the cause's path. Without a map to say so, its components still count.
+        if component == c.cause:
+            return "component"
+        if graph.calls(component, c.cause):
+            return "dependency"
+        known = graph.knows(component) and graph.knows(c.cause)
+        return "component" if component in c.components and not known else None
     if component in c.components:
         return "component"
     young = (at - c.opened_at).total_seconds() <= cause_window_s

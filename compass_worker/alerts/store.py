@@ -85,6 +85,7 @@ class AlertIncident(_Row):
     last_alert_at: datetime
     resolved_at: datetime | None
     resolution_posted: bool
+    cause_component: str | None = None
 
 
 class Assignment(_Row):
@@ -159,7 +160,8 @@ class AlertIncidentStore:
                           EXISTS (SELECT 1 FROM alerts a WHERE a.incident_id = i.id AND a.group_key = $5)
                               AS shares_group_key,
                           CASE WHEN i.embedding_model = $4 THEN 1 - (i.embedding <=> $3) END AS similarity,
-                          (SELECT f.labels FROM alerts f WHERE f.id = i.first_alert_id) AS labels
+                          (SELECT f.labels FROM alerts f WHERE f.id = i.first_alert_id) AS labels,
+                          i.cause_component
                    FROM alert_incidents i
                    WHERE i.status = 'firing' AND i.last_alert_at >= $1 AND i.opened_at <= $2""",
                 alert.starts_at - window,
@@ -177,6 +179,7 @@ class AlertIncidentStore:
                     last_alert_at=r["last_alert_at"],
                     similarity=r["similarity"],
                     labels=json.loads(r["labels"]) if r["labels"] else {},
+                    cause=r["cause_component"],
                 )
                 for r in rows
             ]
@@ -269,6 +272,14 @@ class AlertIncidentStore:
             incident_id,
             root_ts,
             investigation_key,
+        )
+
+    async def set_cause(self, incident_id: UUID, component: str) -> None:
+        """The root component the incident's investigation named; later alerts are grouped against it."""
+        await self._pool.execute(
+            "UPDATE alert_incidents SET cause_component = $2 WHERE id = $1",
+            incident_id,
+            component.strip().lower(),
         )
 
     async def take_unannounced(self, incident_id: UUID) -> list[StoredAlert]:

@@ -16,6 +16,7 @@ from uuid import UUID
 
 from arq import Retry
 
+from compass_worker.alerts.store import AlertIncidentStore
 from compass_worker.contracts import (
     CostRequest,
     FeedbackRequest,
@@ -210,11 +211,13 @@ async def _investigate(svc: ServiceContext, req: InvestigateRequest, lease: Leas
         if started.resumed:
             done = await svc.store.investigations.verdict(inv_id)
             if done is not None:  # an earlier attempt concluded; make sure the thread shows it, once
+                if done.verdict == "root_cause" and done.root_causes:
+                    await _pin_alert_incident(svc, key, done.root_causes[0].component)
                 await sink.finish(done)
                 return "verdict (resumed)"
         viewer = Viewer(user=req.user, teams=(team,))
         return await _run(
-            svc, sink, incident, inv_id, viewer, retry_telemetry=lease.attempt < TELEMETRY_TRIES
+            svc, sink, incident, inv_id, viewer, key=key, retry_telemetry=lease.attempt < TELEMETRY_TRIES
         )
     finally:
         await sink.close()
@@ -231,6 +234,7 @@ async def _run(
     inv_id: UUID,
     viewer: Viewer,
     *,
+    key: str,
     retry_telemetry: bool = False,
 ) -> str:
     limit = svc.config.service.job_timeout_s
@@ -283,8 +287,18 @@ async def _run(
         await svc.store.memory.record_signature(inv_id, signature)
     except CompassError as exc:  # memory is an aid: the verdict still goes out
         log.warning("could not record the signature of %s: %s", inv_id, exc)
+    if verdict.verdict == "root_cause" and verdict.root_causes:
+        await _pin_alert_incident(svc, key, verdict.root_causes[0].component)
     await sink.finish(verdict)
     return verdict.verdict
+
+
+async def _pin_alert_incident(svc: ServiceContext, key: str, component: str) -> None:
+    """An alert incident's investigation (or a correction in its thread) named the root component: later
+    alerts are grouped against it (compass_worker/alerts/grouping.py). Other threads have no incident."""
+    alerts = AlertIncidentStore(svc.store.pool, svc.store.memory.embedder)
+    if component and (incident := await alerts.for_investigation(key)) is not None:
+        await alerts.set_cause(incident.id, component)
 
 
 async def _investigation(ctx: dict[Any, Any], thread: SlackThread) -> UUID:
@@ -326,6 +340,7 @@ async def record_feedback(ctx: dict[Any, Any], payload: dict[str, Any]) -> str:
     await svc.store.feedback.correct(
         inv_id, cause, author=req.user, channel=FeedbackChannel.SLACK, note=req.text
     )
+    await _pin_alert_incident(svc, req.thread.investigation_key, component)
     return f"corrected: {cause}"
 
 

@@ -64,6 +64,9 @@ async def test_alert_to_incident_investigation_verdict_then_duplicate_related_an
     assert listed["investigation_id"] == str(inv_id) and listed["slack_thread_ts"] == root.ts
     fault = stored.root_causes[0].fault  # the showcase scenario has a root cause
     assert (listed["verdict_fault"], listed["evidence_category"]) == (fault, FAULT_CATEGORIES[fault])
+    # The verdict named the incident's cause: later alerts are grouped against it.
+    cause = await store.pool.fetchval("SELECT cause_component FROM alert_incidents")
+    assert cause == (stored.root_causes[0].component if stored.confident else None)
 
     # The alert's thread is a thread like a mention's: a reply there is a correction, recorded by the worker.
     snapshot = await store.investigations.snapshot(inv_id)
@@ -75,12 +78,14 @@ async def test_alert_to_incident_investigation_verdict_then_duplicate_related_an
         "/slack/events", content=(req := event_request(SIGNING_SECRET, reply))[0], headers=req[1]
     )
     assert resp.status_code == 200
-    for _ in range(300):
-        if await store.feedback.corrections(inv_id):
+    cause_of = "SELECT cause_component FROM alert_incidents"
+    for _ in range(300):  # the worker records the correction, then pins the incident to it
+        if await store.feedback.corrections(inv_id) and await store.pool.fetchval(cause_of) == other:
             break
         await asyncio.sleep(0.05)
     [correction] = await store.feedback.corrections(inv_id)
     assert correction.actual.component == other and correction.wrong is not None
+    assert await store.pool.fetchval(cause_of) == other  # the engineer's word replaces the verdict's
 
     # The same alert again (Alertmanager's repeat_interval): absorbed, nothing new anywhere.
     again = await post_alertmanager(http, first)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from uuid import uuid4
 
 import pytest
 from arq.connections import ArqRedis
@@ -10,7 +11,7 @@ from arq.connections import ArqRedis
 from compass_bot.webhooks.inbox import AlertInbox
 from compass_bot.webhooks.models import AlertRow
 from compass_worker.alerts.classify import classify
-from compass_worker.alerts.grouping import DependencyGraph
+from compass_worker.alerts.grouping import Candidate, DependencyGraph, decide
 from compass_worker.alerts.routing import ChannelRateLimit, Routes
 from compass_worker.alerts.store import AlertIncidentStore, Assignment, GroupingPolicy
 from compass_worker.knowledge import HashingEmbedder, KnowledgeStore
@@ -181,3 +182,46 @@ async def test_the_incident_is_titled_and_classified_after_its_earliest_alert(re
     assert (earlier.incident.title, earlier.incident.category) == ("slow queries on payments", "latency")
     assert earlier.incident.opened_at == datetime.fromtimestamp(T0 + 40, UTC)
     assert earlier.incident.first_alert_id == later.incident.first_alert_id  # its announcer stays the same
+
+
+async def test_once_the_investigation_names_the_cause_alerts_are_grouped_against_it(replay: Replay) -> None:
+    first = await replay.send(row("a", 0, name="HighErrorRate", service="checkout", summary="5xx"))
+    await replay.incidents.set_cause(first.incident.id, "Payments")  # the verdict named payments
+    stored = await replay.incidents.incident(first.incident.id)
+    assert stored is not None and stored.cause_component == "payments"
+    on_cause = await replay.send(row("b", 10, name="HighRequestLatency", service="payments", summary="p99"))
+    caller = await replay.send(row("c", 15, name="HighErrorRate", service="checkout", summary="5xx"))
+    assert [on_cause.incident.id, caller.incident.id] == [first.incident.id] * 2
+    assert (on_cause.grouped_by, caller.grouped_by) == ("component", "group_key")
+    # A young incident would take a callee's alert as its cause alerting late; its cause is known now.
+    callee = await replay.send(row("d", 20, name="HostOutOfDiskSpace", service="payments-db", summary="d"))
+    assert callee.created
+
+
+async def test_before_the_cause_is_named_a_callee_alerting_early_joins_as_the_cause(replay: Replay) -> None:
+    first = await replay.send(row("a", 0, name="HighErrorRate", service="checkout", summary="5xx"))
+    callee = await replay.send(row("b", 20, name="HostOutOfDiskSpace", service="payments-db", summary="d"))
+    assert (callee.grouped_by, callee.incident.id) == ("dependency", first.incident.id)
+
+
+def test_a_named_cause_keeps_components_the_dependency_map_cannot_place() -> None:
+    at = datetime.fromtimestamp(T0 + 60, UTC)
+    incident = Candidate(
+        id=uuid4(),
+        shares_group_key=False,
+        components=("checkout", "payments-db", "ledger"),
+        opened_at=datetime.fromtimestamp(T0, UTC),
+        last_alert_at=at,
+        similarity=None,
+        cause="payments",
+    )
+
+    def where(component: str) -> str:
+        got = decide(
+            at=at, fingerprint_incident=None, component=component, candidates=[incident], graph=GRAPH,
+            similarity=0.6,
+        )  # fmt: skip
+        return got.grouped_by
+
+    # The map places payments-db below the cause (another fault there); it cannot place ledger.
+    assert [where("checkout"), where("payments-db"), where("ledger")] == ["dependency", "new", "component"]

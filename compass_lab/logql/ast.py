@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Literal
@@ -29,11 +30,34 @@ class Matcher:
         return hit if self.op == "=~" else not hit
 
 
+_META = frozenset("\\.^$*+?{}[]()|")
+_FOLD = "(?i)"
+
+
+def literal_alternatives(pattern: str) -> tuple[tuple[str, ...], bool] | None:
+    """`(?i)(error|timed out|fail)` → (("error", "timed out", "fail"), True): a regex that only lists
+    plain ASCII words, which Loki also answers as substring matches instead of running the regex (its
+    line-filter simplification). None when the pattern is anything more."""
+    fold = pattern.startswith(_FOLD)
+    body = pattern[len(_FOLD) :] if fold else pattern
+    if body.startswith("(") and body.endswith(")") and not body.startswith("(?"):
+        body = body[1:-1]
+    words = tuple(body.split("|"))
+    if not all(w and w.isascii() and not (_META & set(w)) for w in words):
+        return None
+    return (tuple(w.lower() for w in words) if fold else words), fold
+
+
 @dataclass(frozen=True)
 class LineFilter:
     op: LineOp
     value: str
     regex: re.Pattern[str] | None = field(default=None, compare=False)
+
+    @functools.cached_property
+    def words(self) -> tuple[tuple[str, ...], bool] | None:
+        """The regex as plain words to look for (and whether case is folded), when it is only that."""
+        return literal_alternatives(self.value) if self.regex is not None else None
 
 
 @dataclass(frozen=True)

@@ -20,10 +20,12 @@ from compass_lab.logql.ast import (
     Binary,
     Expr,
     Grouping,
+    LineFilter,
     LogExpr,
     MetricExpr,
     RangeAgg,
     Scalar,
+    Stage,
     VecAgg,
 )
 from compass_lab.logql.errors import LogQLQueryError
@@ -136,15 +138,27 @@ def _finish(vectors: dict[LabelKey, FloatArray]) -> tuple[MetricSeries, ...]:
 # -- log queries -------------------------------------------------------------------------------------
 
 
+def _leading_filters(stages: tuple[Stage, ...]) -> tuple[tuple[LineFilter, ...], tuple[Stage, ...]]:
+    """The line filters before any parser (answered from the stream's cached masks), and the rest."""
+    n = 0
+    while n < len(stages) and isinstance(stages[n], LineFilter):
+        n += 1
+    return tuple(f for f in stages[:n] if isinstance(f, LineFilter)), stages[n:]
+
+
 def _stream_entries(
     s: IndexedStream, expr: LogExpr, start_ns: int, end_ns: int, backward: bool, counter: list[int]
 ) -> Iterator[tuple[int, int, Entry]]:
     lo, hi = s.span(start_ns, end_ns, include_end=False)
     order = range(hi - 1, lo - 1, -1) if backward else range(lo, hi)
+    filters, rest = _leading_filters(expr.stages)
+    mask = s.passing(filters)
     for i in order:
         counter[0] += 1
         counter[1] += len(s.lines[i])
-        entry = run_pipeline(expr.stages, s.labels, s.lines[i])
+        if mask is not None and not mask[i]:
+            continue
+        entry = run_pipeline(rest, s.labels, s.lines[i])
         if entry is not None:
             ts = int(s.ts[i])
             # heapq.merge needs one ascending key: negate time when newest comes first.
@@ -209,10 +223,12 @@ def _range_agg(index: LogIndex, expr: RangeAgg, steps: tuple[int, ...]) -> dict[
     window_start = steps[0] - expr.range_ns
     window_end = steps[-1]
     samples: dict[LabelKey, tuple[list[int], list[float]]] = {}
+    filters, rest = _leading_filters(expr.log.stages)
     for s in index.select(expr.log.matchers):
         lo, hi = s.span(window_start, window_end, include_end=True)
-        for i in range(lo, hi):
-            entry = run_pipeline(expr.log.stages, s.labels, s.lines[i])
+        mask = s.passing(filters)
+        for i in range(lo, hi) if mask is None else (lo + np.flatnonzero(mask[lo:hi])).tolist():
+            entry = run_pipeline(rest, s.labels, s.lines[i])
             if entry is None:
                 continue
             labels = entry.labels

@@ -130,13 +130,17 @@ def _compare(expr: LabelCompare, actual: str) -> bool:
     return hit if expr.op == "=~" else not hit
 
 
-def _line_passes(f: LineFilter, line: str) -> bool:
+def line_passes(f: LineFilter, line: str) -> bool:
     if f.op == "|=":
         return f.value in line
     if f.op == "!=":
         return f.value not in line
     assert f.regex is not None
-    hit = f.regex.search(line) is not None
+    if (words := f.words) is not None:
+        text = line.lower() if words[1] else line
+        hit = any(w in text for w in words[0])
+    else:
+        hit = f.regex.search(line) is not None
     return hit if f.op == "|~" else not hit
 
 
@@ -150,7 +154,7 @@ def run_pipeline(stages: tuple[Stage, ...], stream_labels: Mapping[str, str], li
     labels: dict[str, str] | None = None  # copied lazily: most lines only meet line filters
     for stage in stages:
         if isinstance(stage, LineFilter):
-            if not _line_passes(stage, line):
+            if not line_passes(stage, line):
                 return None
             continue
         if labels is None:

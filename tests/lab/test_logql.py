@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -19,6 +20,8 @@ from compass_lab.logql import (
     query_instant,
     query_range,
 )
+from compass_lab.logql.ast import LineFilter, literal_alternatives
+from compass_lab.logql.pipeline import line_passes
 from compass_lab.model import LogLine, LogStream
 
 S = 10**9
@@ -190,3 +193,24 @@ def test_patterns_mask_variable_tokens() -> None:
     ]
     assert pats[0].samples == ((T0 // S, 2), (T0 // S + 20, 2), (T0 // S + 40, 2))
     assert np.sum([c for _, c in pats[1].samples]) == 6
+
+
+def test_a_regex_of_plain_words_is_answered_as_substrings_exactly_as_the_regex_would() -> None:
+    assert literal_alternatives("(?i)(error|timed out|Fail)") == (("error", "timed out", "fail"), True)
+    assert literal_alternatives("error|panic") == (("error", "panic"), False)
+    for not_words in ("(?i)err.r", "(error)|(fail)", "(?i)(a|)", "x+", "(?s)(a|b)", "caf\u00e9"):
+        assert literal_alternatives(not_words) is None
+    lines = (
+        'level=ERROR msg="db connection refused"',
+        "request Timed Out after 3s",
+        "all good",
+        "FAILED: payment",
+        '{"log":"panic: runtime error","stream":"stderr"}',
+    )
+    for pattern in ("(?i)(error|timed out|fail)", "(?i)panic", "error|Timed Out", "(?i)(nothing|else)"):
+        for op in ("|~", "!~"):
+            f = LineFilter(op, pattern, re.compile(pattern))  # type: ignore[arg-type]
+            assert f.words is not None
+            assert [line_passes(f, ln) for ln in lines] == [
+                (re.search(pattern, ln) is not None) == (op == "|~") for ln in lines
+            ]

@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import functools
-import re
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Protocol
+
+
+class Regex(Protocol):
+    """A compiled regex (RE2, as Loki's Go regexp: `parser._compile`); `re.Pattern` also fits."""
+
+    def search(self, text: str) -> object | None: ...
+
+    def fullmatch(self, text: str) -> object | None: ...
+
 
 MatchOp = Literal["=", "!=", "=~", "!~"]
 LineOp = Literal["|=", "!=", "|~", "!~"]
@@ -17,7 +25,7 @@ class Matcher:
     name: str
     op: MatchOp
     value: str
-    regex: re.Pattern[str] | None = field(default=None, compare=False)
+    regex: Regex | None = field(default=None, compare=False)
 
     def matches(self, actual: str) -> bool:
         """Does a label's value ("" when the label is absent, as in Loki) satisfy this matcher?"""
@@ -52,7 +60,7 @@ def literal_alternatives(pattern: str) -> tuple[tuple[str, ...], bool] | None:
 class LineFilter:
     op: LineOp
     value: str
-    regex: re.Pattern[str] | None = field(default=None, compare=False)
+    regex: Regex | None = field(default=None, compare=False)
 
     @functools.cached_property
     def words(self) -> tuple[tuple[str, ...], bool] | None:
@@ -71,7 +79,7 @@ class LabelCompare:
     op: CmpOp
     value: str
     number: float | None  # set when the right-hand side is a number / duration (seconds) → numeric compare
-    regex: re.Pattern[str] | None = field(default=None, compare=False)
+    regex: Regex | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,9 @@ a silently different answer.
 
 from __future__ import annotations
 
-import re
 from typing import cast, get_args
+
+import re2
 
 from compass_lab.logql.ast import (
     UNWRAP_OPS,
@@ -32,6 +33,7 @@ from compass_lab.logql.ast import (
     ParserStage,
     RangeAgg,
     RangeOp,
+    Regex,
     Scalar,
     Stage,
     VecAgg,
@@ -54,11 +56,25 @@ _PRECEDENCE: tuple[frozenset[str], ...] = (
 )
 
 
-def _compile(pattern: str, col: int) -> re.Pattern[str]:
+def _options() -> re2.Options:
+    options = re2.Options()
+    options.log_errors = False  # the parse error is raised to the caller, not printed to stderr
+    return options
+
+
+_RE2_OPTIONS = _options()
+
+
+def _compile(pattern: str, col: int) -> Regex:
+    """Loki compiles regexes with Go's regexp (RE2 syntax and linear time), so the lab uses RE2 too: a
+    pattern Loki refuses (lookaround, backreferences) is refused here, and a long alternation over every
+    log line costs what it costs Loki, not Python's backtracking."""
     try:
-        return re.compile(pattern)
-    except re.error as err:
-        raise LogQLParseError(col, f"invalid regex {pattern!r}: {err}") from None
+        compiled: Regex = re2.compile(pattern, _RE2_OPTIONS)
+    except re2.error as err:
+        reason = err.args[0].decode() if err.args and isinstance(err.args[0], bytes) else str(err)
+        raise LogQLParseError(col, f"invalid regex {pattern!r}: {reason}") from None
+    return compiled
 
 
 class _Parser:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from compass_worker.engine.observations import Observations
+import math
+
+from compass_worker.engine.observations import Observations, SignalSeries
+from compass_worker.engine.onset import Anomaly
 
 # Host signals that a host's residents cannot cause by their own load (unlike host CPU).
 LOWER_LAYER = frozenset({"tcp_retransmit_ratio", "disk_free_ratio"})
@@ -16,9 +19,12 @@ def hurt(
     baseline_until: float | None,
     within_s: float | None = None,
 ) -> bool | None:
-    """Did the component (or, for a host, what runs on it) go bad after the cause? None: cannot tell."""
+    """Did the component (or, for a host, what runs on it) go bad after the cause? None: cannot tell —
+    no such signal, or one that clearly rose with the cause but whose baseline is too noisy to call it a
+    departure (a bimodal p95, an earlier episode inside the baseline): that is no proof of "no impact"."""
     targets = [comp, *sorted(obs.hosts.get(comp, set()))] if obs.kind_of(comp) == "host" else [comp]
     seen = False
+    rose = False
     for target in targets:
         for sig in signals:
             for s in [obs.get(target, sig), *obs.outbound(target, sig)]:
@@ -26,6 +32,8 @@ def hurt(
                     continue
                 seen = True
                 a = s.anomaly(None, baseline_until)
+                if a is not None and not rose:
+                    rose = _rose_with(s, a, key_onset, within_s)
                 if a is None or not a.anomalous or a.strength() < 0.3:
                     continue
                 if key_onset is None or a.onset is None:
@@ -33,7 +41,28 @@ def hurt(
                 late_ok = within_s is None or a.onset <= key_onset + within_s
                 if a.onset >= key_onset - 120.0 and late_ok:
                     return True
+    if rose:
+        return None
     return False if seen else None
+
+
+ROSE_RATIO = 2.0  # a rise to this multiple of the baseline's median...
+ROSE_POINTS = 3  # ...held this many consecutive samples (a minute or more at a 30 s step)
+
+
+def _rose_with(s: SignalSeries, a: Anomaly, key_onset: float | None, within_s: float | None) -> bool:
+    """The series (bad when up) held at ≥ ROSE_RATIO × its baseline median from the cause's onset on."""
+    if s.bad != "up" or key_onset is None or not a.baseline > 0:
+        return False
+    end = key_onset + within_s if within_s is not None else math.inf
+    run = 0
+    for t, v in zip(s.timestamps, s.values, strict=False):
+        if t < key_onset - 120.0 or t > end:
+            continue
+        run = run + 1 if math.isfinite(v) and v >= ROSE_RATIO * a.baseline else 0
+        if run >= ROSE_POINTS:
+            return True
+    return False
 
 
 def edge_health(

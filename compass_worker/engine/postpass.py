@@ -3,7 +3,8 @@
 - a catch-all ("it got slow") yields to a specific supported fault on the same component;
 - causes precede their effects: a later supported cause on the path loses to an earlier one;
 - effects rank just below their cause (a host's lower-layer fault, the catalog's `yields_to` rules);
-- of two look-alikes, the one the catalog's separating observation contradicts yields to the other.
+- of two look-alikes, the one the catalog's separating observation contradicts yields to the other;
+- a catch-all seen only in a few slow traces yields to a specific cause the metrics measured.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import replace
 from compass_worker.domain.models import Evidence, HypothesisStatus, Stance
 from compass_worker.engine.context import JudgeContext, Scored
 from compass_worker.engine.faultcatalog import FaultCatalog, Separator, YieldRule
+from compass_worker.engine.health import health
 from compass_worker.engine.observations import Observations
 
 GENERIC_PENALTY = 4.0
@@ -270,3 +272,57 @@ def _yield_to(loser: Scored, winner: Scored, why: str) -> Scored:
     score = min(h.score, winner.hypothesis.score - YIELD_MARGIN)
     h = h.model_copy(update={"score": score, "status": status, "evidence": (*h.evidence, ev)})
     return Scored(h, loser.key_onset, loser.tested, 0.0)
+
+
+MEASURED_NEAR_SYMPTOM_S = 300.0  # a measured cause this close to the symptom's onset began it
+
+
+def _seen_only_in_traces(s: Scored, obs: Observations, ctx: JudgeContext) -> bool:
+    """Its key evidence is time in a few slow traces (no onset of its own) and every one of its own
+    metrics — it has latency or errors of its own — stayed normal."""
+    comp = s.hypothesis.component
+    if s.key_onset is not None or not any(
+        f.component == comp and f.kind in ("self_time", "edge_self_time") for f in obs.traces
+    ):
+        return False
+    has_own = any(obs.get(comp, sig) is not None for sig in ("latency", "error_ratio"))
+    return has_own and health(obs, comp, ctx.baseline_until)[0] == 0.0
+
+
+def outliers_yield_to_measured(
+    scored: list[Scored], obs: Observations, faults: FaultCatalog, ctx: JudgeContext
+) -> list[Scored]:
+    """A catch-all seen only in a few slow traces ranks below a specific cause on the symptom's path
+    that the metrics measured at the symptom's onset: on a busy edge the slowest traces hold slow
+    outliers of a healthy callee, while a CPU at its limit with its latency following is a change. (A
+    delayed link shows only in traces; with no measured specific cause beside it, it keeps its rank.)"""
+    measured = [
+        s
+        for s in scored
+        if s.hypothesis.status == HypothesisStatus.SUPPORTED
+        and not faults.get(s.hypothesis.fault).generic
+        and s.key_support >= 0.5
+        and s.key_onset is not None
+        and (not ctx.path or s.hypothesis.component in ctx.path)
+        and (ctx.symptom_onset is None or abs(s.key_onset - ctx.symptom_onset) <= MEASURED_NEAR_SYMPTOM_S)
+    ]
+    if not measured:
+        return scored
+    cause = max(measured, key=lambda s: s.hypothesis.score)
+    c = cause.hypothesis
+    out = []
+    for s in scored:
+        h = s.hypothesis
+        if (
+            h.status == HypothesisStatus.SUPPORTED
+            and faults.get(h.fault).generic
+            and h.component != c.component
+            and _seen_only_in_traces(s, obs, ctx)
+        ):
+            why = (
+                f"{h.component}'s own metrics stayed normal (its time grew only in a few slow traces), "
+                f"while {c.component}'s {c.fault} was measured at the symptom's onset"
+            )
+            s = _rank_below(s, cause, why)
+        out.append(s)
+    return out

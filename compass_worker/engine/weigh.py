@@ -9,6 +9,7 @@ from compass_worker.engine.judge import judge
 from compass_worker.engine.postpass import (
     earliest_cause_first,
     explain_away_generic,
+    outliers_yield_to_measured,
     separate_lookalikes,
     yield_to_causes,
 )
@@ -20,6 +21,7 @@ def judge_all(kit: Kit, run: Run, ctx: JudgeContext) -> list[Scored]:
     scored = [judge(h, kit.faults.get(h.fault), run.obs, ctx, units) for h in run.hypotheses.values()]
     scored = earliest_cause_first(explain_away_generic(scored, kit.faults), ctx)
     scored = yield_to_causes(scored, run.obs, kit.faults)
+    scored = outliers_yield_to_measured(scored, run.obs, kit.faults, ctx)
     return separate_lookalikes(scored, run.obs, kit.faults, ctx)
 
 

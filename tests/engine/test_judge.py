@@ -197,3 +197,38 @@ def test_measured_values_carry_their_units() -> None:
     assert fmt_measured(0.051, "ratio") == "5.1%"
     assert fmt_measured(3.5, "req/s") == "3.5 req/s" and fmt_measured(0.9, "cores") == "0.9 cores"
     assert fmt_measured(126, "count") == "126" and fmt_measured(float("nan"), "req/s") == "n/a"
+
+
+def _slow_outlier_scenario(cpu: bool) -> list[Scored]:
+    """checkout calls payments (its CPU at its limit from the symptom's onset, its latency following,
+    when `cpu`) and fx, whose own latency never moved but whose time grew in the slowest traces."""
+    from compass_worker.engine.observations import TraceFinding
+    from compass_worker.engine.postpass import outliers_yield_to_measured
+
+    obs = Observations()
+    obs.kinds.update({"payments": "service", "checkout": "service", "fx": "service"})
+    obs.edges.update({("checkout", "payments"): "traces", ("checkout", "fx"): "traces"})
+    obs.add(series("fx", "latency", 0.01, 0.01, 84))
+    obs.traces.append(TraceFinding("fx", "edge_self_time", 1.0, "checkout→fx: checkout waits longer", "{ }"))
+    obs.traces.append(TraceFinding("fx", "self_time", 40.0, "fx's own time per slow trace", "{ }"))
+    if cpu:
+        obs.add(series("payments", "cpu_utilization", 0.05, 0.99, 84, unit="ratio"))
+        obs.add(series("payments", "latency", 0.05, 0.4, 84))
+    c = JudgeContext("checkout", TS[84], TS[60], frozenset({"checkout", "payments", "fx"}))
+    scored = []
+    for comp, fault in (("fx", "dependency_latency"), ("payments", "cpu_saturation")):
+        spec = FAULTS.get(fault)
+        h = Hypothesis(id=Hypothesis.key(comp, fault), component=comp, fault=fault, prior=spec.prior)
+        scored.append(judge(h, spec, obs, c, UNITS))
+    return outliers_yield_to_measured(scored, obs, FAULTS, c)
+
+
+def test_time_seen_only_in_slow_traces_yields_to_a_measured_specific_cause() -> None:
+    """A callee whose own metrics stayed normal, slow only in the slowest traces, ranks below a CPU at
+    its limit the metrics measured at the symptom's onset; with no such cause beside it, it keeps its
+    rank (a delayed link shows only in traces)."""
+    by_id = {s.hypothesis.id: s.hypothesis for s in _slow_outlier_scenario(cpu=True)}
+    assert by_id["payments/cpu_saturation"].score > by_id["fx/dependency_latency"].score
+    alone = {s.hypothesis.id: s.hypothesis for s in _slow_outlier_scenario(cpu=False)}
+    assert alone["fx/dependency_latency"].status == HypothesisStatus.SUPPORTED
+    assert not any("slow traces" in e.observation for e in alone["fx/dependency_latency"].evidence)

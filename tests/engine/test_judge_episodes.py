@@ -107,3 +107,27 @@ def test_a_cpu_back_far_below_its_limit_is_over_though_many_sigmas_above_an_idle
     settled.add(replace(cpu, values=tuple(0.08 if i >= 46 else v for i, v in enumerate(cpu.values))))
     ongoing.add(_cpu("api", [(49, N)]))
     assert _score(ongoing, "api", "cpu_saturation") - _score(settled, "api", "cpu_saturation") >= 2.0
+
+
+def _latency_bimodal(comp: str, high_from: int | None) -> SignalSeries:
+    """A p95 that flips between two levels in its baseline (a few slow requests a minute or none): its
+    robust scale is wide, so a rise to four times its median is no departure in sigmas."""
+    v = [0.1 if i % 2 else 0.45 for i in range(N)]
+    if high_from is not None:
+        v[high_from:] = [0.95] * (N - high_from)
+    return SignalSeries(comp, "latency", None, TS, tuple(v), "q", None, "test", "s", "up")
+
+
+def test_a_latency_that_rose_with_the_cpu_over_a_noisy_baseline_is_no_proof_of_no_impact() -> None:
+    """CPU at its limit from the onset, its latency held at 4× its baseline median but within the
+    baseline's wide spread in sigmas: that cannot say "no impact". The same series left as it was can."""
+    rose, same = Observations(), Observations()
+    for obs, high_from in ((rose, 49), (same, None)):
+        obs.add(_cpu("api", [(49, N)]))
+        obs.add(_latency_bimodal("api", high_from))
+    latency = rose.get("api", "latency")
+    assert latency is not None
+    a = latency.anomaly(None, TS[30])
+    assert a is not None and not a.anomalous  # the premise: the rise is no departure in sigmas
+    assert _status(rose, "api", "cpu_saturation") == HypothesisStatus.SUPPORTED
+    assert _status(same, "api", "cpu_saturation") == HypothesisStatus.REFUTED

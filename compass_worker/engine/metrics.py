@@ -96,6 +96,10 @@ async def discover(src: TelemetrySource, catalog: SignalCatalog, obs: Observatio
     for mp in mappings:
         wanted_metrics.add(mp.metric)
         labels.update((*sigdisc.IDENTITY_LABELS, *sigdisc.QUEUE_LABELS, *sigdisc.GROUP_LABELS))
+        # A caller's view of its callees needs the label naming the peer, and a request count its
+        # status label, before either can become an edge or an error ratio (`InferredMapping.entry` /
+        # `derived` read them off this presence query).
+        labels.update((*sigdisc.PEER_LABELS, *sigdisc.STATUS_LABELS))
         labels.update(sigdisc.label_order(catalog, mp.signal))
     if not wanted_metrics:
         obs.gaps.append("none of the metric names here match a known convention (signal catalog)")
@@ -121,6 +125,10 @@ async def discover(src: TelemetrySource, catalog: SignalCatalog, obs: Observatio
                 continue  # a caller-side request rate: only its error ratio is a signal
             values = disc.metric_values.get(mp.metric, {})
             entry = one.entry(present, sigdisc.label_order(catalog, one.signal), values)
+            if entry is not None and one.metric != mp.metric:
+                # A histogram's `_count` (its request rate) carries the labels its buckets do, less
+                # `le`; the presence query asked only about the buckets.
+                disc.labels[one.metric] |= present
             if entry is not None and one.family not in disc.mappings:
                 disc.mappings[one.family] = one
                 disc.inferred.append(entry)

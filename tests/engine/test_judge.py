@@ -112,6 +112,25 @@ def test_a_deploy_that_hurts_is_supported() -> None:
     assert h.status == HypothesisStatus.SUPPORTED
 
 
+def test_a_rollout_whose_errors_a_callee_showed_first_scores_as_a_victim() -> None:
+    """A harmless rollout near a failing dependency: the caller's errors began after its callee's."""
+
+    def deploy(callee_fails: bool) -> Hypothesis:
+        obs = Observations()
+        obs.kinds.update({"cart": "service", "pricing": "service"})
+        obs.edges[("cart", "pricing")] = "metrics"
+        obs.add(_flag("cart", 76))
+        obs.add(series("cart", "error_ratio", 0.001, 0.05, 84, unit="ratio"))
+        if callee_fails:
+            obs.add(series("pricing", "error_ratio", 0.001, 0.08, 80, unit="ratio"))
+            obs.add(series("cart", "client_error_ratio", 0.001, 0.08, 81, peer="pricing", unit="ratio"))
+        return run("cart", "bad_deploy", obs)
+
+    alone, inherited = deploy(callee_fails=False), deploy(callee_fails=True)
+    assert inherited.score < alone.score - 1.0
+    assert any("victim" in e.observation for e in inherited.evidence)
+
+
 def test_a_probe_that_says_up_decisively_refutes_an_outage() -> None:
     obs = Observations()
     obs.kinds["psp-api"] = "external"

@@ -320,3 +320,12 @@ def test_cpu_reaching_its_limit_from_a_noisy_baseline_is_saturation_one_always_t
     assert swinging["cart/cpu_saturation"].hypothesis.status == HypothesisStatus.SUPPORTED
     always = scored(cart([0.95, 0.97, 0.96], 0.96), "cart", ("cart", "cpu_saturation"))
     assert always["cart/cpu_saturation"].hypothesis.status != HypothesisStatus.SUPPORTED
+
+
+def test_a_cause_the_graph_does_not_place_leads_but_not_confidently() -> None:
+    """Nothing says a component no call reaches is on the symptom's path: its cause may lead the
+    ranking, never as a confident root cause."""
+    out = list(scored(broken_cart(80), "cart", ("cart", "bad_deploy"), ("cart", "config_change")).values())
+    placed, unplaced = rank(out), rank(out, unplaced=frozenset({"cart/bad_deploy"}))
+    assert placed.causes[0].fault == unplaced.causes[0].fault == "bad_deploy"
+    assert placed.top_supported and not unplaced.top_supported

@@ -23,7 +23,7 @@ from compass_worker.engine.source import TelemetrySource
 from compass_worker.signals import discovery as sigdisc
 from compass_worker.signals.catalog import CatalogEntry, SignalCatalog, VersionSpec
 from compass_worker.signals.naming import is_ip, normalise
-from compass_worker.telemetry.grafana.models import PromSeries, QueryResult
+from compass_worker.telemetry.grafana.models import LabelMatcher, PromSeries, QueryResult
 from compass_worker.telemetry.grafana.results import Data, Failed
 
 _AGG_SUM = frozenset({"requests", "client_throttled", "dns_errors", "restarts", "pool_pending", "queue_lag"})
@@ -101,6 +101,7 @@ async def discover(src: TelemetrySource, catalog: SignalCatalog, obs: Observatio
         # `derived` read them off this presence query).
         labels.update((*sigdisc.PEER_LABELS, *sigdisc.STATUS_LABELS))
         labels.update(sigdisc.label_order(catalog, mp.signal))
+    labels.update(await _workload_labels(src, uid, inferred_names))
     if not wanted_metrics:
         obs.gaps.append("none of the metric names here match a known convention (signal catalog)")
         return disc
@@ -149,6 +150,19 @@ async def _infer(
     if isinstance(res, Data):
         meta = {k: sigdisc.MetricMeta(v.type, v.unit, v.help) for k, v in res.value.items()}
     return sigdisc.infer_all(catalog, names, meta)
+
+
+async def _workload_labels(src: TelemetrySource, uid: str, metrics: set[str]) -> set[str]:
+    """Label keys of the inferred metrics that name a workload by no listed spelling (`apm_service`,
+    `source_workload`, `dst_deployment`): read off the label names, kept by their tokens."""
+    if not metrics:
+        return set()
+    matcher = LabelMatcher(name="__name__", value=_alternation(metrics), op="=~")
+    res = await src.client.label_names(uid, [matcher], src.start, src.end)
+    src.record(uid, "discovery", "list_prometheus_label_names", src.start, src.end, 0, res)
+    if not isinstance(res, Data):
+        return set()
+    return {k for k in res.value if sigdisc.label_role(k) is not None}
 
 
 def _version_metrics(v: VersionSpec, names: frozenset[str]) -> list[str]:

@@ -319,6 +319,7 @@ _HOST = frozenset({"node", "host", "machine", "vm", "instance"})
 _BYTE_UNITS = {"bytes": 1.0, "byte": 1.0, "b": 1.0, "ki": 1024.0, "kib": 1024.0, "kb": 1e3, "mi": 2.0**20,
                "mib": 2.0**20, "mb": 1e6, "gi": 2.0**30, "gib": 2.0**30, "gb": 1e9}  # fmt: skip
 _CLIENT = frozenset({"client", "outbound", "egress", "downstream", "upstream", "peer"})
+_SIZE_T = frozenset({"size", "bytes", "byte", "length", "body", "time", "seconds"})
 
 
 def _time_scale(toks: Iterable[str], meta: MetricMeta) -> float | None:
@@ -451,7 +452,10 @@ def _infer(metric: str, meta: MetricMeta, siblings: frozenset[str]) -> InferredM
     if toks & _LAG and (toks & _QUEUE or help_toks & _QUEUE or "lag" in toks):
         return InferredMapping(metric, "queue_lag", "queue", "gauge", conf(0.7, True), "lag tokens")
     per_time = {"per", "second"} <= toks or bool(toks & {"rps", "rpm", "qps", "tps"}) or "per_sec" in metric
-    if toks & _REQUESTS or per_time or (help_toks & _REQUESTS and from_help):
+    # A counter of responses is a counter of requests answered (`response_total`); a response's size
+    # or time is not.
+    answered = counter and bool(toks & {"response", "responses"}) and not toks & (_SIZE_T | _LATENCY)
+    if toks & _REQUESTS or per_time or answered or (help_toks & _REQUESTS and from_help):
         form = "rate" if counter else "gauge"
         rpm = 1.0 / 60.0 if "rpm" in toks or {"per", "minute"} <= toks else 1.0
         client = bool(toks & _CLIENT)
@@ -460,7 +464,7 @@ def _infer(metric: str, meta: MetricMeta, siblings: frozenset[str]) -> InferredM
             "client_requests" if client else "requests",
             "service",
             form,
-            conf(0.7, bool(toks & _REQUESTS) or per_time),
+            conf(0.7, bool(toks & _REQUESTS) or per_time or answered),
             "request tokens" + (", caller side" if client else ""),
             rpm,
             edge=client,

@@ -274,3 +274,11 @@ def test_label_keys_name_the_measured_workload_its_caller_and_its_callee() -> No
 
     one_end = {"destination_workload", "le"}  # nothing names the caller: no edge
     assert not any(d.edge for d in hist.derived(one_end, names))
+
+
+def test_a_counter_of_responses_counts_requests_but_a_response_size_does_not() -> None:
+    answered = infer("response_total")
+    assert answered is not None and (answered.signal, answered.form) == ("requests", "rate")
+    (errors,) = answered.derived({"deployment", "classification"}, frozenset({"response_total"}))
+    assert errors.signal == "error_ratio" and errors.status_label == "classification"
+    assert infer("http_response_size_bytes_total") is None

@@ -21,10 +21,24 @@ LATE_PENALTY = 2.0
 VICTIM_PENALTY = 3.0
 
 
+_ATTACHED = frozenset({"volume", "host"})
+
+
+def unplaced(comp: str, obs: Observations) -> bool:
+    """The graph has no edge to or from `comp` (and it hosts nothing): where it sits is unknown, not off
+    the path. Calls the telemetry does not show (a database behind opaque TCP, no client metrics, no
+    traces) leave stores and services out of the graph while the rest of it is known. Such a cause
+    is neither scored down nor ranked as off the path; but nothing confirms it is on the path either,
+    so it does not lead confidently (`verdict.rank`'s `unplaced`)."""
+    if obs.kind_of(comp) in _ATTACHED or obs.hosts.get(comp):
+        return False  # volumes and hosts are placed by what they serve, never by calls
+    return not any(comp in e for e in obs.edges)
+
+
 def off_path(comp: str, fault: str, obs: Observations, ctx: JudgeContext) -> bool:
     """The dependency graph is known and `comp` is not on the symptom's path, nor hosts any of it (the
     same test `on_path` scores): a cause there cannot explain the symptom. DNS serves everyone."""
-    if not ctx.path or fault == "dns_failure":
+    if not ctx.path or fault == "dns_failure" or unplaced(comp, obs):
         return False
     on = comp in ctx.path or comp == ctx.symptom_component or bool(obs.hosts.get(comp, set()) & ctx.path)
     return not on
@@ -38,7 +52,7 @@ def on_path(t: Tally, h: Hypothesis, obs: Observations, ctx: JudgeContext) -> No
         # DNS serves everyone: it is never "off" a dependency path.
         if on:
             t.score += PATH_BONUS
-        elif h.fault != "dns_failure":
+        elif h.fault != "dns_failure" and not unplaced(comp, obs):
             upstream = ctx.symptom_component is not None and ctx.symptom_component in obs.downstream(comp)
             t.score -= UPSTREAM_PENALTY if upstream else OFF_PATH_PENALTY
     if ctx.symptom_onset is not None and t.key_onset is not None and t.key_onset > ctx.symptom_onset + LATE_S:
@@ -74,6 +88,19 @@ def victim_of_callee(t: Tally, spec: FaultSpec, obs: Observations, ctx: JudgeCon
             return
 
 
+HOST_BUSY = 0.8  # host CPU below this is its residents' load moving it, not a host in trouble
+
+
+def _host_trouble(obs: Observations, host: str, baseline_until: float | None) -> frozenset[str] | None:
+    """The host signals that can say a host went bad. Its CPU follows its residents' load: a rise from
+    32 % to 36 % is many of a quiet baseline's sigmas and no trouble, so it counts only when busy."""
+    cpu = obs.get(host, "host_cpu")
+    a = cpu.anomaly(None, baseline_until) if cpu else None
+    if a is None or a.peak >= HOST_BUSY:
+        return None
+    return frozenset(sig for (c, sig, _) in obs.series if c == host and sig != "host_cpu")
+
+
 def victim_of_host(t: Tally, obs: Observations, ctx: JudgeContext) -> None:
     comp = t.component
     if t.key_onset is None or obs.kind_of(comp) == "host":
@@ -81,7 +108,7 @@ def victim_of_host(t: Tally, obs: Observations, ctx: JudgeContext) -> None:
     for host, residents in obs.hosts.items():
         if comp not in residents or host == comp:
             continue
-        hs, hon = health(obs, host, ctx.baseline_until)
+        hs, hon = health(obs, host, ctx.baseline_until, _host_trouble(obs, host, ctx.baseline_until))
         if not (hs >= 0.5 and hon is not None and hon < t.key_onset - 15.0):
             # Retransmits or a full disk are a lower layer: even at the same scrape as the
             # component's trouble they are the cause. Host CPU is not: residents' load raises it.

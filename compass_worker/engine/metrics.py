@@ -23,7 +23,7 @@ from compass_worker.engine.source import TelemetrySource
 from compass_worker.signals import discovery as sigdisc
 from compass_worker.signals.catalog import CatalogEntry, SignalCatalog, VersionSpec
 from compass_worker.signals.naming import is_ip, normalise
-from compass_worker.telemetry.grafana.models import PromSeries, QueryResult
+from compass_worker.telemetry.grafana.models import LabelMatcher, PromSeries, QueryResult
 from compass_worker.telemetry.grafana.results import Data, Failed
 
 _AGG_SUM = frozenset({"requests", "client_throttled", "dns_errors", "restarts", "pool_pending", "queue_lag"})
@@ -96,7 +96,12 @@ async def discover(src: TelemetrySource, catalog: SignalCatalog, obs: Observatio
     for mp in mappings:
         wanted_metrics.add(mp.metric)
         labels.update((*sigdisc.IDENTITY_LABELS, *sigdisc.QUEUE_LABELS, *sigdisc.GROUP_LABELS))
+        # A caller's view of its callees needs the label naming the peer, and a request count its
+        # status label, before either can become an edge or an error ratio (`InferredMapping.entry` /
+        # `derived` read them off this presence query).
+        labels.update((*sigdisc.PEER_LABELS, *sigdisc.STATUS_LABELS))
         labels.update(sigdisc.label_order(catalog, mp.signal))
+    labels.update(await _workload_labels(src, uid, inferred_names))
     if not wanted_metrics:
         obs.gaps.append("none of the metric names here match a known convention (signal catalog)")
         return disc
@@ -121,6 +126,10 @@ async def discover(src: TelemetrySource, catalog: SignalCatalog, obs: Observatio
                 continue  # a caller-side request rate: only its error ratio is a signal
             values = disc.metric_values.get(mp.metric, {})
             entry = one.entry(present, sigdisc.label_order(catalog, one.signal), values)
+            if entry is not None and one.metric != mp.metric:
+                # A histogram's `_count` (its request rate) carries the labels its buckets do, less
+                # `le`; the presence query asked only about the buckets.
+                disc.labels[one.metric] |= present
             if entry is not None and one.family not in disc.mappings:
                 disc.mappings[one.family] = one
                 disc.inferred.append(entry)
@@ -141,6 +150,19 @@ async def _infer(
     if isinstance(res, Data):
         meta = {k: sigdisc.MetricMeta(v.type, v.unit, v.help) for k, v in res.value.items()}
     return sigdisc.infer_all(catalog, names, meta)
+
+
+async def _workload_labels(src: TelemetrySource, uid: str, metrics: set[str]) -> set[str]:
+    """Label keys of the inferred metrics that name a workload by no listed spelling (`apm_service`,
+    `source_workload`, `dst_deployment`): read off the label names, kept by their tokens."""
+    if not metrics:
+        return set()
+    matcher = LabelMatcher(name="__name__", value=_alternation(metrics), op="=~")
+    res = await src.client.label_names(uid, [matcher], src.start, src.end)
+    src.record(uid, "discovery", "list_prometheus_label_names", src.start, src.end, 0, res)
+    if not isinstance(res, Data):
+        return set()
+    return {k for k in res.value if sigdisc.label_role(k) is not None}
 
 
 def _version_metrics(v: VersionSpec, names: frozenset[str]) -> list[str]:

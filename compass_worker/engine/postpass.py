@@ -16,6 +16,7 @@ from compass_worker.engine.context import JudgeContext, Scored
 from compass_worker.engine.faultcatalog import FaultCatalog, Separator, YieldRule
 from compass_worker.engine.health import health
 from compass_worker.engine.observations import Observations
+from compass_worker.engine.rules import SUPPORT_MIN
 
 GENERIC_PENALTY = 4.0
 LATER_GRACE_S = 60.0  # onsets this close are simultaneous at a 30 s step
@@ -26,20 +27,34 @@ YIELD_MARGIN = 2.0
 
 
 def explain_away_generic(scored: list[Scored], faults: FaultCatalog) -> list[Scored]:
-    """A catch-all ("it got slow") yields to a specific supported fault on the same component."""
-    best_specific: dict[str, float] = {}
+    """A catch-all ("it got slow") yields to a specific supported fault on the same component.
+
+    The catch-all collects every sign of slowness (its latency, its callers' waits, its spans' own
+    time) while a specific cause has only its own signals, so a penalty alone left "it got slow"
+    above "its pool was full" or "its config changed at the onset". When the specific cause has its
+    key evidence, the catch-all ranks below it: both explain the same slowness, only one says why."""
+    best_specific: dict[str, Scored] = {}
     for s in scored:
         h = s.hypothesis
         if h.status == HypothesisStatus.SUPPORTED and not faults.get(h.fault).generic:
-            best_specific[h.component] = max(best_specific.get(h.component, 0.0), s.key_support)
+            best = best_specific.get(h.component)
+            if best is None or (s.key_support, h.score) > (best.key_support, best.hypothesis.score):
+                best_specific[h.component] = s
     out = []
     for s in scored:
         h = s.hypothesis
-        support = best_specific.get(h.component, 0.0)
-        if faults.get(h.fault).generic and support > 0:
-            penalty = GENERIC_PENALTY * support
+        cause = best_specific.get(h.component)
+        if faults.get(h.fault).generic and cause is not None and cause.key_support > 0:
+            penalty = GENERIC_PENALTY * cause.key_support
             h = h.model_copy(update={"score": h.score - penalty})
             s = Scored(h, s.key_onset, s.tested, s.key_support)
+            if cause.key_support >= SUPPORT_MIN and h.score > cause.hypothesis.score - YIELD_MARGIN:
+                why = f"{cause.hypothesis.fault} on {h.component} says why it got slow"
+                ev = Evidence(source="engine", query="specific cause", stance=Stance.REFUTES, observation=why)
+                h = h.model_copy(
+                    update={"score": cause.hypothesis.score - YIELD_MARGIN, "evidence": (*h.evidence, ev)}
+                )
+                s = Scored(h, s.key_onset, s.tested, s.key_support)
         out.append(s)
     return out
 

@@ -25,7 +25,7 @@ from compass_worker.engine.context import Scored
 from compass_worker.engine.fingerprint import fingerprint
 from compass_worker.engine.fmt import fmt_measured
 from compass_worker.engine.health import edge_health, health
-from compass_worker.engine.localise import off_path
+from compass_worker.engine.localise import off_path, unplaced
 from compass_worker.engine.observe import RED_SIGNALS, judge_context
 from compass_worker.engine.state import Kit, Run
 
@@ -87,11 +87,14 @@ def rank(
     extra_evidence: dict[str, list[Evidence]] | None = None,
     unseen: int = 0,
     off_path: frozenset[str] = frozenset(),
+    unplaced: frozenset[str] = frozenset(),
 ) -> Ranking:
     """One distribution over the live hypotheses and "none of these": confidences sum to at most 1 and
     the causes are listed in confidence order (memory's adjustments are part of the prior here).
     A cause off the symptom's known dependency path (ids in `off_path`) cannot explain the symptom:
-    its support does not count here (it neither caps the causes on the path nor leads confidently)."""
+    its support does not count here (it neither caps the causes on the path nor leads confidently).
+    A cause on a component the graph does not place at all (`unplaced`) ranks as supported but does
+    not lead confidently: nothing says it is on the path."""
     live = _live(scored)
     supported = [
         s.hypothesis.status == HypothesisStatus.SUPPORTED and s.hypothesis.id not in off_path for s in live
@@ -127,7 +130,7 @@ def rank(
     return Ranking(
         causes,
         evidence_only[top] if top is not None else 0.0,
-        supported[top] if top is not None else False,
+        supported[top] and live[top].hypothesis.id not in unplaced if top is not None else False,
     )
 
 
@@ -241,7 +244,13 @@ async def verdict(kit: Kit, run: Run, scored: list[Scored]) -> Verdict:
     elsewhere = frozenset(
         s.hypothesis.id for s in scored if off_path(s.hypothesis.component, s.hypothesis.fault, run.obs, ctx)
     )
-    ranking = rank(scored, run.prior_bonus, run.extra_evidence, len(unseen), elsewhere)
+    # The graph is known but does not place these components at all (calls it cannot see).
+    unplaced_ids = frozenset(
+        s.hypothesis.id
+        for s in scored
+        if ctx.path and unplaced(s.hypothesis.component, run.obs) and s.hypothesis.fault != "dns_failure"
+    )
+    ranking = rank(scored, run.prior_bonus, run.extra_evidence, len(unseen), elsewhere, unplaced_ids)
     causes = ranking.causes
     quiet = symptom_quiet(run, ctx.baseline_until)
     # A root cause needs its key evidence, enough of the distribution on evidence alone, and a symptom

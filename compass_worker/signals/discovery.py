@@ -91,7 +91,10 @@ class InferredMapping:
 
     @property
     def family(self) -> str:
-        return f"inferred:{self.metric}" + (f":{self.signal}" if self.form == "status_ratio" else "")
+        # One metric may stand for several signals: a status ratio, or the caller's view of a metric
+        # that names both ends of a call (source and destination workload).
+        by_signal = self.form == "status_ratio" or self.signal.startswith("client_")
+        return f"inferred:{self.metric}" + (f":{self.signal}" if by_signal else "")
 
     def entry(
         self,
@@ -105,8 +108,20 @@ class InferredMapping:
         (`catalog_order` first), so that both agree on what a component is."""
         have = set(present)
         own = (*QUEUE_LABELS, *IDENTITY_LABELS) if self.signal == "queue_lag" else IDENTITY_LABELS
-        order = tuple(dict.fromkeys((*catalog_order, *own)))
-        comp = tuple(lbl for lbl in order if lbl in have and lbl not in PEER_LABELS)
+        # Label keys no list names, read by their tokens (`apm_service`, `source_workload`,
+        # `destination_workload`, `dst_deployment`): who is measured, who called, who was called.
+        roles = {lbl: label_role(lbl) for lbl in sorted(have)}
+        named = tuple(lbl for lbl, r in roles.items() if r == "identity")
+        dests = tuple(lbl for lbl, r in roles.items() if r == "destination")
+        sources = tuple(lbl for lbl, r in roles.items() if r == "source")
+        order = tuple(dict.fromkeys((*catalog_order, *own, *named)))
+        comp = tuple(lbl for lbl in order if lbl in have and lbl not in PEER_LABELS and lbl not in dests)
+        both_ends = bool(dests or set(PEER_LABELS) & have) and bool(sources or comp)
+        if self.edge:
+            comp = tuple(dict.fromkeys((*sources, *comp)))  # the caller: whoever the source label names
+        elif both_ends and dests and self.signal in _CALL_SIGNALS:
+            # A call between two named workloads, seen from the server's side: the destination.
+            comp = dests[:1]
         if values is not None and len(comp) > 1:
             # A label with one value on every series (job="statsd-exporter") names the exporter, not
             # the components: prefer labels that tell components apart.
@@ -114,7 +129,7 @@ class InferredMapping:
                 lbl for lbl in comp if len({normalise(v, label=lbl) for v in values.get(lbl, ())}) > 1
             )
             comp = telling or comp
-        peers = tuple(lbl for lbl in PEER_LABELS if lbl in have)
+        peers = tuple(dict.fromkeys(lbl for lbl in (*PEER_LABELS, *dests) if lbl in have))
         if not comp or (self.edge and not peers):
             return None
         caller = (
@@ -142,6 +157,14 @@ class InferredMapping:
         status label on requests gives their error ratio (`status_class="5xx"`, `code="503"`)."""
         have = set(present)
         out: list[InferredMapping] = []
+        if not self.edge and self.signal in ("latency", "requests") and _names_both_ends(have):
+            # The same calls seen from the caller: per (source, destination) an edge.
+            view = replace(
+                self, signal=f"client_{self.signal}", edge=True, reason=f"{self.reason}, per caller"
+            )
+            out += view.derived(present, names) if view.signal == "client_requests" else [view]
+            if view.signal == "client_latency":
+                out += [m for m in view.derived(present, names) if m.signal == "client_error_ratio"]
         base = self
         if self.form == "histogram" and self.signal in ("latency", "client_latency"):
             count = self.metric.removesuffix("_bucket") + "_count"
@@ -236,6 +259,35 @@ ERROR_VALUES = (
 )
 
 
+# Label keys read by their tokens: a key naming a workload (service, app, deployment...), and whether it
+# names the caller or the callee of a call. Namespaces, versions and ids name no component.
+_WHO_T = frozenset({"service", "svc", "app", "application", "workload", "deployment", "component"})
+_NOT_WHO_T = frozenset(
+    {"namespace", "ns", "version", "revision", "port", "id", "uid", "kind", "type", "instance"}
+)
+_SRC_T = frozenset({"source", "src", "from", "caller", "origin"})
+_DST_T = frozenset({"destination", "dst", "dest", "target", "to", "callee", "upstream", "peer", "remote"})
+# Signals of a call (its time, its count, its failures): what a two-ended metric measures.
+_CALL_SIGNALS = frozenset({"latency", "requests", "error_ratio"})
+
+
+def label_role(label: str) -> str | None:
+    """ "identity", "source", "destination" or None, from the label key's tokens."""
+    toks = set(tokens(label))
+    if not toks & _WHO_T or toks & _NOT_WHO_T:
+        return None
+    if toks & _DST_T:
+        return "destination"
+    if toks & _SRC_T:
+        return "source"
+    return "identity"
+
+
+def _names_both_ends(have: set[str]) -> bool:
+    roles = {label_role(lbl) for lbl in have}
+    return "destination" in roles and ("source" in roles or bool(set(IDENTITY_LABELS) & have))
+
+
 # ------------------------------------------------------------------ token vocabularies
 
 _LATENCY = frozenset({"latency", "duration", "rt", "elapsed", "responsetime", "lat", "delay"})
@@ -267,6 +319,7 @@ _HOST = frozenset({"node", "host", "machine", "vm", "instance"})
 _BYTE_UNITS = {"bytes": 1.0, "byte": 1.0, "b": 1.0, "ki": 1024.0, "kib": 1024.0, "kb": 1e3, "mi": 2.0**20,
                "mib": 2.0**20, "mb": 1e6, "gi": 2.0**30, "gib": 2.0**30, "gb": 1e9}  # fmt: skip
 _CLIENT = frozenset({"client", "outbound", "egress", "downstream", "upstream", "peer"})
+_SIZE_T = frozenset({"size", "bytes", "byte", "length", "body", "time", "seconds"})
 
 
 def _time_scale(toks: Iterable[str], meta: MetricMeta) -> float | None:
@@ -399,7 +452,10 @@ def _infer(metric: str, meta: MetricMeta, siblings: frozenset[str]) -> InferredM
     if toks & _LAG and (toks & _QUEUE or help_toks & _QUEUE or "lag" in toks):
         return InferredMapping(metric, "queue_lag", "queue", "gauge", conf(0.7, True), "lag tokens")
     per_time = {"per", "second"} <= toks or bool(toks & {"rps", "rpm", "qps", "tps"}) or "per_sec" in metric
-    if toks & _REQUESTS or per_time or (help_toks & _REQUESTS and from_help):
+    # A counter of responses is a counter of requests answered (`response_total`); a response's size
+    # or time is not.
+    answered = counter and bool(toks & {"response", "responses"}) and not toks & (_SIZE_T | _LATENCY)
+    if toks & _REQUESTS or per_time or answered or (help_toks & _REQUESTS and from_help):
         form = "rate" if counter else "gauge"
         rpm = 1.0 / 60.0 if "rpm" in toks or {"per", "minute"} <= toks else 1.0
         client = bool(toks & _CLIENT)
@@ -408,7 +464,7 @@ def _infer(metric: str, meta: MetricMeta, siblings: frozenset[str]) -> InferredM
             "client_requests" if client else "requests",
             "service",
             form,
-            conf(0.7, bool(toks & _REQUESTS) or per_time),
+            conf(0.7, bool(toks & _REQUESTS) or per_time or answered),
             "request tokens" + (", caller side" if client else ""),
             rpm,
             edge=client,

@@ -28,7 +28,12 @@ IN_HOUSE = {
     "http_server_request_duration_seconds_bucket": "ridehail_server_latency_seconds_bucket",
     "http_server_request_duration_seconds_count": "ridehail_server_latency_seconds_count",
     "http_server_request_duration_seconds_sum": "ridehail_server_latency_seconds_sum",
+    "http_client_request_duration_seconds_bucket": "ridehail_client_latency_seconds_bucket",
+    "http_client_request_duration_seconds_count": "ridehail_client_latency_seconds_count",
+    "http_client_request_duration_seconds_sum": "ridehail_client_latency_seconds_sum",
 }
+# The callee under a label name no catalog entry uses (pre-1.20 OpenTelemetry semantic conventions).
+PEER_RENAMED = {"server_address": "net_peer_name"}
 
 
 def _renamed(t: TelemetrySet) -> TelemetrySet:
@@ -36,7 +41,8 @@ def _renamed(t: TelemetrySet) -> TelemetrySet:
     for s in t.series:
         name = s.labels.get("__name__", "")
         if name in IN_HOUSE:
-            s = Series({**s.labels, "__name__": IN_HOUSE[name]}, s.timestamps, s.values)
+            labels = {PEER_RENAMED.get(k, k): v for k, v in s.labels.items()}
+            s = Series({**labels, "__name__": IN_HOUSE[name]}, s.timestamps, s.values)
         series.append(s)
     return TelemetrySet(tuple(series), t.log_streams, t.spans, t.start, t.end, t.scrape_interval_s)
 
@@ -68,6 +74,12 @@ async def test_an_unknown_latency_histogram_is_discovered_and_the_cause_still_fo
     v = result.verdict
     assert any(s.startswith("ridehail_server_latency_seconds_bucket → latency") for s in v.inferred_signals)
     assert not any("http_server" in s for s in v.inferred_signals)  # only names discovery listed
+    # A caller's histogram is an edge only through the label naming its peer, and a histogram's
+    # count is its request rate: both need labels the catalog's own entries never ask for.
+    assert any(
+        s.startswith("ridehail_client_latency_seconds_bucket → client_latency") for s in v.inferred_signals
+    )
+    assert any(s.startswith("ridehail_server_latency_seconds_count → requests") for s in v.inferred_signals)
     assert v.root_causes
     top = v.root_causes[0]
     assert (top.component, top.fault) == (NO_TRACES.truth_component, NO_TRACES.truth_fault)

@@ -70,7 +70,9 @@ async def test_a_no_fault_control_gets_no_confident_verdict(lab: LabServer, cont
 async def test_the_tool_call_budget_bounds_an_investigation_and_is_reported(lab: LabServer) -> None:
     v = await _verdict(lab, SHOWCASE, Settings(tool_call_budget=20))
     assert any("tool-call budget of 20 reached" in g for g in v.gaps)
-    assert v.tool_calls < 60  # the phases already under way finish; nothing new starts
+    # The phases already under way finish (observe fetches every discovered signal at once, inferred
+    # histograms' request rates and error ratios included); nothing new starts.
+    assert v.tool_calls < 64
 
 
 def test_cli_json_contract(lab: LabServer, tmp_path: Path) -> None:

@@ -112,6 +112,59 @@ def test_a_deploy_that_hurts_is_supported() -> None:
     assert h.status == HypothesisStatus.SUPPORTED
 
 
+def test_a_rollout_whose_errors_a_callee_showed_first_scores_as_a_victim() -> None:
+    """A harmless rollout near a failing dependency: the caller's errors began after its callee's."""
+
+    def deploy(callee_fails: bool) -> Hypothesis:
+        obs = Observations()
+        obs.kinds.update({"cart": "service", "pricing": "service"})
+        obs.edges[("cart", "pricing")] = "metrics"
+        obs.add(_flag("cart", 76))
+        obs.add(series("cart", "error_ratio", 0.001, 0.05, 84, unit="ratio"))
+        if callee_fails:
+            obs.add(series("pricing", "error_ratio", 0.001, 0.08, 80, unit="ratio"))
+            obs.add(series("cart", "client_error_ratio", 0.001, 0.08, 81, peer="pricing", unit="ratio"))
+        return run("cart", "bad_deploy", obs)
+
+    alone, inherited = deploy(callee_fails=False), deploy(callee_fails=True)
+    assert inherited.score < alone.score - 1.0
+    assert any("victim" in e.observation for e in inherited.evidence)
+
+
+def test_a_component_the_graph_does_not_place_is_not_scored_off_the_path() -> None:
+    """The graph is known around the symptom but shows no call to a database at all (calls behind
+    opaque TCP): its full disk is not "off the path". The same database called from elsewhere is."""
+
+    def disk_full(called_from_elsewhere: bool) -> Hypothesis:
+        obs = scenario()
+        obs.kinds.update({"orders-db": "database", "search": "service"})
+        if called_from_elsewhere:
+            obs.edges[("search", "orders-db")] = "traces"
+        obs.add(series("orders-db", "disk_free_ratio", 0.4, 0.0, 82, unit="ratio", bad="down"))
+        return run("orders-db", "disk_full", obs)
+
+    unplaced, elsewhere = disk_full(False), disk_full(True)
+    assert unplaced.status == HypothesisStatus.SUPPORTED
+    assert unplaced.score > elsewhere.score
+
+
+def test_a_hosts_cpu_moving_with_its_residents_load_makes_no_victims() -> None:
+    """Host CPU from 32 % to 36 % is many of a quiet baseline's sigmas and no trouble: what runs
+    there is not its victim. At its limit, it is."""
+
+    def db_disk(host_cpu_after: float) -> Hypothesis:
+        obs = Observations()
+        obs.kinds.update({"orders-db": "database", "node-1": "host"})
+        obs.hosts["node-1"] = {"orders-db"}
+        obs.add(series("node-1", "host_cpu", 0.32, host_cpu_after, 74, unit="ratio", noise=0.005))
+        obs.add(series("orders-db", "disk_free_ratio", 0.4, 0.0, 82, unit="ratio", bad="down"))
+        return run("orders-db", "disk_full", obs)
+
+    quiet, busy = db_disk(0.36), db_disk(0.98)
+    assert not any("went bad first" in e.observation for e in quiet.evidence)
+    assert any("went bad first" in e.observation for e in busy.evidence)
+
+
 def test_a_probe_that_says_up_decisively_refutes_an_outage() -> None:
     obs = Observations()
     obs.kinds["psp-api"] = "external"

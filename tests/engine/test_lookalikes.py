@@ -177,6 +177,32 @@ def test_a_catch_all_leader_leaves_the_specific_faults_log_checks_open() -> None
     assert "config_change" in open_faults(kit, run)
 
 
+def test_a_specific_cause_with_its_key_evidence_outranks_the_catch_all() -> None:
+    """The same slow service, with a config reload in its logs at the onset: "it got slow" collects
+    more signals (latency, callers' waits, own time) but says no more than the reload does — the
+    reload leads and the catch-all ranks below it."""
+    obs = Observations()
+    obs.kinds["web"] = "service"
+    obs.add(series("web", "latency", 0.05, 0.9, 80))
+    edge = series("bff", "client_latency", 0.06, 1.2, 80)
+    obs.add(SignalSeries("bff", "client_latency", "web", *astuple(edge)[3:]))
+    obs.traces.append(TraceFinding("web", "self_time", 8.0, "web's own time grew", "{}", None))
+    obs.traces.append(TraceFinding("web", "edge_self_time", 1.0, "bff waits on web's own time", "{}", None))
+    reloads = [0.0] * 81 + [6.0] * (N - 81)
+    obs.add(SignalSeries("web", "log:config_change:0", None, TS, tuple(reloads), "q_log", None, "test",
+                         "lines/5m", "up"))  # fmt: skip
+    out = scored(obs, "web", ("web", "dependency_latency"), ("web", "config_change"))
+    kit = Kit(load_catalog(), FAULTS, Budget(), lambda: 0)
+    src = cast(TelemetrySource, SimpleNamespace(start=TS[0], end=TS[-1]))
+    run = Run(Incident(symptom="web is slow", service="web", at=TS[-1]), src, NullSink(), 0.0, obs)
+    run.symptom, run.onset = "web", TS[80]
+    for h in out.values():
+        run.hypotheses[h.hypothesis.id] = h.hypothesis.model_copy(update={"status": HypothesisStatus.TESTING})
+    by_fault = {s.hypothesis.fault: s.hypothesis for s in judge_all(kit, run, judge_context(run))}
+    assert by_fault["config_change"].status == HypothesisStatus.SUPPORTED
+    assert by_fault["dependency_latency"].score < by_fault["config_change"].score
+
+
 def test_a_leader_its_look_alike_cannot_be_told_from_is_not_confident() -> None:
     """CPU at its limit with no request-rate series: a surge is not ruled out, so CPU leads but is
     not a confident answer; with the request rate seen at baseline, the pair is decided."""
@@ -294,3 +320,12 @@ def test_cpu_reaching_its_limit_from_a_noisy_baseline_is_saturation_one_always_t
     assert swinging["cart/cpu_saturation"].hypothesis.status == HypothesisStatus.SUPPORTED
     always = scored(cart([0.95, 0.97, 0.96], 0.96), "cart", ("cart", "cpu_saturation"))
     assert always["cart/cpu_saturation"].hypothesis.status != HypothesisStatus.SUPPORTED
+
+
+def test_a_cause_the_graph_does_not_place_leads_but_not_confidently() -> None:
+    """Nothing says a component no call reaches is on the symptom's path: its cause may lead the
+    ranking, never as a confident root cause."""
+    out = list(scored(broken_cart(80), "cart", ("cart", "bad_deploy"), ("cart", "config_change")).values())
+    placed, unplaced = rank(out), rank(out, unplaced=frozenset({"cart/bad_deploy"}))
+    assert placed.causes[0].fault == unplaced.causes[0].fault == "bad_deploy"
+    assert placed.top_supported and not unplaced.top_supported

@@ -6,7 +6,15 @@ from __future__ import annotations
 import pytest
 
 from compass_worker.signals.catalog import load_catalog
-from compass_worker.signals.discovery import MetricMeta, infer, infer_all, label_order, plausible, tokens
+from compass_worker.signals.discovery import (
+    MetricMeta,
+    infer,
+    infer_all,
+    label_order,
+    label_role,
+    plausible,
+    tokens,
+)
 
 # Names as real systems export them (Nezha's pod metrics, in-house dashboards, StatsD bridges).
 REAL_NAMES = frozenset(
@@ -235,3 +243,42 @@ def test_a_pool_count_needs_its_maximum_beside_it() -> None:
     go = frozenset({"go_sql_stats_connections_in_use", "go_sql_stats_connections_max_open"})
     sql = infer("go_sql_stats_connections_in_use", siblings=go)
     assert sql is not None and sql.partner == "go_sql_stats_connections_max_open"
+
+
+def test_label_keys_name_the_measured_workload_its_caller_and_its_callee() -> None:
+    """Label keys no list spells out are read by their tokens: a workload key names the component, a
+    source/destination pair names both ends of a call (a service mesh's view)."""
+    assert label_role("apm_service") == "identity"
+    assert (label_role("source_workload"), label_role("dst_deployment")) == ("source", "destination")
+    assert label_role("service_namespace") is None and label_role("reporter") is None
+
+    own = infer("checkout_duration_us")
+    assert own is not None and own.scale == pytest.approx(1e-6)
+    entry = own.entry({"apm_service", "stat"})
+    assert entry is not None and entry.component_labels == ("apm_service",)
+
+    names = frozenset(
+        {"mesh_request_duration_ms_bucket", "mesh_request_duration_ms_count", "mesh_requests_total"}
+    )
+    both = {"source_workload", "destination_workload", "response_code", "le"}
+    hist = infer("mesh_request_duration_ms_bucket", siblings=names)
+    assert hist is not None and not hist.edge
+    server = hist.entry(both)
+    assert server is not None and server.component_labels == ("destination_workload",)  # the callee's own
+    views = {d.signal: d for d in hist.derived(both, names)}
+    assert {"client_latency", "client_error_ratio", "requests", "error_ratio"} <= set(views)
+    edge = views["client_latency"].entry(both)
+    assert edge is not None and edge.component_labels == ("source_workload",)
+    assert edge.peer_labels == ("destination_workload",)
+    assert len({d.family for d in (hist, *views.values())}) == len(views) + 1  # fetched separately
+
+    one_end = {"destination_workload", "le"}  # nothing names the caller: no edge
+    assert not any(d.edge for d in hist.derived(one_end, names))
+
+
+def test_a_counter_of_responses_counts_requests_but_a_response_size_does_not() -> None:
+    answered = infer("response_total")
+    assert answered is not None and (answered.signal, answered.form) == ("requests", "rate")
+    (errors,) = answered.derived({"deployment", "classification"}, frozenset({"response_total"}))
+    assert errors.signal == "error_ratio" and errors.status_label == "classification"
+    assert infer("http_response_size_bytes_total") is None

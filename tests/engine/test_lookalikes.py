@@ -155,15 +155,21 @@ def test_what_could_not_be_looked_at_lowers_confidence_but_not_the_order() -> No
     assert blind.evidence_confidence < seen_all.evidence_confidence
 
 
-def test_a_catch_all_leader_leaves_the_specific_faults_log_checks_open() -> None:
-    """A slow service with its own self-time: "it got slow" leads, but a config reload in its logs
-    would explain it, so config_change's log check must still be made."""
+def slow_web() -> Observations:
+    """A slow service whose caller waits on it and whose own spans' time grew."""
     obs = Observations()
     obs.kinds["web"] = "service"
     obs.add(series("web", "latency", 0.05, 0.9, 80))
     edge = series("bff", "client_latency", 0.06, 1.2, 80)
     obs.add(SignalSeries("bff", "client_latency", "web", *astuple(edge)[3:]))
     obs.traces.append(TraceFinding("web", "self_time", 8.0, "web's own time grew", "{}", None))
+    return obs
+
+
+def test_a_catch_all_leader_leaves_the_specific_faults_log_checks_open() -> None:
+    """A slow service with its own self-time: "it got slow" leads, but a config reload in its logs
+    would explain it, so config_change's log check must still be made."""
+    obs = slow_web()
     kit = Kit(load_catalog(), FAULTS, Budget(), lambda: 0)
     src = cast(TelemetrySource, SimpleNamespace(start=TS[0], end=TS[-1]))
     run = Run(Incident(symptom="web is slow", service="web", at=TS[-1]), src, NullSink(), 0.0, obs)
@@ -181,12 +187,7 @@ def test_a_specific_cause_with_its_key_evidence_outranks_the_catch_all() -> None
     """The same slow service, with a config reload in its logs at the onset: "it got slow" collects
     more signals (latency, callers' waits, own time) but says no more than the reload does — the
     reload leads and the catch-all ranks below it."""
-    obs = Observations()
-    obs.kinds["web"] = "service"
-    obs.add(series("web", "latency", 0.05, 0.9, 80))
-    edge = series("bff", "client_latency", 0.06, 1.2, 80)
-    obs.add(SignalSeries("bff", "client_latency", "web", *astuple(edge)[3:]))
-    obs.traces.append(TraceFinding("web", "self_time", 8.0, "web's own time grew", "{}", None))
+    obs = slow_web()
     obs.traces.append(TraceFinding("web", "edge_self_time", 1.0, "bff waits on web's own time", "{}", None))
     reloads = [0.0] * 81 + [6.0] * (N - 81)
     obs.add(SignalSeries("web", "log:config_change:0", None, TS, tuple(reloads), "q_log", None, "test",

@@ -52,6 +52,8 @@ class Garbage:
 
 @dataclass(frozen=True)
 class Slow:
+    """The request answers with the step after this one, `seconds` late."""
+
     seconds: float
 
 
@@ -147,8 +149,11 @@ class FakeLlmApi:
         self.requests.append(Recorded(request.url.path, dict(request.headers), body))
         step = self.script.pop(0) if self.script else None
         if isinstance(step, Slow):
+            # Take the answer it is slow to give now: after the sleep, a timed-out test may be over and
+            # the next one's script in place, and a late pop would steal that test's answer.
+            late = self.script.pop(0) if self.script else None
             await asyncio.sleep(step.seconds)
-            step = self.script.pop(0) if self.script else None
+            step = late
         return body, step
 
     @staticmethod

@@ -32,9 +32,7 @@ def llm_settings(api: FakeLlmApi, llm: str = "anthropic:claude-haiku-4-5", **ove
         "openai_api_key": SecretStr("sk-test-openai-0000000000000000000"),
         "openai_base_url": api.openai_url,
         "ollama_base_url": api.openai_url,
-        # Generous: on a loaded 2-core machine a first SDK call can take seconds; the timeout tests set
-        # their own.
-        "llm_timeout_s": 30.0,
+        "llm_timeout_s": 5.0,
         "llm_max_retries": 0,
         "llm_stream": False,
         "llm_prices": None,

@@ -46,6 +46,7 @@ def _incident(r: asyncpg.Record) -> IncidentOut:
         category=r["category"],
         evidence_category=FAULT_CATEGORIES.get(r["verdict_fault"] or ""),
         verdict_fault=r["verdict_fault"],
+        cause_component=r["cause_component"],
         status=r["status"],
         alert_count=r["alert_count"],
         channel=r["channel"],
@@ -97,6 +98,7 @@ async def incident(pool: Pool, incident_id: UUID) -> IncidentDetail | None:
                 ends_at=a["ends_at"],
                 labels=json.loads(a["labels"]),
                 received_at=a["received_at"],
+                grouped_by=a["grouped_by"],
             )
             for a in alerts
         ],

@@ -43,6 +43,8 @@ class AlertOut(_Out):
     ends_at: datetime | None
     labels: dict[str, str]
     received_at: datetime
+    # Why it joined its incident: new, fingerprint, group_key, component, dependency or similar.
+    grouped_by: str | None
 
 
 class IncidentOut(_Out):
@@ -53,6 +55,9 @@ class IncidentOut(_Out):
     category: Category  # from the alerts' labels and words
     evidence_category: Category | None  # from the investigation's verdict (its fault), once there is one
     verdict_fault: str | None
+    # The root component its investigation (or a correction in its thread) named; later alerts are
+    # grouped against it.
+    cause_component: str | None
     status: IncidentStatus
     alert_count: int
     channel: str | None

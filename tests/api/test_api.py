@@ -164,6 +164,10 @@ async def test_incidents_with_alerts_paginated_and_filtered(
     detail = (await http.get(f"/api/v1/incidents/{checkout['id']}", headers=auth(reader))).json()
     assert [a["name"] for a in detail["alerts"]] == ["HighLatency", "HighErrorRate"]
     assert detail["alerts"][1]["labels"]["service"] == "checkout"
+    # Why each alert is there (whichever a worker met first opened the incident); no investigation has
+    # named a cause (this worker does not investigate).
+    assert sorted(a["grouped_by"] for a in detail["alerts"]) == ["component", "new"]
+    assert detail["cause_component"] is None
 
 
 async def test_investigation_timeline_and_feedback_through_the_worker(

@@ -36,10 +36,16 @@ def series(
     )  # type: ignore[arg-type]
 
 
-def scenario() -> Observations:
+def three_tier() -> Observations:
+    """checkout → payments → payments-db, seen in traces; no series yet."""
     obs = Observations()
     obs.kinds.update({"payments-db": "database", "payments": "service", "checkout": "service"})
     obs.edges.update({("checkout", "payments"): "traces", ("payments", "payments-db"): "traces"})
+    return obs
+
+
+def scenario() -> Observations:
+    obs = three_tier()
     obs.add(series("payments-db", "db_tx_duration", 0.05, 2.0, 80))
     obs.add(series("payments", "client_latency", 0.01, 1.5, 81, peer="payments-db"))
     obs.add(series("payments", "latency", 0.05, 1.6, 82))
@@ -229,9 +235,7 @@ def test_a_drift_that_began_long_before_the_symptom_does_not_push_its_cause_down
     """payments-db's latency drifted up 16 minutes before the symptom (a slow burn that started
     nothing); payments' CPU hit its limit a minute before the symptom: that is its cause, not a later
     effect of the drift."""
-    obs = Observations()
-    obs.kinds.update({"payments-db": "database", "payments": "service", "checkout": "service"})
-    obs.edges.update({("checkout", "payments"): "traces", ("payments", "payments-db"): "traces"})
+    obs = three_tier()
     obs.add(series("payments-db", "latency", 0.2, 0.45, 52))
     obs.add(series("payments", "cpu_utilization", 0.05, 0.99, 82, unit="ratio"))
     obs.add(series("payments", "latency", 0.05, 1.6, 82))

@@ -1,7 +1,9 @@
 """Which incident an alert belongs to. Pure decisions over candidates the store has already narrowed to
 open incidents within the window; the store applies them under a lock.
 
-1. `fingerprint` — the same alert (re-fired, or a resolve) belongs where it was.
+1. `fingerprint` — the same alert (re-fired, or a resolve) belongs where it was, unless it is a new
+                   occurrence: its previous one had ended more than `quiet_s` before it began (the store
+                   applies this; an alert quiet that long and firing again is a new problem, judged afresh);
 Otherwise only incidents that (a) began at most `onset_s` before the alert — the alerts of one cascade
 begin within minutes of each other, so one starting later is a new problem even on the same component —
 and (b) whose scope labels (cluster, namespace, environment, region, tenant) do not contradict the alert's
@@ -21,7 +23,10 @@ otherwise a new incident.
 Once the incident's investigation has named its cause (a `root_cause` verdict, or a correction in its
 thread: `cause` below), rules 3–4 ask about that component instead of guessing the cause from the
 incident's alerts: the cause and its callers belong; a callee alerting now, or a component an earlier alert
-brought in that the dependency map places off the cause's path, is another problem.
+brought in that the dependency map places off the cause's path, is another problem. The alerts that had
+already joined off that path (`off_path`) leave the incident when the cause is pinned and are grouped
+again without it (`AlertIncidentStore.pin_cause`): a callee that joined a young incident as its possible
+cause, or an unrelated alert, stops riding on another fault's verdict.
 
 Measured on labelled lab storms (benchmarks/alerts.py): the onset bound and the deepest-component rule
 cut wrong merges most; each split costs a notification, never a wrong verdict.
@@ -143,6 +148,15 @@ class GroupingPolicy:
     graph: DependencyGraph
     cause_window_s: float = 120.0
     onset_s: float = 240.0
+    quiet_s: float = 600.0  # a fingerprint silent this long after it ended fires a new occurrence
+
+
+def off_path(component: str | None, cause: str, graph: DependencyGraph) -> bool:
+    """An alert on `component` is not about `cause`: the dependency map places it neither on the cause nor
+    on a caller of it (a callee, or unrelated). Without a map to say so (or a component), it stays."""
+    if component is None or component == cause or graph.calls(component, cause):
+        return False
+    return graph.knows(component) and graph.knows(cause)
 
 
 @dataclass(frozen=True)
@@ -167,8 +181,7 @@ def _related(
             return "component"
         if graph.calls(component, c.cause):
             return "dependency"
-        known = graph.knows(component) and graph.knows(c.cause)
-        return "component" if component in c.components and not known else None
+        return "component" if component in c.components and not off_path(component, c.cause, graph) else None
     if component in c.components:
         return "component"
     young = (at - c.opened_at).total_seconds() <= cause_window_s

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 from arq.connections import ArqRedis
@@ -13,7 +13,7 @@ from compass_bot.webhooks.models import AlertRow
 from compass_worker.alerts.classify import classify
 from compass_worker.alerts.grouping import Candidate, DependencyGraph, decide
 from compass_worker.alerts.routing import ChannelRateLimit, Routes
-from compass_worker.alerts.store import AlertIncidentStore, Assignment, GroupingPolicy
+from compass_worker.alerts.store import AlertIncident, AlertIncidentStore, Assignment, GroupingPolicy
 from compass_worker.knowledge import HashingEmbedder, KnowledgeStore
 
 T0 = 1.8e9
@@ -52,6 +52,16 @@ class Replay:
         assert stored is not None
         return await self.incidents.assign(
             stored,
+            self.policy,
+            lambda a: classify(a.name, a.summary, a.labels, a.annotations),
+            lambda _: "C1",
+        )
+
+    async def pin(self, incident_id: UUID, cause: str) -> list[AlertIncident]:
+        """The incident's investigation named `cause` (as `compass worker` pins it after a verdict)."""
+        return await self.incidents.pin_cause(
+            incident_id,
+            cause,
             self.policy,
             lambda a: classify(a.name, a.summary, a.labels, a.annotations),
             lambda _: "C1",
@@ -186,7 +196,7 @@ async def test_the_incident_is_titled_and_classified_after_its_earliest_alert(re
 
 async def test_once_the_investigation_names_the_cause_alerts_are_grouped_against_it(replay: Replay) -> None:
     first = await replay.send(row("a", 0, name="HighErrorRate", service="checkout", summary="5xx"))
-    await replay.incidents.set_cause(first.incident.id, "Payments")  # the verdict named payments
+    await replay.pin(first.incident.id, "Payments")  # the verdict named payments
     stored = await replay.incidents.incident(first.incident.id)
     assert stored is not None and stored.cause_component == "payments"
     on_cause = await replay.send(row("b", 10, name="HighRequestLatency", service="payments", summary="p99"))

@@ -7,7 +7,8 @@ open incidents within the window; the store applies them under a lock.
 Otherwise only incidents that (a) began at most `onset_s` before the alert — the alerts of one cascade
 begin within minutes of each other, so one starting later is a new problem even on the same component —
 and (b) whose scope labels (cluster, namespace, environment, region, tenant) do not contradict the alert's
-are considered, the one that began closest to the alert first, and the first rule that holds for it wins:
+are considered, the one that began closest to the alert first, and the first rule that holds for it wins
+(unless only rule 4 ties it, and to two incidents: then it is ambiguous and opens its own, see `decide`):
 2. `group_key`   — Alertmanager/Grafana already grouped it with an alert of that incident;
 3. `component`   — it is about a component the incident's alerts are about;
 4. `dependency`  — its component calls one of the incident's *deepest* components (those that call none of
@@ -29,7 +30,8 @@ again without it (`AlertIncidentStore.pin_cause`): a callee that joined a young 
 cause, or an unrelated alert, stops riding on another fault's verdict.
 
 Measured on labelled lab storms (benchmarks/alerts.py): the onset bound and the deepest-component rule
-cut wrong merges most; each split costs a notification, never a wrong verdict.
+cut wrong merges most, then the ambiguous-dependency rule and detaching at the pin; each split costs a
+notification, never a wrong verdict.
 """
 
 from __future__ import annotations
@@ -223,9 +225,16 @@ def decide(
     # candidate is judged by every rule before a farther one is: an older incident that shares a group
     # key must not take an alert whose own incident has just opened beside it.
     recent = sorted(current, key=lambda c: abs((at - c.opened_at).total_seconds()))
-    for c in recent:
-        if (how := _related(c, at, component, graph, cause_window_s)) is not None:
-            return Decision(c.id, how)
+    related = [(c, how) for c in recent if (how := _related(c, at, component, graph, cause_window_s))]
+    if related:
+        c, how = related[0]
+        # Only the dependency map ties it to an incident, and it ties it to more than one: the alert's
+        # component is on the path of two suspected causes and the map cannot say which fault it
+        # inherits. An incident of its own (a notification more) rather than a guess that rides on
+        # another fault's investigation; its later alerts join it by group key.
+        if how == "dependency" and sum(1 for _, h in related if h == "dependency") > 1:
+            return Decision(None, "new")
+        return Decision(c.id, how)
     owner = scope_of(labels, OWNER_LABELS)
     best = max(
         (

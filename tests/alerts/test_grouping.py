@@ -235,3 +235,99 @@ def test_a_named_cause_keeps_components_the_dependency_map_cannot_place() -> Non
 
     # The map places payments-db below the cause (another fault there); it cannot place ledger.
     assert [where("checkout"), where("payments-db"), where("ledger")] == ["dependency", "new", "component"]
+
+
+async def test_a_pinned_cause_detaches_the_alerts_that_joined_off_its_path(replay: Replay) -> None:
+    first = await replay.send(row("a", 0, name="HighErrorRate", service="payments", summary="5xx"))
+    # A young incident takes a callee as its cause alerting late, and a caller as inheriting the fault.
+    disk = row("b", 20, name="HostOutOfDiskSpace", service="payments-db", summary="d")
+    callee = await replay.send(scoped(disk, severity="critical"))
+    caller = await replay.send(row("c", 30, name="HighRequestLatency", service="checkout", summary="p99"))
+    assert {callee.incident.id, caller.incident.id} == {first.incident.id}
+    assert callee.incident.severity == "critical"
+    # The investigation names payments (one of the incident's own alerts is about it): payments-db, below
+    # it, is another fault; checkout, above it, stays.
+    [opened] = await replay.pin(first.incident.id, "payments")
+    moved = await replay.incidents.alert(opened.first_alert_id)
+    assert moved is not None and moved.fingerprint == "b" and moved.grouped_by == "new"
+    assert moved.processed_status is None  # its job runs again and announces the new incident
+    assert (opened.components, opened.alert_count, opened.severity) == (("payments-db",), 1, "critical")
+    kept = await replay.incidents.incident(first.incident.id)
+    assert kept is not None and kept.cause_component == "payments"
+    # Its count, components and severity are its remaining alerts' (the critical disk alert left).
+    assert (kept.components, kept.alert_count, kept.severity) == (("payments", "checkout"), 2, "high")
+    # The next disk alert joins the detached incident, not the pinned one.
+    again = await replay.send(row("d", 40, name="HostOutOfDiskSpace", service="payments-db", summary="d"))
+    assert (again.grouped_by, again.incident.id) == ("group_key", opened.id)
+
+
+async def test_a_cause_none_of_the_incidents_alerts_is_about_detaches_nothing(replay: Replay) -> None:
+    first = await replay.send(row("a", 0, name="HighErrorRate", service="checkout", summary="5xx"))
+    callee = await replay.send(row("b", 20, name="HostOutOfDiskSpace", service="payments-db", summary="d"))
+    # A verdict naming payments, which never alerted, is kept for later alerts but does not take apart
+    # what the alerts grouped (it may be wrong; the alerts are what was seen).
+    assert await replay.pin(first.incident.id, "payments") == []
+    kept = await replay.incidents.incident(first.incident.id)
+    assert kept is not None and kept.alert_count == 2 and callee.incident.id == kept.id
+
+
+async def test_a_detached_alert_joins_another_open_incident_it_belongs_to(store: KnowledgeStore) -> None:
+    replay = Replay(store)
+    replay.policy = GroupingPolicy(
+        window_s=300,
+        similarity=0.6,
+        graph=DependencyGraph({"web": ["api"], "api": ["db"], "worker": ["queue"]}),
+        cause_window_s=300,
+    )
+    web = await replay.send(row("a", 0, name="HighErrorRate", service="web", summary="5xx"))
+    api = await replay.send(row("b", 5, name="HighErrorRate", service="api", summary="5xx"))
+    queue = await replay.send(row("c", 10, name="QueueBacklogGrowing", service="queue", summary="lag"))
+    assert queue.created
+    # db is below api: while web's incident is young it joins as its possible cause …
+    db = await replay.send(row("d", 20, name="PostgresSlowQueries", service="db", summary="slow"))
+    assert db.incident.id == web.incident.id == api.incident.id
+    # … until the investigation names api: db is off its path (a callee), and, grouped again, it opens
+    # its own incident (the queue's incident is unrelated).
+    [opened] = await replay.pin(web.incident.id, "api")
+    assert opened.id != queue.incident.id and opened.components == ("db",)
+    worker = await replay.send(row("e", 30, name="ConsumerLagHigh", service="worker", summary="lag"))
+    assert (worker.grouped_by, worker.incident.id) == ("dependency", queue.incident.id)
+
+
+async def test_an_alert_on_the_path_of_two_open_incidents_opens_its_own(store: KnowledgeStore) -> None:
+    replay = Replay(store)
+    replay.policy = GroupingPolicy(
+        window_s=300,
+        similarity=0.6,
+        graph=DependencyGraph({"edge": ["checkout", "catalog"], "checkout": ["payments-db"]}),
+    )
+    payments_db = await replay.send(
+        row("a", 0, name="HostOutOfDiskSpace", service="payments-db", summary="d")
+    )
+    catalog = await replay.send(row("b", 20, name="TargetDown", service="catalog", summary="down"))
+    assert catalog.created
+    # One path only: checkout inherits payments-db's fault.
+    checkout = await replay.send(row("c", 30, name="HighErrorRate", service="checkout", summary="5xx"))
+    assert (checkout.grouped_by, checkout.incident.id) == ("dependency", payments_db.incident.id)
+    # The edge calls both suspected causes: the map cannot say which fault it inherits.
+    edge = await replay.send(row("d", 60, name="HighErrorRate", service="edge", summary="5xx"))
+    assert edge.created and edge.incident.id not in {payments_db.incident.id, catalog.incident.id}
+
+
+def resolved(alert: AlertRow, at: float) -> AlertRow:
+    return alert.model_copy(update={"status": "resolved", "ends_at": datetime.fromtimestamp(T0 + at, UTC)})
+
+
+async def test_an_alert_quiet_past_the_quiet_gap_fires_a_new_occurrence(replay: Replay) -> None:
+    replay.policy = GroupingPolicy(window_s=3600, similarity=0.6, graph=GRAPH, onset_s=3600, quiet_s=600)
+    first = await replay.send(row("a", 0, name="HighErrorRate", service="checkout", summary="5xx"))
+    await replay.send(row("b", 10, name="HighRequestLatency", service="checkout", summary="p99"))  # fires on
+    await replay.send(resolved(row("a", 0, name="HighErrorRate", service="checkout", summary="5xx"), 60))
+    # Flapping: it fires again within the quiet gap after it resolved — the same occurrence.
+    flap = await replay.send(row("a", 300, name="HighErrorRate", service="checkout", summary="5xx"))
+    assert (flap.grouped_by, flap.incident.id) == ("fingerprint", first.incident.id)
+    await replay.send(resolved(row("a", 300, name="HighErrorRate", service="checkout", summary="5xx"), 400))
+    # Quiet for longer than the gap: a new occurrence, grouped afresh (here by its component; the
+    # fingerprint alone no longer ties it).
+    later = await replay.send(row("a", 1100, name="HighErrorRate", service="checkout", summary="5xx"))
+    assert later.grouped_by != "fingerprint"

@@ -8,7 +8,7 @@ Otherwise only incidents that (a) began at most `onset_s` before the alert — t
 begin within minutes of each other, so one starting later is a new problem even on the same component —
 and (b) whose scope labels (cluster, namespace, environment, region, tenant) do not contradict the alert's
 are considered, the one that began closest to the alert first, and the first rule that holds for it wins
-(unless only rule 4 ties it, and to two incidents: then it is ambiguous and opens its own, see `decide`):
+(unless only rule 4 ties it and another incident may be its fault too: it opens its own, see `decide`):
 2. `group_key`   — Alertmanager/Grafana already grouped it with an alert of that incident;
 3. `component`   — it is about a component the incident's alerts are about;
 4. `dependency`  — its component calls one of the incident's *deepest* components (those that call none of
@@ -119,6 +119,7 @@ class DependencyGraph:
     def __init__(self, calls: Mapping[str, Sequence[str]]) -> None:
         self._calls = {k.lower(): tuple(v.lower() for v in vs) for k, vs in calls.items()}
         self._nodes = set(self._calls).union(*self._calls.values())
+        self._placed = {k for k, vs in self._calls.items() if vs}.union(*self._calls.values())
 
     def _reach(self, start: str) -> set[str]:
         seen, todo = set(), [start]
@@ -133,6 +134,11 @@ class DependencyGraph:
     def deepest(self, components: Sequence[str]) -> list[str]:
         """The components that call none of the others (where a fault among them most likely began)."""
         return [a for a in components if not any(self.calls(a, b) for b in components)]
+
+    def places(self, component: str) -> bool:
+        """The map names a call to or from `component`. Shared infrastructure (DNS, a node) is often
+        listed without any, or not at all: the map cannot say which components depend on it."""
+        return component in self._placed
 
     def knows(self, component: str) -> bool:
         """The map says what `component` calls or what calls it."""
@@ -198,6 +204,13 @@ def _related(
     return None
 
 
+def _unplaced(c: Candidate, graph: DependencyGraph) -> bool:
+    """The incident's cause (named, or else each of its components) is nowhere in the dependency map's
+    calls: the map cannot say what depends on it."""
+    causes = (c.cause,) if c.cause is not None else c.components
+    return bool(causes) and not any(graph.places(x) for x in causes)
+
+
 def decide(
     *,
     at: datetime,
@@ -228,11 +241,14 @@ def decide(
     related = [(c, how) for c in recent if (how := _related(c, at, component, graph, cause_window_s))]
     if related:
         c, how = related[0]
-        # Only the dependency map ties it to an incident, and it ties it to more than one: the alert's
-        # component is on the path of two suspected causes and the map cannot say which fault it
-        # inherits. An incident of its own (a notification more) rather than a guess that rides on
-        # another fault's investigation; its later alerts join it by group key.
-        if how == "dependency" and sum(1 for _, h in related if h == "dependency") > 1:
+        # Only the dependency map ties it to this incident, and another current incident may be its
+        # fault as well: one that a rule also relates it to, or one whose cause is a component the map
+        # cannot place (no call to or from it: DNS, a node), which anything may depend on. An incident
+        # of its own (a notification more) rather than a guess that rides on another fault's
+        # investigation; its later alerts join it by group key.
+        if how == "dependency" and (
+            len(related) > 1 or any(_unplaced(o, graph) for o in recent if o is not c)
+        ):
             return Decision(None, "new")
         return Decision(c.id, how)
     owner = scope_of(labels, OWNER_LABELS)

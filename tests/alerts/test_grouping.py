@@ -331,3 +331,30 @@ async def test_an_alert_quiet_past_the_quiet_gap_fires_a_new_occurrence(replay: 
     # fingerprint alone no longer ties it).
     later = await replay.send(row("a", 1100, name="HighErrorRate", service="checkout", summary="5xx"))
     assert later.grouped_by != "fingerprint"
+
+
+async def test_an_incident_on_infrastructure_the_map_cannot_place_makes_a_dependency_tie_ambiguous(
+    store: KnowledgeStore,
+) -> None:
+    replay = Replay(store)
+    # coredns is listed without calls: the map cannot say which services resolve names through it.
+    graph = DependencyGraph({"checkout": ["payments"], "payments": ["psp-api"], "coredns": []})
+    replay.policy = GroupingPolicy(window_s=300, similarity=0.6, graph=graph)
+    psp = await replay.send(row("a", 0, name="TargetDown", service="psp-api", summary="down"))
+    dns = await replay.send(row("b", 20, name="CoreDNSErrorsHigh", service="coredns", summary="SERVFAIL"))
+    assert dns.created
+    # payments calls psp-api, but it may as well be failing its lookups: its own incident, not a guess.
+    payments = await replay.send(row("c", 60, name="HighErrorRate", service="payments", summary="5xx"))
+    assert payments.created and payments.incident.id not in {psp.incident.id, dns.incident.id}
+    # Direct evidence is not a guess: another DNS alert joins the DNS incident.
+    again = await replay.send(row("d", 70, name="CoreDNSErrorsHigh", service="coredns", summary="SERVFAIL"))
+    assert (again.grouped_by, again.incident.id) == ("group_key", dns.incident.id)
+
+
+async def test_without_an_infrastructure_incident_the_single_path_still_joins(store: KnowledgeStore) -> None:
+    replay = Replay(store)
+    graph = DependencyGraph({"checkout": ["payments"], "payments": ["psp-api"], "coredns": []})
+    replay.policy = GroupingPolicy(window_s=300, similarity=0.6, graph=graph)
+    psp = await replay.send(row("a", 0, name="TargetDown", service="psp-api", summary="down"))
+    payments = await replay.send(row("c", 60, name="HighErrorRate", service="payments", summary="5xx"))
+    assert (payments.grouped_by, payments.incident.id) == ("dependency", psp.incident.id)

@@ -88,6 +88,13 @@ class AlertIncident(_Row):
     cause_component: str | None = None
 
 
+class Regrouped(_Row):
+    """Where the alerts that left a pinned incident went."""
+
+    opened: list[AlertIncident] = []  # new incidents, to be announced
+    joined: list[UUID] = []  # open incidents that took some of them
+
+
 class Assignment(_Row):
     incident: AlertIncident
     created: bool
@@ -296,16 +303,17 @@ class AlertIncidentStore:
 
     async def pin_cause(
         self, incident_id: UUID, component: str, policy: GroupingPolicy, classify: Classifier, route: Router
-    ) -> list[AlertIncident]:
+    ) -> Regrouped:
         """The root component the incident's investigation (or a correction) named: later alerts are grouped
         against it, and the alerts that had joined off its path (`grouping.off_path`; never the incident's
         first alert, its announcement) leave it and are grouped again without it — into another open
         incident or a new one. One transaction under the grouping lock: the incidents' counts, components
-        and onsets always match their alerts. Returns the incidents opened for them, to be announced."""
+        and onsets always match their alerts. Returns where they went: incidents opened for them (to be
+        announced) and open incidents they joined (whose threads should say so)."""
         cause = component.strip().lower()
         incident = await self.incident(incident_id)
         if incident is None:
-            return []
+            return Regrouped()
         rows = await self._pool.fetch("SELECT * FROM alerts WHERE incident_id = $1", incident_id)
         # Only a cause the incident's own alerts corroborate (one of them is about it) re-draws the
         # incident: a verdict naming a component that never alerted is kept for later alerts, but is not
@@ -319,18 +327,10 @@ class AlertIncidentStore:
         ]
         # Embedded before the lock (a model call must not hold grouping back); an alert that joined in
         # between stays, as it was grouped against the pinned cause already.
-        vectors = (
-            dict(
-                zip(
-                    (a.id for a in leaving),
-                    await self._embedder.embed([a.text for a in leaving]),
-                    strict=True,
-                )
-            )
-            if leaving
-            else {}
-        )
+        embedded = await self._embedder.embed([a.text for a in leaving]) if leaving else []
+        vectors = dict(zip((a.id for a in leaving), embedded, strict=True))
         opened: list[UUID] = []
+        joined: set[UUID] = set()
         async with self._pool.acquire() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock($1)", _GROUPING_LOCK)
             await conn.execute(
@@ -343,16 +343,21 @@ class AlertIncidentStore:
                 list(vectors),
             )
             if not moved:
-                return []
+                return Regrouped()
             await self._recount_in(conn, incident_id, classify)
             for alert in sorted(map(_alert, moved), key=lambda a: (a.starts_at, a.id)):
                 decision = await self._decide_in(conn, alert, vectors[alert.id], policy, exclude=incident_id)
-                joined = await self._join_in(conn, alert, vectors[alert.id], decision, classify, route)
+                into = await self._join_in(conn, alert, vectors[alert.id], decision, classify, route)
                 if decision.incident_id is None:
-                    opened.append(joined)
+                    opened.append(into)
                     # Its first alert's job announces an incident: this one has not yet.
                     await conn.execute("UPDATE alerts SET processed_status = NULL WHERE id = $1", alert.id)
-            return [await self._incident_in(conn, i) for i in opened]
+                else:
+                    joined.add(into)
+            return Regrouped(
+                opened=[await self._incident_in(conn, i) for i in opened],
+                joined=sorted(joined - set(opened)),
+            )
 
     async def _recount_in(self, conn: AnyConnection, incident_id: UUID, classify: Classifier) -> None:
         """After alerts left it: the incident's count, components, onset, last alert and severity are its
@@ -363,9 +368,13 @@ class AlertIncidentStore:
         alerts = [_alert(r) for r in rows]
         components = list(dict.fromkeys(c for a in alerts if (c := a.component) is not None))
         severity = max((classify(a).severity for a in alerts), key=_SEVERITY_RANK.__getitem__)
+        # The alerts that still fired may all have left: what remains has resolved, and so has it.
+        ended = all(a.status == "resolved" for a in alerts)
         await conn.execute(
             """UPDATE alert_incidents SET alert_count = $2, components = $3, opened_at = $4,
-                      last_alert_at = $5, severity = $6
+                      last_alert_at = $5, severity = $6,
+                      status = CASE WHEN $7 THEN 'resolved' ELSE status END,
+                      resolved_at = CASE WHEN $7 AND resolved_at IS NULL THEN $8 ELSE resolved_at END
                WHERE id = $1""",
             incident_id,
             len(alerts),
@@ -373,6 +382,8 @@ class AlertIncidentStore:
             alerts[0].starts_at,
             max(a.starts_at for a in alerts),
             severity,
+            ended,
+            max((a.ends_at for a in alerts if a.ends_at is not None), default=None),
         )
 
     async def resolve(self, alert: StoredAlert) -> AlertIncident | None:

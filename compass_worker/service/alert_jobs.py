@@ -168,14 +168,14 @@ async def pin_alert_cause(svc: ServiceContext, key: str, component: str) -> int:
         return 0
     cfg = svc.config.alerts
     routes = Routes(cfg.routes, cfg.channel)
-    opened = await store.pin_cause(
+    regrouped = await store.pin_cause(
         incident.id,
         component,
         cfg.policy(DependencyGraph(cfg.load_dependencies())),  # once per verdict: read afresh
         lambda a: classify(a.name, a.summary, a.labels, a.annotations, a.expr),
         lambda a: routes.channel_for(a.labels),
     )
-    for new in opened:
+    for new in regrouped.opened:
         ref = AlertRef(alert_id=new.first_alert_id, status=new.status)
         await svc.redis.enqueue_job(
             JobName.PROCESS_ALERT,
@@ -183,9 +183,11 @@ async def pin_alert_cause(svc: ServiceContext, key: str, component: str) -> int:
             # Its first job (same alert, same status) may still be remembered under the plain key.
             _job_id=job_id(JobName.PROCESS_ALERT, f"{ref.key}:left:{new.id}"),
         )
-    if opened:
+    if regrouped.opened or regrouped.joined:
         await _refresh_soon(svc, incident.id)  # the root message's count and components changed
-    return len(opened)
+    for other in regrouped.joined:
+        await _refresh_soon(svc, other)  # its thread lists the alerts that joined
+    return len(regrouped.opened)
 
 
 async def refresh_alert_incident(ctx: dict[Any, Any], payload: dict[str, Any]) -> str:

@@ -58,14 +58,16 @@ class Replay:
         )
 
     async def pin(self, incident_id: UUID, cause: str) -> list[AlertIncident]:
-        """The incident's investigation named `cause` (as `compass worker` pins it after a verdict)."""
-        return await self.incidents.pin_cause(
+        """The incident's investigation named `cause` (as `compass worker` pins it after a verdict);
+        the incidents opened for the alerts that left it."""
+        regrouped = await self.incidents.pin_cause(
             incident_id,
             cause,
             self.policy,
             lambda a: classify(a.name, a.summary, a.labels, a.annotations),
             lambda _: "C1",
         )
+        return regrouped.opened
 
 
 @pytest.fixture
@@ -358,3 +360,21 @@ async def test_without_an_infrastructure_incident_the_single_path_still_joins(st
     psp = await replay.send(row("a", 0, name="TargetDown", service="psp-api", summary="down"))
     payments = await replay.send(row("c", 60, name="HighErrorRate", service="payments", summary="5xx"))
     assert (payments.grouped_by, payments.incident.id) == ("dependency", psp.incident.id)
+
+
+async def test_an_incident_whose_firing_alerts_all_left_is_resolved(
+    replay: Replay, store: KnowledgeStore
+) -> None:
+    first = await replay.send(row("a", 0, name="HighErrorRate", service="payments", summary="5xx"))
+    await replay.send(row("b", 20, name="HostOutOfDiskSpace", service="payments-db", summary="d"))
+    done = await replay.send(
+        resolved(row("a", 0, name="HighErrorRate", service="payments", summary="5xx"), 60)
+    )
+    stored = await replay.incidents.alert(done.incident.first_alert_id)
+    assert stored is not None and stored.status == "resolved"
+    still = await replay.incidents.resolve(stored)
+    assert still is not None and still.status == "firing"  # the disk alert fires on
+    [opened] = await replay.pin(first.incident.id, "payments")
+    kept = await replay.incidents.incident(first.incident.id)
+    assert kept is not None and (kept.status, kept.alert_count) == ("resolved", 1)
+    assert kept.resolved_at == datetime.fromtimestamp(T0 + 60, UTC) and opened.status == "firing"

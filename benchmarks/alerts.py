@@ -50,13 +50,13 @@ from throughput import throughput
 
 from compass_bot.webhooks.inbox import AlertInbox
 from compass_bot.webhooks.models import AlertRow
-from compass_lab.model import ScenarioKind, Split
+from compass_lab.model import Scenario, ScenarioKind, Split
 from compass_lab.scenarios import all_scenarios
 from compass_testing import FakeSlack, redis_for_tests
-from compass_worker.alerts.classify import classify
+from compass_worker.alerts.classify import Classification, classify
 from compass_worker.alerts.grouping import DependencyGraph
 from compass_worker.alerts.settings import AlertSettings
-from compass_worker.alerts.store import AlertIncidentStore
+from compass_worker.alerts.store import AlertIncidentStore, StoredAlert
 from compass_worker.knowledge.database import create_pool
 from compass_worker.knowledge.embedded import EmbeddedPostgres
 from compass_worker.knowledge.embedders.select import build_embedder
@@ -207,6 +207,8 @@ class NoiseResult:
     mixed: int  # incidents holding alerts of more than one storm
     split: int  # storms spread over more than one incident
     grouped_by: Counter[str]
+    # Each wrongly merged alert, by how it joined: "<grouped_by> <pinned|unpinned> <where>" (see `_why`).
+    why: Counter[str]
 
     @property
     def reduction(self) -> float:
@@ -263,6 +265,8 @@ async def replay(
     policy = AlertSettings().policy(graph)  # the workers' defaults (windows, similarity)
     scenario_of = {a.fingerprint: a.scenario for a in alerts}
     pending: list[tuple[float, UUID, str]] = []  # (when the verdict arrives, incident, its cause)
+    pinned: set[UUID] = set()
+    joined_pinned: dict[str, bool] = {}  # fingerprint → its incident's cause was named when it joined
     try:
         await pool.execute("TRUNCATE alerts, alert_incidents")
         refs = await AlertInbox(pool, None).accept([row(a) for a in alerts])  # type: ignore[arg-type]
@@ -271,11 +275,11 @@ async def replay(
             assert stored is not None
             now = stored.starts_at.timestamp()
             for due in [p for p in pending if p[0] <= now]:
-                await store.set_cause(due[1], due[2])
+                await store.pin_cause(due[1], due[2], policy, classify_alert, lambda _: None)
+                pinned.add(due[1])
                 pending.remove(due)
-            got = await store.assign(
-                stored, policy, lambda x: classify(x.name, x.summary, x.labels, x.annotations), lambda _: None
-            )
+            got = await store.assign(stored, policy, classify_alert, lambda _: None)
+            joined_pinned[stored.fingerprint] = got.incident.id in pinned
             cause = pinning.causes.get(scenario_of[stored.fingerprint]) if pinning else None
             if got.created and pinning is not None and cause is not None:
                 pending.append((now + pinning.delay_s, got.incident.id, cause))
@@ -288,6 +292,16 @@ async def replay(
     for r in rows:
         members[r["incident_id"]].append(truth[r["fingerprint"]])
         incidents_of[truth[r["fingerprint"]]].add(r["incident_id"])
+    majority = {i: Counter(m).most_common(1)[0][0] for i, m in members.items()}
+    by_fp = {a.fingerprint: a for a in alerts}
+    why: Counter[str] = Counter()
+    for r in rows:
+        if truth[r["fingerprint"]] != majority[r["incident_id"]]:
+            a = by_fp[r["fingerprint"]]
+            why[
+                f"{r['grouped_by']} {'pinned' if joined_pinned.get(a.fingerprint) else 'unpinned'} "
+                f"{_where(a, majority[r['incident_id']], alerts, graph)}"
+            ] += 1
     return NoiseResult(
         alerts=len(rows),
         incidents=len(members),
@@ -295,7 +309,25 @@ async def replay(
         mixed=sum(1 for m in members.values() if len(set(m)) > 1),
         split=sum(1 for s in incidents_of.values() if len(s) > 1),
         grouped_by=Counter(r["grouped_by"] for r in rows),
+        why=why,
     )
+
+
+def _where(a: StormAlert, host: str, alerts: list[StormAlert], graph: DependencyGraph) -> str:
+    """Where a wrongly merged alert sits relative to the host storm's true cause (its first alert's
+    component, the cause template's): same component, a caller of it, a callee, or unrelated."""
+    cause = min((x for x in alerts if x.scenario == host), key=lambda x: x.at).component
+    if a.component == cause:
+        return "same-component"
+    if graph.calls(a.component, cause):
+        return "caller-of-cause"
+    if graph.calls(cause, a.component):
+        return "callee-of-cause"
+    return "unrelated"
+
+
+def classify_alert(x: StoredAlert) -> Classification:
+    return classify(x.name, x.summary, x.labels, x.annotations)
 
 
 def _sum(results: list[NoiseResult]) -> NoiseResult:
@@ -306,6 +338,7 @@ def _sum(results: list[NoiseResult]) -> NoiseResult:
         mixed=sum(r.mixed for r in results),
         split=sum(r.split for r in results),
         grouped_by=sum((r.grouped_by for r in results), Counter()),
+        why=sum((r.why for r in results), Counter()),
     )
 
 
@@ -316,11 +349,18 @@ NOISE_SEEDS = {Split.DEV: (1, 2, 3, 4), Split.HELDOUT: (101, 102, 103, 104)}
 GAPS_S = (7200.0, 1800.0, 300.0)
 
 
-async def noise(db_url: str, seeds: int, pinning: Pinning) -> list[str]:
-    graph = DependencyGraph(dependency_map(all_scenarios()))
+def _scenarios(splits: list[Split]) -> list[Scenario]:
+    return all_scenarios(splits[0]) if len(splits) == 1 else all_scenarios()
+
+
+async def noise(db_url: str, seeds: int, pinning: Pinning, splits: list[Split], explain: bool) -> list[str]:
+    # The map a team would configure: every system's calls (of the splits replayed only, so that a dev run
+    # reads nothing of the held-out scenarios).
+    graph = DependencyGraph(dependency_map(_scenarios(splits)))
     started = time.perf_counter()
     table: dict[tuple[Split, float, bool], NoiseResult] = {}
-    for split, split_seeds in NOISE_SEEDS.items():
+    for split in splits:
+        split_seeds = NOISE_SEEDS[split]
         scenarios = all_scenarios(split)
         for gap in GAPS_S:
             runs = [storms(scenarios, mean_gap_s=gap, seed=s) for s in split_seeds[:seeds]]
@@ -346,6 +386,8 @@ async def noise(db_url: str, seeds: int, pinning: Pinning) -> list[str]:
             f"{r.reduction:14.1%}  {r.wrong:9d} ({r.wrong_share:5.1%})  {r.mixed:10d}  {r.split:11d}"
             f"  {how}"
         )
+        if explain and r.why:
+            lines.append(f"      wrong merges by how they joined: {dict(r.why.most_common())}")
     lines.append(
         f"  grouped by {dict(total.grouped_by)} · "
         f"{(time.perf_counter() - started) / total.alerts * 1000:.1f} ms/alert ({EMBEDDER.model_id})"
@@ -388,8 +430,8 @@ def public_rules() -> list[str]:
     return lines
 
 
-def classification() -> list[str]:
-    alerts = storms(all_scenarios(), mean_gap_s=1800)
+def classification(splits: list[Split]) -> list[str]:
+    alerts = storms(_scenarios(splits), mean_gap_s=1800)
     category = severity = 0
     misses: Counter[str] = Counter()
     for a in alerts:
@@ -425,8 +467,9 @@ async def run(args: argparse.Namespace, db_url: str) -> None:
                 print("\n".join(lines), flush=True)
             shown = len(lines)
             pinning = Pinning(recorded_verdicts(args.verdicts), args.verdict_delay)
-            lines += await noise(db_url, args.seeds, pinning)
-            lines += classification()
+            splits = [Split.DEV, Split.HELDOUT] if args.split == "both" else [Split(args.split)]
+            lines += await noise(db_url, args.seeds, pinning, splits, args.explain)
+            lines += classification(splits)
             print("\n".join(lines[shown:]), flush=True)
             if args.investigations > 0:  # benchmarks/throughput.py
                 tmp = Path(tempfile.mkdtemp(prefix="compass-bench-"))
@@ -457,6 +500,17 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument(
         "--seeds", type=int, default=4, choices=range(1, 5), help="storm timelines per split and gap"
+    )
+    parser.add_argument(
+        "--split",
+        choices=("dev", "heldout", "both"),
+        default="both",
+        help="which lab split's storms to replay (tune on dev only; held-out is for the final figures)",
+    )
+    parser.add_argument(
+        "--explain",
+        action="store_true",
+        help="break each cell's wrong merges down by rule, pinned or not, and place on the cause's path",
     )
     parser.add_argument(
         "--verdicts",

@@ -1,11 +1,14 @@
 """Which incident an alert belongs to. Pure decisions over candidates the store has already narrowed to
 open incidents within the window; the store applies them under a lock.
 
-1. `fingerprint` — the same alert (re-fired, or a resolve) belongs where it was.
+1. `fingerprint` — the same alert (re-fired, or a resolve) belongs where it was, unless it is a new
+                   occurrence: its previous one had ended more than `quiet_s` before it began (the store
+                   applies this; an alert quiet that long and firing again is a new problem, judged afresh);
 Otherwise only incidents that (a) began at most `onset_s` before the alert — the alerts of one cascade
 begin within minutes of each other, so one starting later is a new problem even on the same component —
 and (b) whose scope labels (cluster, namespace, environment, region, tenant) do not contradict the alert's
-are considered, the one that began closest to the alert first, and the first rule that holds for it wins:
+are considered, the one that began closest to the alert first, and the first rule that holds for it wins
+(unless only rule 4 ties it and another incident may be its fault too: it opens its own, see `decide`):
 2. `group_key`   — Alertmanager/Grafana already grouped it with an alert of that incident;
 3. `component`   — it is about a component the incident's alerts are about;
 4. `dependency`  — its component calls one of the incident's *deepest* components (those that call none of
@@ -21,10 +24,14 @@ otherwise a new incident.
 Once the incident's investigation has named its cause (a `root_cause` verdict, or a correction in its
 thread: `cause` below), rules 3–4 ask about that component instead of guessing the cause from the
 incident's alerts: the cause and its callers belong; a callee alerting now, or a component an earlier alert
-brought in that the dependency map places off the cause's path, is another problem.
+brought in that the dependency map places off the cause's path, is another problem. The alerts that had
+already joined off that path (`off_path`) leave the incident when the cause is pinned and are grouped
+again without it (`AlertIncidentStore.pin_cause`): a callee that joined a young incident as its possible
+cause, or an unrelated alert, stops riding on another fault's verdict.
 
 Measured on labelled lab storms (benchmarks/alerts.py): the onset bound and the deepest-component rule
-cut wrong merges most; each split costs a notification, never a wrong verdict.
+cut wrong merges most, then the ambiguous-dependency rule and detaching at the pin; each split costs a
+notification, never a wrong verdict.
 """
 
 from __future__ import annotations
@@ -112,6 +119,7 @@ class DependencyGraph:
     def __init__(self, calls: Mapping[str, Sequence[str]]) -> None:
         self._calls = {k.lower(): tuple(v.lower() for v in vs) for k, vs in calls.items()}
         self._nodes = set(self._calls).union(*self._calls.values())
+        self._placed = {k for k, vs in self._calls.items() if vs}.union(*self._calls.values())
 
     def _reach(self, start: str) -> set[str]:
         seen, todo = set(), [start]
@@ -126,6 +134,11 @@ class DependencyGraph:
     def deepest(self, components: Sequence[str]) -> list[str]:
         """The components that call none of the others (where a fault among them most likely began)."""
         return [a for a in components if not any(self.calls(a, b) for b in components)]
+
+    def places(self, component: str) -> bool:
+        """The map names a call to or from `component`. Shared infrastructure (DNS, a node) is often
+        listed without any, or not at all: the map cannot say which components depend on it."""
+        return component in self._placed
 
     def knows(self, component: str) -> bool:
         """The map says what `component` calls or what calls it."""
@@ -143,6 +156,15 @@ class GroupingPolicy:
     graph: DependencyGraph
     cause_window_s: float = 120.0
     onset_s: float = 240.0
+    quiet_s: float = 600.0  # a fingerprint silent this long after it ended fires a new occurrence
+
+
+def off_path(component: str | None, cause: str, graph: DependencyGraph) -> bool:
+    """An alert on `component` is not about `cause`: the dependency map places it neither on the cause nor
+    on a caller of it (a callee, or unrelated). Without a map to say so (or a component), it stays."""
+    if component is None or component == cause or graph.calls(component, cause):
+        return False
+    return graph.knows(component) and graph.knows(cause)
 
 
 @dataclass(frozen=True)
@@ -167,8 +189,7 @@ def _related(
             return "component"
         if graph.calls(component, c.cause):
             return "dependency"
-        known = graph.knows(component) and graph.knows(c.cause)
-        return "component" if component in c.components and not known else None
+        return "component" if component in c.components and not off_path(component, c.cause, graph) else None
     if component in c.components:
         return "component"
     young = (at - c.opened_at).total_seconds() <= cause_window_s
@@ -181,6 +202,13 @@ def _related(
     ):
         return "dependency"
     return None
+
+
+def _unplaced(c: Candidate, graph: DependencyGraph) -> bool:
+    """The incident's cause (named, or else each of its components) is nowhere in the dependency map's
+    calls: the map cannot say what depends on it."""
+    causes = (c.cause,) if c.cause is not None else c.components
+    return bool(causes) and not any(graph.places(x) for x in causes)
 
 
 def decide(
@@ -210,9 +238,19 @@ def decide(
     # candidate is judged by every rule before a farther one is: an older incident that shares a group
     # key must not take an alert whose own incident has just opened beside it.
     recent = sorted(current, key=lambda c: abs((at - c.opened_at).total_seconds()))
-    for c in recent:
-        if (how := _related(c, at, component, graph, cause_window_s)) is not None:
-            return Decision(c.id, how)
+    related = [(c, how) for c in recent if (how := _related(c, at, component, graph, cause_window_s))]
+    if related:
+        c, how = related[0]
+        # Only the dependency map ties it to this incident, and another current incident may be its
+        # fault as well: one that a rule also relates it to, or one whose cause is a component the map
+        # cannot place (no call to or from it: DNS, a node), which anything may depend on. An incident
+        # of its own (a notification more) rather than a guess that rides on another fault's
+        # investigation; its later alerts join it by group key.
+        if how == "dependency" and (
+            len(related) > 1 or any(_unplaced(o, graph) for o in recent if o is not c)
+        ):
+            return Decision(None, "new")
+        return Decision(c.id, how)
     owner = scope_of(labels, OWNER_LABELS)
     best = max(
         (

@@ -9,6 +9,8 @@ COMPASS_ALERT_ONSET_S       how long after an incident began a related alert may
                             alerts of one cascade begin together; a later one is a new problem
 COMPASS_ALERT_CAUSE_WINDOW_S how long after an incident began a component its components call may join it as
                             the cause alerting late (120 s)
+COMPASS_ALERT_QUIET_S       how long an alert (fingerprint) must have been resolved for its next firing to be
+                            a new occurrence, grouped afresh instead of rejoining its old incident (600 s)
 COMPASS_ALERT_SIMILARITY    cosine similarity from which alert texts count as "the same problem"
 COMPASS_ALERT_DEPENDENCIES  JSON file {component: [components it calls]}: related alerts on a dependency path
 COMPASS_ALERT_INVESTIGATE   start an investigation for each new incident (default true)
@@ -34,6 +36,7 @@ class AlertSettings(BaseSettings):
     window_s: float = Field(default=300.0, ge=10.0, le=86400.0)
     onset_s: float = Field(default=240.0, ge=0.0, le=86400.0)
     cause_window_s: float = Field(default=120.0, ge=0.0, le=86400.0)
+    quiet_s: float = Field(default=600.0, ge=0.0, le=7 * 86400.0)
     similarity: float = Field(default=0.85, gt=0.0, le=1.0)
     dependencies: Path | None = None
     investigate: bool = True
@@ -54,6 +57,7 @@ class AlertSettings(BaseSettings):
             graph=graph,
             cause_window_s=self.cause_window_s,
             onset_s=self.onset_s,
+            quiet_s=self.quiet_s,
         )
 
     def load_dependencies(self) -> dict[str, tuple[str, ...]]:

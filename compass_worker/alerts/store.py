@@ -19,10 +19,10 @@ import asyncpg
 from pydantic import BaseModel, ConfigDict
 
 from compass_worker.alerts.classify import Classification, Severity
-from compass_worker.alerts.grouping import Candidate, GroupedBy, component_of, decide
+from compass_worker.alerts.grouping import Candidate, Decision, GroupedBy, component_of, decide, off_path
 from compass_worker.alerts.grouping import GroupingPolicy as GroupingPolicy  # where callers have found it
 from compass_worker.knowledge.database import AnyConnection, Pool
-from compass_worker.knowledge.embedders.protocol import Embedder
+from compass_worker.knowledge.embedders.protocol import Embedder, Vector
 
 # pg_advisory_xact_lock key for grouping: the bytes of "alerts".
 _GROUPING_LOCK = int.from_bytes(b"alerts", "big")
@@ -88,6 +88,13 @@ class AlertIncident(_Row):
     cause_component: str | None = None
 
 
+class Regrouped(_Row):
+    """Where the alerts that left a pinned incident went."""
+
+    opened: list[AlertIncident] = []  # new incidents, to be announced
+    joined: list[UUID] = []  # open incidents that took some of them
+
+
 class Assignment(_Row):
     incident: AlertIncident
     created: bool
@@ -104,6 +111,16 @@ def _alert(r: asyncpg.Record) -> StoredAlert:
 
 def _title(alert: StoredAlert) -> str:
     return (alert.summary or alert.name)[:300]
+
+
+def _new_occurrence(
+    alert: StoredAlert, status: str, ends_at: datetime | None, policy: GroupingPolicy
+) -> bool:
+    """The fingerprint's previous occurrence had resolved more than `quiet_s` before this one began: a
+    new problem, not a re-fire of the old one (flapping within the quiet gap still rejoins)."""
+    if status != "resolved" or ends_at is None:
+        return False
+    return (alert.starts_at - ends_at).total_seconds() > policy.quiet_s
 
 
 def _incident(r: asyncpg.Record) -> AlertIncident:
@@ -139,7 +156,6 @@ class AlertIncidentStore:
     ) -> Assignment:
         """The alert's incident: the one it already has, a related open one, or a new one."""
         vector = (await self._embedder.embed([alert.text]))[0]
-        window = timedelta(seconds=policy.window_s)
         async with self._pool.acquire() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock($1)", _GROUPING_LOCK)
             current = await conn.fetchrow(
@@ -148,109 +164,226 @@ class AlertIncidentStore:
             if current is not None and current["incident_id"] is not None:
                 incident = await self._incident_in(conn, current["incident_id"])
                 return Assignment(incident=incident, created=False, grouped_by=current["grouped_by"] or "new")
-            same = await conn.fetchval(
-                """SELECT a.incident_id FROM alerts a JOIN alert_incidents i ON i.id = a.incident_id
-                   WHERE a.fingerprint = $1 AND a.id <> $2 AND i.status = 'firing'
-                   ORDER BY a.starts_at DESC LIMIT 1""",
-                alert.fingerprint,
-                alert.id,
-            )
-            rows = await conn.fetch(
-                """SELECT i.id, i.components, i.opened_at, i.last_alert_at,
-                          EXISTS (SELECT 1 FROM alerts a WHERE a.incident_id = i.id AND a.group_key = $5)
-                              AS shares_group_key,
-                          CASE WHEN i.embedding_model = $4 THEN 1 - (i.embedding <=> $3) END AS similarity,
-                          (SELECT f.labels FROM alerts f WHERE f.id = i.first_alert_id) AS labels,
-                          i.cause_component
-                   FROM alert_incidents i
-                   WHERE i.status = 'firing' AND i.last_alert_at >= $1 AND i.opened_at <= $2""",
-                alert.starts_at - window,
-                alert.starts_at + window,
-                vector,
-                self._embedder.model_id,
-                alert.group_key,
-            )
-            candidates = [
-                Candidate(
-                    id=r["id"],
-                    shares_group_key=r["shares_group_key"],
-                    components=tuple(r["components"]),
-                    opened_at=r["opened_at"],
-                    last_alert_at=r["last_alert_at"],
-                    similarity=r["similarity"],
-                    labels=json.loads(r["labels"]) if r["labels"] else {},
-                    cause=r["cause_component"],
-                )
-                for r in rows
-            ]
-            decision = decide(
-                at=alert.starts_at,
-                fingerprint_incident=same,
-                component=alert.component,
-                candidates=candidates,
-                graph=policy.graph,
-                similarity=policy.similarity,
-                labels=alert.labels,
-                cause_window_s=policy.cause_window_s,
-                onset_s=policy.onset_s,
-            )
-            label = classify(alert)
-            if decision.incident_id is None:
-                incident_id = uuid.uuid4()
-                await conn.execute(
-                    """INSERT INTO alert_incidents (id, title, group_key, component, components, severity,
-                           category, status, channel, first_alert_id, embedding, embedding_model, opened_at,
-                           last_alert_at, resolved_at)
-                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14)""",
-                    incident_id,
-                    _title(alert),
-                    alert.group_key,
-                    alert.component,
-                    [alert.component] if alert.component else [],
-                    label.severity,
-                    label.category,
-                    alert.status,  # an alert first seen already resolved opens a resolved incident
-                    route(alert),
-                    alert.id,
-                    vector,
-                    self._embedder.model_id,
-                    alert.starts_at,
-                    alert.ends_at or alert.received_at if alert.status == "resolved" else None,
-                )
-            else:
-                incident_id = decision.incident_id
-                await conn.execute(
-                    """UPDATE alert_incidents
-                       SET alert_count = alert_count + 1,
-                           last_alert_at = greatest(last_alert_at, $2),
-                           components = CASE WHEN $3::text IS NULL OR $3 = ANY(components) THEN components
-                                             ELSE array_append(components, $3) END,
-                           severity = CASE WHEN $5 > (CASE severity WHEN 'low' THEN 0
-                                                      WHEN 'medium' THEN 1 WHEN 'high' THEN 2 ELSE 3 END)
-                                           THEN $4 ELSE severity END,
-                           -- Concurrent workers may meet a storm's alerts out of order: the incident is
-                           -- titled after, and began with, its earliest alert, whoever grouped it first.
-                           title = CASE WHEN $2 < opened_at THEN $6 ELSE title END,
-                           category = CASE WHEN $2 < opened_at THEN $7 ELSE category END,
-                           opened_at = least(opened_at, $2)
-                       WHERE id = $1""",
-                    incident_id,
-                    alert.starts_at,
-                    alert.component,
-                    label.severity,
-                    _SEVERITY_RANK[label.severity],
-                    _title(alert),
-                    label.category,
-                )
-            await conn.execute(
-                "UPDATE alerts SET incident_id = $2, grouped_by = $3 WHERE id = $1",
-                alert.id,
-                incident_id,
-                decision.grouped_by,
-            )
+            decision = await self._decide_in(conn, alert, vector, policy)
+            incident_id = await self._join_in(conn, alert, vector, decision, classify, route)
             incident = await self._incident_in(conn, incident_id)
         return Assignment(
             incident=incident, created=decision.incident_id is None, grouped_by=decision.grouped_by
+        )
+
+    async def _decide_in(
+        self,
+        conn: AnyConnection,
+        alert: StoredAlert,
+        vector: Vector,
+        policy: GroupingPolicy,
+        exclude: UUID | None = None,
+    ) -> Decision:
+        """Where the grouping rules put `alert` among the open incidents (`exclude`: never that one)."""
+        window = timedelta(seconds=policy.window_s)
+        previous = await conn.fetchrow(
+            """SELECT a.incident_id, a.status, a.ends_at FROM alerts a
+                   JOIN alert_incidents i ON i.id = a.incident_id
+               WHERE a.fingerprint = $1 AND a.id <> $2 AND i.status = 'firing' AND i.id IS DISTINCT FROM $3
+               ORDER BY a.starts_at DESC LIMIT 1""",
+            alert.fingerprint,
+            alert.id,
+            exclude,
+        )
+        same = previous["incident_id"] if previous is not None else None
+        if previous is not None and _new_occurrence(alert, previous["status"], previous["ends_at"], policy):
+            same = None
+        rows = await conn.fetch(
+            """SELECT i.id, i.components, i.opened_at, i.last_alert_at,
+                      EXISTS (SELECT 1 FROM alerts a WHERE a.incident_id = i.id AND a.group_key = $5)
+                          AS shares_group_key,
+                      CASE WHEN i.embedding_model = $4 THEN 1 - (i.embedding <=> $3) END AS similarity,
+                      (SELECT f.labels FROM alerts f WHERE f.id = i.first_alert_id) AS labels,
+                      i.cause_component
+               FROM alert_incidents i
+               WHERE i.status = 'firing' AND i.last_alert_at >= $1 AND i.opened_at <= $2
+                 AND i.id IS DISTINCT FROM $6""",
+            alert.starts_at - window,
+            alert.starts_at + window,
+            vector,
+            self._embedder.model_id,
+            alert.group_key,
+            exclude,
+        )
+        candidates = [
+            Candidate(
+                id=r["id"],
+                shares_group_key=r["shares_group_key"],
+                components=tuple(r["components"]),
+                opened_at=r["opened_at"],
+                last_alert_at=r["last_alert_at"],
+                similarity=r["similarity"],
+                labels=json.loads(r["labels"]) if r["labels"] else {},
+                cause=r["cause_component"],
+            )
+            for r in rows
+        ]
+        return decide(
+            at=alert.starts_at,
+            fingerprint_incident=same,
+            component=alert.component,
+            candidates=candidates,
+            graph=policy.graph,
+            similarity=policy.similarity,
+            labels=alert.labels,
+            cause_window_s=policy.cause_window_s,
+            onset_s=policy.onset_s,
+        )
+
+    async def _join_in(
+        self,
+        conn: AnyConnection,
+        alert: StoredAlert,
+        vector: Vector,
+        decision: Decision,
+        classify: Classifier,
+        route: Router,
+    ) -> UUID:
+        """Apply `decision`: open the new incident or add the alert to its incident; returns the incident."""
+        label = classify(alert)
+        if decision.incident_id is None:
+            incident_id = uuid.uuid4()
+            await conn.execute(
+                """INSERT INTO alert_incidents (id, title, group_key, component, components, severity,
+                       category, status, channel, first_alert_id, embedding, embedding_model, opened_at,
+                       last_alert_at, resolved_at)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14)""",
+                incident_id,
+                _title(alert),
+                alert.group_key,
+                alert.component,
+                [alert.component] if alert.component else [],
+                label.severity,
+                label.category,
+                alert.status,  # an alert first seen already resolved opens a resolved incident
+                route(alert),
+                alert.id,
+                vector,
+                self._embedder.model_id,
+                alert.starts_at,
+                alert.ends_at or alert.received_at if alert.status == "resolved" else None,
+            )
+        else:
+            incident_id = decision.incident_id
+            await conn.execute(
+                """UPDATE alert_incidents
+                   SET alert_count = alert_count + 1,
+                       last_alert_at = greatest(last_alert_at, $2),
+                       components = CASE WHEN $3::text IS NULL OR $3 = ANY(components) THEN components
+                                         ELSE array_append(components, $3) END,
+                       severity = CASE WHEN $5 > (CASE severity WHEN 'low' THEN 0
+                                                  WHEN 'medium' THEN 1 WHEN 'high' THEN 2 ELSE 3 END)
+                                       THEN $4 ELSE severity END,
+                       -- Concurrent workers may meet a storm's alerts out of order: the incident is
+                       -- titled after, and began with, its earliest alert, whoever grouped it first.
+                       title = CASE WHEN $2 < opened_at THEN $6 ELSE title END,
+                       category = CASE WHEN $2 < opened_at THEN $7 ELSE category END,
+                       opened_at = least(opened_at, $2)
+                   WHERE id = $1""",
+                incident_id,
+                alert.starts_at,
+                alert.component,
+                label.severity,
+                _SEVERITY_RANK[label.severity],
+                _title(alert),
+                label.category,
+            )
+        await conn.execute(
+            "UPDATE alerts SET incident_id = $2, grouped_by = $3 WHERE id = $1",
+            alert.id,
+            incident_id,
+            decision.grouped_by,
+        )
+        return incident_id
+
+    async def pin_cause(
+        self, incident_id: UUID, component: str, policy: GroupingPolicy, classify: Classifier, route: Router
+    ) -> Regrouped:
+        """The root component the incident's investigation (or a correction) named: later alerts are grouped
+        against it, and the alerts that had joined off its path (`grouping.off_path`; never the incident's
+        first alert, its announcement) leave it and are grouped again without it — into another open
+        incident or a new one. One transaction under the grouping lock: the incidents' counts, components
+        and onsets always match their alerts. Returns where they went: incidents opened for them (to be
+        announced) and open incidents they joined (whose threads should say so)."""
+        cause = component.strip().lower()
+        incident = await self.incident(incident_id)
+        if incident is None:
+            return Regrouped()
+        rows = await self._pool.fetch("SELECT * FROM alerts WHERE incident_id = $1", incident_id)
+        # Only a cause the incident's own alerts corroborate (one of them is about it) re-draws the
+        # incident: a verdict naming a component that never alerted is kept for later alerts, but is not
+        # trusted to take apart what the alerts themselves grouped.
+        leaving = [
+            a
+            for a in map(_alert, rows)
+            if cause in incident.components
+            and a.id != incident.first_alert_id
+            and off_path(a.component, cause, policy.graph)
+        ]
+        # Embedded before the lock (a model call must not hold grouping back); an alert that joined in
+        # between stays, as it was grouped against the pinned cause already.
+        embedded = await self._embedder.embed([a.text for a in leaving]) if leaving else []
+        vectors = dict(zip((a.id for a in leaving), embedded, strict=True))
+        opened: list[UUID] = []
+        joined: set[UUID] = set()
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", _GROUPING_LOCK)
+            await conn.execute(
+                "UPDATE alert_incidents SET cause_component = $2 WHERE id = $1", incident_id, cause
+            )
+            moved = await conn.fetch(
+                """UPDATE alerts SET incident_id = NULL, grouped_by = NULL, announced = false
+                   WHERE incident_id = $1 AND id = ANY($2::bigint[]) RETURNING *""",
+                incident_id,
+                list(vectors),
+            )
+            if not moved:
+                return Regrouped()
+            await self._recount_in(conn, incident_id, classify)
+            for alert in sorted(map(_alert, moved), key=lambda a: (a.starts_at, a.id)):
+                decision = await self._decide_in(conn, alert, vectors[alert.id], policy, exclude=incident_id)
+                into = await self._join_in(conn, alert, vectors[alert.id], decision, classify, route)
+                if decision.incident_id is None:
+                    opened.append(into)
+                    # Its first alert's job announces an incident: this one has not yet.
+                    await conn.execute("UPDATE alerts SET processed_status = NULL WHERE id = $1", alert.id)
+                else:
+                    joined.add(into)
+            return Regrouped(
+                opened=[await self._incident_in(conn, i) for i in opened],
+                joined=sorted(joined - set(opened)),
+            )
+
+    async def _recount_in(self, conn: AnyConnection, incident_id: UUID, classify: Classifier) -> None:
+        """After alerts left it: the incident's count, components, onset, last alert and severity are its
+        remaining alerts' (its title and category stay its first alert's, which never leaves)."""
+        rows = await conn.fetch(
+            "SELECT * FROM alerts WHERE incident_id = $1 ORDER BY starts_at, id", incident_id
+        )
+        alerts = [_alert(r) for r in rows]
+        components = list(dict.fromkeys(c for a in alerts if (c := a.component) is not None))
+        severity = max((classify(a).severity for a in alerts), key=_SEVERITY_RANK.__getitem__)
+        # The alerts that still fired may all have left: what remains has resolved, and so has it.
+        ended = all(a.status == "resolved" for a in alerts)
+        await conn.execute(
+            """UPDATE alert_incidents SET alert_count = $2, components = $3, opened_at = $4,
+                      last_alert_at = $5, severity = $6,
+                      status = CASE WHEN $7 THEN 'resolved' ELSE status END,
+                      resolved_at = CASE WHEN $7 AND resolved_at IS NULL THEN $8 ELSE resolved_at END
+               WHERE id = $1""",
+            incident_id,
+            len(alerts),
+            components,
+            alerts[0].starts_at,
+            max(a.starts_at for a in alerts),
+            severity,
+            ended,
+            max((a.ends_at for a in alerts if a.ends_at is not None), default=None),
         )
 
     async def resolve(self, alert: StoredAlert) -> AlertIncident | None:
@@ -272,14 +405,6 @@ class AlertIncidentStore:
             incident_id,
             root_ts,
             investigation_key,
-        )
-
-    async def set_cause(self, incident_id: UUID, component: str) -> None:
-        """The root component the incident's investigation named; later alerts are grouped against it."""
-        await self._pool.execute(
-            "UPDATE alert_incidents SET cause_component = $2 WHERE id = $1",
-            incident_id,
-            component.strip().lower(),
         )
 
     async def take_unannounced(self, incident_id: UUID) -> list[StoredAlert]:

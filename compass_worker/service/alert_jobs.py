@@ -157,6 +157,39 @@ async def process_alert(ctx: dict[Any, Any], payload: dict[str, Any]) -> str:
     return outcome
 
 
+async def pin_alert_cause(svc: ServiceContext, key: str, component: str) -> int:
+    """An alert incident's investigation (or a correction in its thread) named its root component: pin it
+    (later alerts are grouped against it) and let the alerts that had joined off its path go
+    (`AlertIncidentStore.pin_cause`). An incident opened for them is announced as any new incident is: its
+    first alert's `process_alert` runs again (root message, thread, its own investigation). Returns how
+    many incidents were opened. Threads that are not an alert incident's change nothing."""
+    store = _store(svc)
+    if not component or (incident := await store.for_investigation(key)) is None:
+        return 0
+    cfg = svc.config.alerts
+    routes = Routes(cfg.routes, cfg.channel)
+    regrouped = await store.pin_cause(
+        incident.id,
+        component,
+        cfg.policy(DependencyGraph(cfg.load_dependencies())),  # once per verdict: read afresh
+        lambda a: classify(a.name, a.summary, a.labels, a.annotations, a.expr),
+        lambda a: routes.channel_for(a.labels),
+    )
+    for new in regrouped.opened:
+        ref = AlertRef(alert_id=new.first_alert_id, status=new.status)
+        await svc.redis.enqueue_job(
+            JobName.PROCESS_ALERT,
+            ref.model_dump(mode="json"),
+            # Its first job (same alert, same status) may still be remembered under the plain key.
+            _job_id=job_id(JobName.PROCESS_ALERT, f"{ref.key}:left:{new.id}"),
+        )
+    if regrouped.opened or regrouped.joined:
+        await _refresh_soon(svc, incident.id)  # the root message's count and components changed
+    for other in regrouped.joined:
+        await _refresh_soon(svc, other)  # its thread lists the alerts that joined
+    return len(regrouped.opened)
+
+
 async def refresh_alert_incident(ctx: dict[Any, Any], payload: dict[str, Any]) -> str:
     ref = AlertIncidentRef.model_validate(payload)
     svc = service(ctx)

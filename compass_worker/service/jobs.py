@@ -16,7 +16,6 @@ from uuid import UUID
 
 from arq import Retry
 
-from compass_worker.alerts.store import AlertIncidentStore
 from compass_worker.contracts import (
     CostRequest,
     FeedbackRequest,
@@ -37,6 +36,7 @@ from compass_worker.knowledge.scope import Ownership, Viewer
 from compass_worker.knowledge.signature import IncidentSignature
 from compass_worker.knowledge.sink import StoreSink
 from compass_worker.runner import investigate
+from compass_worker.service.alert_jobs import pin_alert_cause
 from compass_worker.service.context import ServiceContext, service
 from compass_worker.service.corrections import OTHER, ask_component, component_from_text, fault_from_text
 from compass_worker.service.costs import cost_report, viewer_team
@@ -295,10 +295,9 @@ async def _run(
 
 async def _pin_alert_incident(svc: ServiceContext, key: str, component: str) -> None:
     """An alert incident's investigation (or a correction in its thread) named the root component: later
-    alerts are grouped against it (compass_worker/alerts/grouping.py). Other threads have no incident."""
-    alerts = AlertIncidentStore(svc.store.pool, svc.store.memory.embedder)
-    if component and (incident := await alerts.for_investigation(key)) is not None:
-        await alerts.set_cause(incident.id, component)
+    alerts are grouped against it and those off its path leave (compass_worker/alerts/grouping.py).
+    Other threads have no incident."""
+    await pin_alert_cause(svc, key, component)
 
 
 async def _investigation(ctx: dict[Any, Any], thread: SlackThread) -> UUID:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 from arq.connections import ArqRedis
@@ -13,7 +13,7 @@ from compass_bot.webhooks.models import AlertRow
 from compass_worker.alerts.classify import classify
 from compass_worker.alerts.grouping import Candidate, DependencyGraph, decide
 from compass_worker.alerts.routing import ChannelRateLimit, Routes
-from compass_worker.alerts.store import AlertIncidentStore, Assignment, GroupingPolicy
+from compass_worker.alerts.store import AlertIncident, AlertIncidentStore, Assignment, GroupingPolicy
 from compass_worker.knowledge import HashingEmbedder, KnowledgeStore
 
 T0 = 1.8e9
@@ -56,6 +56,18 @@ class Replay:
             lambda a: classify(a.name, a.summary, a.labels, a.annotations),
             lambda _: "C1",
         )
+
+    async def pin(self, incident_id: UUID, cause: str) -> list[AlertIncident]:
+        """The incident's investigation named `cause` (as `compass worker` pins it after a verdict);
+        the incidents opened for the alerts that left it."""
+        regrouped = await self.incidents.pin_cause(
+            incident_id,
+            cause,
+            self.policy,
+            lambda a: classify(a.name, a.summary, a.labels, a.annotations),
+            lambda _: "C1",
+        )
+        return regrouped.opened
 
 
 @pytest.fixture
@@ -186,7 +198,7 @@ async def test_the_incident_is_titled_and_classified_after_its_earliest_alert(re
 
 async def test_once_the_investigation_names_the_cause_alerts_are_grouped_against_it(replay: Replay) -> None:
     first = await replay.send(row("a", 0, name="HighErrorRate", service="checkout", summary="5xx"))
-    await replay.incidents.set_cause(first.incident.id, "Payments")  # the verdict named payments
+    await replay.pin(first.incident.id, "Payments")  # the verdict named payments
     stored = await replay.incidents.incident(first.incident.id)
     assert stored is not None and stored.cause_component == "payments"
     on_cause = await replay.send(row("b", 10, name="HighRequestLatency", service="payments", summary="p99"))
@@ -225,3 +237,144 @@ def test_a_named_cause_keeps_components_the_dependency_map_cannot_place() -> Non
 
     # The map places payments-db below the cause (another fault there); it cannot place ledger.
     assert [where("checkout"), where("payments-db"), where("ledger")] == ["dependency", "new", "component"]
+
+
+async def test_a_pinned_cause_detaches_the_alerts_that_joined_off_its_path(replay: Replay) -> None:
+    first = await replay.send(row("a", 0, name="HighErrorRate", service="payments", summary="5xx"))
+    # A young incident takes a callee as its cause alerting late, and a caller as inheriting the fault.
+    disk = row("b", 20, name="HostOutOfDiskSpace", service="payments-db", summary="d")
+    callee = await replay.send(scoped(disk, severity="critical"))
+    caller = await replay.send(row("c", 30, name="HighRequestLatency", service="checkout", summary="p99"))
+    assert {callee.incident.id, caller.incident.id} == {first.incident.id}
+    assert callee.incident.severity == "critical"
+    # The investigation names payments (one of the incident's own alerts is about it): payments-db, below
+    # it, is another fault; checkout, above it, stays.
+    [opened] = await replay.pin(first.incident.id, "payments")
+    moved = await replay.incidents.alert(opened.first_alert_id)
+    assert moved is not None and moved.fingerprint == "b" and moved.grouped_by == "new"
+    assert moved.processed_status is None  # its job runs again and announces the new incident
+    assert (opened.components, opened.alert_count, opened.severity) == (("payments-db",), 1, "critical")
+    kept = await replay.incidents.incident(first.incident.id)
+    assert kept is not None and kept.cause_component == "payments"
+    # Its count, components and severity are its remaining alerts' (the critical disk alert left).
+    assert (kept.components, kept.alert_count, kept.severity) == (("payments", "checkout"), 2, "high")
+    # The next disk alert joins the detached incident, not the pinned one.
+    again = await replay.send(row("d", 40, name="HostOutOfDiskSpace", service="payments-db", summary="d"))
+    assert (again.grouped_by, again.incident.id) == ("group_key", opened.id)
+
+
+async def test_a_cause_none_of_the_incidents_alerts_is_about_detaches_nothing(replay: Replay) -> None:
+    first = await replay.send(row("a", 0, name="HighErrorRate", service="checkout", summary="5xx"))
+    callee = await replay.send(row("b", 20, name="HostOutOfDiskSpace", service="payments-db", summary="d"))
+    # A verdict naming payments, which never alerted, is kept for later alerts but does not take apart
+    # what the alerts grouped (it may be wrong; the alerts are what was seen).
+    assert await replay.pin(first.incident.id, "payments") == []
+    kept = await replay.incidents.incident(first.incident.id)
+    assert kept is not None and kept.alert_count == 2 and callee.incident.id == kept.id
+
+
+async def test_a_detached_alert_joins_another_open_incident_it_belongs_to(store: KnowledgeStore) -> None:
+    replay = Replay(store)
+    replay.policy = GroupingPolicy(
+        window_s=300,
+        similarity=0.6,
+        graph=DependencyGraph({"web": ["api"], "api": ["db"], "worker": ["queue"]}),
+        cause_window_s=300,
+    )
+    web = await replay.send(row("a", 0, name="HighErrorRate", service="web", summary="5xx"))
+    api = await replay.send(row("b", 5, name="HighErrorRate", service="api", summary="5xx"))
+    queue = await replay.send(row("c", 10, name="QueueBacklogGrowing", service="queue", summary="lag"))
+    assert queue.created
+    # db is below api: while web's incident is young it joins as its possible cause …
+    db = await replay.send(row("d", 20, name="PostgresSlowQueries", service="db", summary="slow"))
+    assert db.incident.id == web.incident.id == api.incident.id
+    # … until the investigation names api: db is off its path (a callee), and, grouped again, it opens
+    # its own incident (the queue's incident is unrelated).
+    [opened] = await replay.pin(web.incident.id, "api")
+    assert opened.id != queue.incident.id and opened.components == ("db",)
+    worker = await replay.send(row("e", 30, name="ConsumerLagHigh", service="worker", summary="lag"))
+    assert (worker.grouped_by, worker.incident.id) == ("dependency", queue.incident.id)
+
+
+async def test_an_alert_on_the_path_of_two_open_incidents_opens_its_own(store: KnowledgeStore) -> None:
+    replay = Replay(store)
+    replay.policy = GroupingPolicy(
+        window_s=300,
+        similarity=0.6,
+        graph=DependencyGraph({"edge": ["checkout", "catalog"], "checkout": ["payments-db"]}),
+    )
+    payments_db = await replay.send(
+        row("a", 0, name="HostOutOfDiskSpace", service="payments-db", summary="d")
+    )
+    catalog = await replay.send(row("b", 20, name="TargetDown", service="catalog", summary="down"))
+    assert catalog.created
+    # One path only: checkout inherits payments-db's fault.
+    checkout = await replay.send(row("c", 30, name="HighErrorRate", service="checkout", summary="5xx"))
+    assert (checkout.grouped_by, checkout.incident.id) == ("dependency", payments_db.incident.id)
+    # The edge calls both suspected causes: the map cannot say which fault it inherits.
+    edge = await replay.send(row("d", 60, name="HighErrorRate", service="edge", summary="5xx"))
+    assert edge.created and edge.incident.id not in {payments_db.incident.id, catalog.incident.id}
+
+
+def resolved(alert: AlertRow, at: float) -> AlertRow:
+    return alert.model_copy(update={"status": "resolved", "ends_at": datetime.fromtimestamp(T0 + at, UTC)})
+
+
+async def test_an_alert_quiet_past_the_quiet_gap_fires_a_new_occurrence(replay: Replay) -> None:
+    replay.policy = GroupingPolicy(window_s=3600, similarity=0.6, graph=GRAPH, onset_s=3600, quiet_s=600)
+    first = await replay.send(row("a", 0, name="HighErrorRate", service="checkout", summary="5xx"))
+    await replay.send(row("b", 10, name="HighRequestLatency", service="checkout", summary="p99"))  # fires on
+    await replay.send(resolved(row("a", 0, name="HighErrorRate", service="checkout", summary="5xx"), 60))
+    # Flapping: it fires again within the quiet gap after it resolved — the same occurrence.
+    flap = await replay.send(row("a", 300, name="HighErrorRate", service="checkout", summary="5xx"))
+    assert (flap.grouped_by, flap.incident.id) == ("fingerprint", first.incident.id)
+    await replay.send(resolved(row("a", 300, name="HighErrorRate", service="checkout", summary="5xx"), 400))
+    # Quiet for longer than the gap: a new occurrence, grouped afresh (here by its component; the
+    # fingerprint alone no longer ties it).
+    later = await replay.send(row("a", 1100, name="HighErrorRate", service="checkout", summary="5xx"))
+    assert later.grouped_by != "fingerprint"
+
+
+async def test_an_incident_on_infrastructure_the_map_cannot_place_makes_a_dependency_tie_ambiguous(
+    store: KnowledgeStore,
+) -> None:
+    replay = Replay(store)
+    # coredns is listed without calls: the map cannot say which services resolve names through it.
+    graph = DependencyGraph({"checkout": ["payments"], "payments": ["psp-api"], "coredns": []})
+    replay.policy = GroupingPolicy(window_s=300, similarity=0.6, graph=graph)
+    psp = await replay.send(row("a", 0, name="TargetDown", service="psp-api", summary="down"))
+    dns = await replay.send(row("b", 20, name="CoreDNSErrorsHigh", service="coredns", summary="SERVFAIL"))
+    assert dns.created
+    # payments calls psp-api, but it may as well be failing its lookups: its own incident, not a guess.
+    payments = await replay.send(row("c", 60, name="HighErrorRate", service="payments", summary="5xx"))
+    assert payments.created and payments.incident.id not in {psp.incident.id, dns.incident.id}
+    # Direct evidence is not a guess: another DNS alert joins the DNS incident.
+    again = await replay.send(row("d", 70, name="CoreDNSErrorsHigh", service="coredns", summary="SERVFAIL"))
+    assert (again.grouped_by, again.incident.id) == ("group_key", dns.incident.id)
+
+
+async def test_without_an_infrastructure_incident_the_single_path_still_joins(store: KnowledgeStore) -> None:
+    replay = Replay(store)
+    graph = DependencyGraph({"checkout": ["payments"], "payments": ["psp-api"], "coredns": []})
+    replay.policy = GroupingPolicy(window_s=300, similarity=0.6, graph=graph)
+    psp = await replay.send(row("a", 0, name="TargetDown", service="psp-api", summary="down"))
+    payments = await replay.send(row("c", 60, name="HighErrorRate", service="payments", summary="5xx"))
+    assert (payments.grouped_by, payments.incident.id) == ("dependency", psp.incident.id)
+
+
+async def test_an_incident_whose_firing_alerts_all_left_is_resolved(
+    replay: Replay, store: KnowledgeStore
+) -> None:
+    first = await replay.send(row("a", 0, name="HighErrorRate", service="payments", summary="5xx"))
+    await replay.send(row("b", 20, name="HostOutOfDiskSpace", service="payments-db", summary="d"))
+    done = await replay.send(
+        resolved(row("a", 0, name="HighErrorRate", service="payments", summary="5xx"), 60)
+    )
+    stored = await replay.incidents.alert(done.incident.first_alert_id)
+    assert stored is not None and stored.status == "resolved"
+    still = await replay.incidents.resolve(stored)
+    assert still is not None and still.status == "firing"  # the disk alert fires on
+    [opened] = await replay.pin(first.incident.id, "payments")
+    kept = await replay.incidents.incident(first.incident.id)
+    assert kept is not None and (kept.status, kept.alert_count) == ("resolved", 1)
+    assert kept.resolved_at == datetime.fromtimestamp(T0 + 60, UTC) and opened.status == "firing"

@@ -1,0 +1,88 @@
+"""When an alert incident's cause is pinned, an alert that had joined off the cause's path leaves: it is
+announced as a new incident of its own, through the same job a new incident's first alert runs (root
+message in the routed channel, its thread), and the first incident keeps only what is on its cause's path."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from pathlib import Path
+
+import httpx
+from alerts_testkit import CHANNEL, alert_body, post_alertmanager, roots, worker_config
+from arq.connections import ArqRedis
+
+from compass_bot.app import Edge
+from compass_lab.harness import scenario_mcp_config
+from compass_lab.model import Scenario
+from compass_lab.server.runner import LabServer
+from compass_testing import FakeSlack, RedisServer
+from compass_worker.knowledge import KnowledgeStore
+from compass_worker.service.alert_jobs import pin_alert_cause
+from compass_worker.service.context import service
+from compass_worker.service.worker import build_worker, close_worker
+
+
+async def test_alerts_off_the_pinned_cause_path_leave_and_are_announced_on_their_own(
+    http: httpx.AsyncClient,
+    edge: Edge,
+    redis_server: RedisServer,
+    redis: ArqRedis,
+    slack: FakeSlack,
+    db_url: str,
+    lab: LabServer,
+    scenario: Scenario,
+    store: KnowledgeStore,
+    tmp_path: Path,
+) -> None:
+    deps = tmp_path / "deps.json"
+    deps.write_text(json.dumps({"api": ["db"]}))  # api calls db
+    config = worker_config(redis_server.url, slack.base_url, db_url, dependencies=deps, investigate=False)
+    worker = build_worker(config, mcp=scenario_mcp_config(lab.url, scenario), handle_signals=False)
+    task = asyncio.create_task(worker.async_run())
+    try:
+        t0 = scenario.at
+        api = alert_body(
+            name="HighErrorRate", service="api", summary="api 5xx", starts_at=t0, fingerprint="f1"
+        )
+        assert (await post_alertmanager(http, api)).status_code == 202
+        await slack.wait_for(lambda: len(roots(slack)) == 1, 30, "the incident's root message")
+        # db is below api: while the incident is young it joins as its cause alerting late.
+        db = alert_body(
+            name="HostOutOfDiskSpace",
+            service="db",
+            summary="db disk full",
+            starts_at=t0 + 20,
+            fingerprint="f2",
+        )
+        assert (await post_alertmanager(http, db)).status_code == 202
+        joined = "SELECT count(*) FROM alerts WHERE processed_status = 'firing'"
+        for _ in range(300):
+            if await store.pool.fetchval(joined) == 2:
+                break
+            await asyncio.sleep(0.05)
+        assert await store.pool.fetchval("SELECT count(DISTINCT incident_id) FROM alerts") == 1
+        key = await store.pool.fetchval("SELECT investigation_key FROM alert_incidents")
+
+        # The investigation names api (as `compass worker` pins a verdict): db, a callee, is another fault.
+        assert await pin_alert_cause(service(worker.ctx), key, "api") == 1
+        await slack.wait_for(lambda: len(roots(slack)) == 2, 30, "the detached incident's root message")
+        first, second = sorted(roots(slack), key=lambda m: m.ts)
+        assert first.text.startswith(":red_circle: *CRITICAL* · errors · firing on *api*")
+        assert second.text.startswith(":red_circle: *CRITICAL* · saturation · firing on *db*")
+        rows = await store.pool.fetch(
+            "SELECT a.fingerprint, i.alert_count, i.root_ts, i.cause_component FROM alerts a "
+            "JOIN alert_incidents i ON i.id = a.incident_id ORDER BY a.fingerprint"
+        )
+        assert [(r["fingerprint"], r["alert_count"], r["cause_component"]) for r in rows] == [
+            ("f1", 1, "api"),
+            ("f2", 1, None),
+        ]
+        assert rows[1]["root_ts"] == second.ts  # its own thread, where its investigation would stream
+        assert all(m.channel == CHANNEL for m in (first, second))
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await close_worker(worker)

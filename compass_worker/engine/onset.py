@@ -107,14 +107,6 @@ def analyse(
             break
     if onset_idx is None:
         return Anomaly(med, scale, peak, float(x[-1]), z_peak, None, 0.0, n)
-    later = _latest_episode(post, hot, onset_idx)
-    if later != onset_idx:
-        # An earlier episode ended (the series was back to normal) before this one began: the
-        # departure now under way is the latest one, and so are its onset and its peak.
-        onset_idx = later
-        i_peak = onset_idx + int(np.argmax(post[onset_idx:]))
-        z_peak = float(post[i_peak])
-        peak = float(post_x[i_peak])
     after = hot[onset_idx:]
     # Walk back from the crossing to where the rise started (half the threshold), for ordering.
     j = onset_idx
@@ -122,28 +114,3 @@ def analyse(
         j -= 1
     onset_t = float(t[cut + j])
     return Anomaly(med, scale, peak, float(x[-1]), z_peak, onset_t, float(after.mean()), n)
-
-
-CALM = 3  # consecutive points back at the baseline (below half the threshold) that end an episode
-
-
-def _persistent(hot: np.ndarray, i: int) -> bool:
-    window = hot[i : i + PERSIST + 1]
-    return bool(window.sum() >= min(PERSIST, window.size) or (i >= hot.size - 2 and window.all()))
-
-
-def _latest_episode(post: np.ndarray, hot: np.ndarray, first: int) -> int:
-    """Index of the latest persistent departure after `first`, counting only departures that follow a
-    return to the baseline (CALM points): faults come one after another in real systems, and an
-    earlier episode that recovered is not the onset of the one under way. A series that never calmed
-    down keeps its first onset."""
-    latest, calm = first, 0
-    for i in range(first + 1, post.size):
-        if post[i] < ONSET_Z / 2:
-            calm += 1
-            continue
-        if calm >= CALM and hot[i] and _persistent(hot, i):
-            latest = i
-        if hot[i]:
-            calm = 0
-    return latest

@@ -423,9 +423,12 @@ def edge_findings(
             continue
         b_wait, b_own = before
         grew = wait - b_wait
-        if grew <= EDGE_MIN_GROWTH_S or (wait + 0.002) / (b_wait + 0.002) <= EDGE_MIN_RATIO:
-            continue
         own_grew = own - b_own
+        # The wait grew, or the callee's own time grew by more than the wait did: the baseline's wait
+        # (its slow tail, an earlier incident further down) was spent beyond the callee, and now the
+        # callee's own time (or its link's) fills it.
+        if not (_grew(wait, b_wait) or (_grew(own, b_own) and own_grew >= grew)):
+            continue
         waits = f"{caller}→{callee}: {caller} waits {wait * 1000:.0f} ms vs {b_wait * 1000:.0f} ms before"
         if own_grew >= EDGE_OWN_SHARE * grew:
             clarity[len(found)] = min(1.0, math.log2((own + 0.002) / (b_own + 0.002)) / 3.0)
@@ -452,6 +455,10 @@ def edge_findings(
                 )
             )
     return _as_shares(found, clarity)
+
+
+def _grew(after: float, before: float) -> bool:
+    return after - before > EDGE_MIN_GROWTH_S and (after + 0.002) / (before + 0.002) > EDGE_MIN_RATIO
 
 
 def _as_shares(found: list[TraceFinding], clarity: dict[int, float]) -> list[TraceFinding]:

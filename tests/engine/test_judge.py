@@ -320,3 +320,23 @@ def test_slowness_does_not_explain_failing_requests_that_stayed_fast() -> None:
     assert (
         judge(h, spec, _failing_checkout(0.9), errors, UNITS).hypothesis.status == HypothesisStatus.SUPPORTED
     )
+
+
+def test_any_cause_supported_only_by_slowness_does_not_explain_fast_failures() -> None:
+    """Not just the catch-all: a rollout whose only sign is payments' latency explains checkout's
+    failing-but-fast requests no better; with errors of its own it would keep its support."""
+    spec = FAULTS.get("config_change")
+    h = Hypothesis(
+        id=Hypothesis.key("payments", spec.id), component="payments", fault=spec.id, prior=spec.prior
+    )
+    base = ctx()
+    errors = JudgeContext(
+        base.symptom_component, base.symptom_onset, base.baseline_until, base.path, symptom_signal="errors"
+    )
+    as_latency = judge(h, spec, _failing_checkout(0.08), base, UNITS).hypothesis
+    as_errors = judge(h, spec, _failing_checkout(0.08), errors, UNITS).hypothesis
+    assert as_errors.score < as_latency.score - 2.0
+    obs = _failing_checkout(0.08)
+    obs.add(series("payments", "error_ratio", 0.001, 0.2, 83, unit="ratio"))
+    with_errors = judge(h, spec, obs, errors, UNITS).hypothesis
+    assert not any("without slowing down" in e.observation for e in with_errors.evidence)

@@ -14,6 +14,7 @@ class JudgeContext:
     baseline_until: float | None
     path: frozenset[str]  # symptom component + everything it depends on (empty: graph unknown)
     prior_bonus: dict[str, float] = field(default_factory=dict)  # hypothesis id -> memory adjustment
+    symptom_signal: str | None = None  # what the engineer saw: "errors", "latency", … (incident text)
 
 
 @dataclass

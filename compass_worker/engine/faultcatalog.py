@@ -73,6 +73,9 @@ class FaultSpec(_Frozen):
     # On the symptom's own component a cause needs evidence of its own, not the symptom itself: one of
     # these signals must support it there (a catch-all "it got slow" on the slow service is no answer).
     on_symptom_needs: tuple[str, ...] = ()
+    # A cause that only slows things explains a symptom of another kind (errors) only through the
+    # symptom's own latency (timeouts are slow): `slows_only` faults need it to have departed.
+    slows_only: bool = False
     evidence: tuple[EvidenceRule, ...] = ()
     logs: tuple[LogRule, ...] = ()
     yields_to: tuple[YieldRule, ...] = ()

@@ -22,7 +22,13 @@ _SINCE = re.compile(
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9_.\-]*[A-Za-z0-9]")
 
 _SIGNAL_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("errors", re.compile(r"\b(5xx|50[0-9]|errors?|error rate|failing|failures?|exceptions?)\b", re.I)),
+    # A success rate "down to 89%" is failing requests, not a service that is down.
+    (
+        "errors",
+        re.compile(
+            r"\b(5xx|50[0-9]|errors?|error rate|failing|failures?|exceptions?|success (rate|ratio))\b", re.I
+        ),
+    ),
     ("latency", re.compile(r"\b(latency|slow|p9[05]|p99|response time|timeouts?|lagging)\b", re.I)),
     ("availability", re.compile(r"\b(down|unavailable|unreachable|outage|not responding)\b", re.I)),
     ("backlog", re.compile(r"\b(lag|behind|backlog|queue depth|falling behind)\b", re.I)),

@@ -127,3 +127,37 @@ def victim_of_host(t: Tally, obs: Observations, ctx: JudgeContext) -> None:
                 )
             )
             return
+
+
+SLOW_SIGNALS = frozenset({"latency", "client_latency"})
+# Evidence that something got slower, and nothing else: latency series, time in slow traces.
+SLOWNESS_EVIDENCE = SLOW_SIGNALS | {"trace_self_time", "trace_edge_self_time"}
+MISMATCH_PENALTY = 3.0  # as a victim's: the cause does not produce what the engineer saw
+
+
+def explains_the_symptom(t: Tally, spec: FaultSpec, obs: Observations, ctx: JudgeContext) -> None:
+    """A cause that only slows things (`slows_only`), or one whose only support is slowness, and an
+    error symptom whose own latency did not move: failing requests at normal speed are not slowness
+    passed on, so the slowness is not this symptom's cause (it may be the usual slow tail of a few
+    traces, or a concurrent slowdown). It loses its key support and scores as a victim would."""
+    comp = ctx.symptom_component
+    only_slowness = bool(t.supported_by) and t.supported_by <= SLOWNESS_EVIDENCE
+    if not (spec.slows_only or only_slowness) or ctx.symptom_signal != "errors" or comp is None:
+        return
+    if t.component == comp:
+        return  # the symptom's own component: its own evidence is judged there (on_symptom_needs)
+    slow, _ = health(obs, comp, ctx.baseline_until, SLOW_SIGNALS)
+    if slow >= 0.3 or not any(obs.get(comp, sig) for sig in SLOW_SIGNALS):
+        return  # the symptom slowed too (timeouts), or there is no latency to tell by
+    t.key_support = 0.0
+    t.score -= MISMATCH_PENALTY
+    t.evidence.append(
+        Evidence(
+            source="engine",
+            query="symptom",
+            stance=Stance.REFUTES,
+            observation=f"{comp} fails requests without slowing down: slowness on {t.component} "
+            "does not explain failing requests",
+            weight=-MISMATCH_PENALTY,
+        )
+    )

@@ -142,4 +142,6 @@ def judge_context(run: Run) -> JudgeContext:
     # no known path: nothing is "off" it.
     if run.symptom is not None and any(run.symptom in e for e in run.obs.edges):
         path = frozenset({run.symptom, *run.obs.downstream(run.symptom)})
-    return JudgeContext(run.symptom, run.onset, baseline_until, path, dict(run.prior_bonus))
+    return JudgeContext(
+        run.symptom, run.onset, baseline_until, path, dict(run.prior_bonus), run.incident.signal
+    )

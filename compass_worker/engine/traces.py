@@ -24,6 +24,7 @@ from dataclasses import replace
 from statistics import median
 from typing import TypeVar
 
+from compass_worker.engine.exclusive import exclusive_times
 from compass_worker.engine.observations import Observations, TraceFinding
 from compass_worker.engine.source import TelemetrySource
 from compass_worker.signals.catalog import SignalCatalog
@@ -73,35 +74,6 @@ def _time_owner(
         if callee:
             return callee
     return _owner(span, any(k.kind == "server" for k in kids), catalog)
-
-
-def _self_times(trace: Trace, catalog: SignalCatalog) -> dict[str, float]:
-    children: dict[str, list[TraceSpan]] = defaultdict(list)
-    for s in trace.spans:
-        if s.parent_span_id:
-            children[s.parent_span_id].append(s)
-    out: dict[str, float] = defaultdict(float)
-    for s in trace.spans:
-        kids = sorted(children.get(s.span_id, []), key=lambda k: k.start_ns)
-        covered = 0
-        cur_start, cur_end = None, None
-        for k in kids:
-            ks, ke = max(k.start_ns, s.start_ns), min(k.end_ns, s.end_ns)
-            if ke <= ks:
-                continue
-            if cur_end is None or ks > cur_end:
-                if cur_end is not None and cur_start is not None:
-                    covered += cur_end - cur_start
-                cur_start, cur_end = ks, ke
-            else:
-                cur_end = max(cur_end, ke)
-        if cur_end is not None and cur_start is not None:
-            covered += cur_end - cur_start
-        own = max(0, s.duration_ns - covered)
-        # Component-level self time keeps transit with the caller (what the judge's rules were tuned
-        # on); the per-edge view (`edge_times`) credits it to the callee's link.
-        out[_owner(s, any(k.kind == "server" for k in kids), catalog)] += own / 1e9
-    return out
 
 
 def _span_self(s: TraceSpan, kids: list[TraceSpan]) -> float:
@@ -307,8 +279,10 @@ async def observe_traces(
             t_base += await _baseline_for_new_callees(src, uid, catalog, post, t_base + t_tail, base_end)
         link_all = src.explore_link(uid, ALL_QUERY, traceql=True)
         obs.traces.extend(edge_findings(post, t_base, catalog, ALL_QUERY, link_all, tail=t_tail))
-        post_self = _mean_self(post, catalog)
-        base_self = _mean_self(t_base, catalog)
+        # Transit on a link counts with the callee, as on the edges (`edge_findings`).
+        keepers = transit_keepers(post, t_base, catalog)
+        post_self = _mean_self(post, catalog, keepers)
+        base_self = _mean_self(t_base, catalog, keepers)
         for comp, after in post_self.items():
             if comp not in base_self:
                 continue  # not on the baseline traces' paths: no like-for-like comparison
@@ -449,9 +423,12 @@ def edge_findings(
             continue
         b_wait, b_own = before
         grew = wait - b_wait
-        if grew <= EDGE_MIN_GROWTH_S or (wait + 0.002) / (b_wait + 0.002) <= EDGE_MIN_RATIO:
-            continue
         own_grew = own - b_own
+        # The wait grew, or the callee's own time grew by more than the wait did: the baseline's wait
+        # (its slow tail, an earlier incident further down) was spent beyond the callee, and now the
+        # callee's own time (or its link's) fills it.
+        if not (_grew(wait, b_wait) or (_grew(own, b_own) and own_grew >= grew)):
+            continue
         waits = f"{caller}→{callee}: {caller} waits {wait * 1000:.0f} ms vs {b_wait * 1000:.0f} ms before"
         if own_grew >= EDGE_OWN_SHARE * grew:
             clarity[len(found)] = min(1.0, math.log2((own + 0.002) / (b_own + 0.002)) / 3.0)
@@ -478,6 +455,10 @@ def edge_findings(
                 )
             )
     return _as_shares(found, clarity)
+
+
+def _grew(after: float, before: float) -> bool:
+    return after - before > EDGE_MIN_GROWTH_S and (after + 0.002) / (before + 0.002) > EDGE_MIN_RATIO
 
 
 def _as_shares(found: list[TraceFinding], clarity: dict[int, float]) -> list[TraceFinding]:
@@ -539,10 +520,13 @@ def _distinct_roots(traces: list[TraceSummary], n: int) -> list[TraceSummary]:
     return picked
 
 
-def _mean_self(traces: list[Trace], catalog: SignalCatalog) -> dict[str, float]:
+def _mean_self(
+    traces: list[Trace], catalog: SignalCatalog, keeps_transit: Container[str] = ()
+) -> dict[str, float]:
+    """Per component, the median over the traces of its exclusive time (`exclusive.exclusive_times`)."""
     per: dict[str, list[float]] = defaultdict(list)
     for tr in traces:
-        st = _self_times(tr, catalog)
+        st = exclusive_times(tr, lambda s: _peer(s, catalog), keeps_transit)
         for comp in st:
             per[comp].append(st[comp])
     return {c: median(v) for c, v in per.items()}

@@ -45,6 +45,9 @@ def test_symptom_signal_and_since() -> None:
     assert symptom_signal(text) == "errors"
     assert symptom_signal("checkout p99 latency above 2s") == "latency"
     assert symptom_signal("fulfillment falling behind") == "backlog"
+    # a success rate going down is failing requests, not a service that is down
+    assert symptom_signal("frontend success rate down to 89% (normally ~100%)") == "errors"
+    assert symptom_signal("checkout is down") == "availability"
     assert since_hint(text, NOW) == datetime(2026, 11, 2, 14, 2, tzinfo=UTC).timestamp()
     # a time after --at means the previous day
     assert since_hint("errors since 23:50", NOW) == datetime(2026, 11, 1, 23, 50, tzinfo=UTC).timestamp()

@@ -289,3 +289,54 @@ def test_time_seen_only_in_slow_traces_yields_to_a_measured_specific_cause() -> 
     alone = {s.hypothesis.id: s.hypothesis for s in _slow_outlier_scenario(cpu=False)}
     assert alone["fx/dependency_latency"].status == HypothesisStatus.SUPPORTED
     assert not any("slow traces" in e.observation for e in alone["fx/dependency_latency"].evidence)
+
+
+def _failing_checkout(checkout_latency_after: float) -> Observations:
+    obs = three_tier()
+    obs.add(series("checkout", "error_ratio", 0.001, 0.1, 84, unit="ratio"))
+    obs.add(series("checkout", "latency", 0.08, checkout_latency_after, 84))
+    obs.add(series("payments", "latency", 0.05, 0.5, 83))
+    return obs
+
+
+def test_slowness_does_not_explain_failing_requests_that_stayed_fast() -> None:
+    """checkout fails requests at its usual speed; payments got slower at the same time. A slow
+    payments would fail checkout's requests only by timing them out, which would slow checkout too."""
+    spec = FAULTS.get("dependency_latency")
+    h = Hypothesis(
+        id=Hypothesis.key("payments", spec.id), component="payments", fault=spec.id, prior=spec.prior
+    )
+    base = ctx()
+    errors = JudgeContext(
+        base.symptom_component, base.symptom_onset, base.baseline_until, base.path, symptom_signal="errors"
+    )
+    as_latency = judge(h, spec, _failing_checkout(0.08), base, UNITS)
+    as_errors = judge(h, spec, _failing_checkout(0.08), errors, UNITS)
+    assert as_latency.hypothesis.status == HypothesisStatus.SUPPORTED
+    assert as_errors.key_support == 0.0 and as_errors.hypothesis.status != HypothesisStatus.SUPPORTED
+    assert as_errors.hypothesis.score < as_latency.hypothesis.score
+    assert any("without slowing down" in e.observation for e in as_errors.hypothesis.evidence)
+    # the symptom slowing too (timeouts) keeps the slowness as a cause
+    assert (
+        judge(h, spec, _failing_checkout(0.9), errors, UNITS).hypothesis.status == HypothesisStatus.SUPPORTED
+    )
+
+
+def test_any_cause_supported_only_by_slowness_does_not_explain_fast_failures() -> None:
+    """Not just the catch-all: a rollout whose only sign is payments' latency explains checkout's
+    failing-but-fast requests no better; with errors of its own it would keep its support."""
+    spec = FAULTS.get("config_change")
+    h = Hypothesis(
+        id=Hypothesis.key("payments", spec.id), component="payments", fault=spec.id, prior=spec.prior
+    )
+    base = ctx()
+    errors = JudgeContext(
+        base.symptom_component, base.symptom_onset, base.baseline_until, base.path, symptom_signal="errors"
+    )
+    as_latency = judge(h, spec, _failing_checkout(0.08), base, UNITS).hypothesis
+    as_errors = judge(h, spec, _failing_checkout(0.08), errors, UNITS).hypothesis
+    assert as_errors.score < as_latency.score - 2.0
+    obs = _failing_checkout(0.08)
+    obs.add(series("payments", "error_ratio", 0.001, 0.2, 83, unit="ratio"))
+    with_errors = judge(h, spec, obs, errors, UNITS).hypothesis
+    assert not any("without slowing down" in e.observation for e in with_errors.evidence)

@@ -59,7 +59,8 @@ def test_the_callee_whose_own_time_grew_most_is_the_slow_dependency() -> None:
 
 def _run(symptom: str, obs: Observations) -> SimpleNamespace:
     src = SimpleNamespace(start=TS[0], end=TS[-1])
-    return SimpleNamespace(src=src, obs=obs, symptom=symptom, onset=ONSET, prior_bonus={})
+    incident = SimpleNamespace(signal=None)
+    return SimpleNamespace(src=src, obs=obs, symptom=symptom, onset=ONSET, prior_bonus={}, incident=incident)
 
 
 def test_an_untraced_symptom_component_has_no_path_and_puts_no_one_off_it() -> None:

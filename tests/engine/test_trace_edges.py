@@ -219,3 +219,17 @@ def _uneven(cart_ms: int, ads_ms: int) -> Trace:
             _span("g" * 16, "f" * 16, "ads", "server", cart_ms + ads_ms + 13, 5),
         ),
     )
+
+
+def test_own_time_that_replaced_a_slow_tail_further_down_is_the_callees() -> None:
+    """The baseline's tail (an earlier incident) had payments wait 900 ms on its database; after the
+    onset payments itself takes 1000 ms. The caller's wait barely grew, but payments' own time went
+    from ~40 ms to ~1000 ms: the time now lives in payments."""
+    base = [_checkout_trace(30, 50) for _ in range(3)]
+    tail = [_checkout_trace(30, 900) for _ in range(2)]
+    post = [_checkout_trace(1000, 50) for _ in range(2)]
+    found = {(f.component, f.kind) for f in edge_findings(post, base, CATALOG, "{ }", None, tail=tail)}
+    assert ("payments", "edge_self_time") in found
+    # and a callee whose own time did not grow stays without a finding against that tail
+    same = [_checkout_trace(30, 950) for _ in range(2)]
+    assert edge_findings(same, base, CATALOG, "{ }", None, tail=tail) == []

@@ -82,7 +82,7 @@ async def main(sid: str, dataset_name: str) -> None:
     for sc in sorted(scored, key=lambda x: -x.hypothesis.score)[: int(_arg("--top", "12"))]:
         h = sc.hypothesis
         print(f"  {h.score:6.2f} {h.status.value:10} {h.id}  {h.refuted_because or ''}")
-        for e in h.evidence[:5]:
+        for e in h.evidence[: int(_arg("--ev", "5"))]:
             print(f"           {e.stance.value:8} {e.weight:5.2f} {e.observation[:140]}")
     print("verdict", v.verdict, [(r.component, r.fault, r.confidence) for r in v.root_causes[:3]])
 

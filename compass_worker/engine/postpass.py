@@ -79,6 +79,25 @@ def _load_rose(obs: Observations, components: set[str]) -> bool:
     return False
 
 
+# A resident whose CPU went to this share of its limit, within this long of the host's saturation, is
+# load that moved the host (a database grinding through slow queries), not a victim of it.
+PINNED = 0.9
+PINNED_WITHIN_S = 60.0
+
+
+def _resident_pinned(obs: Observations, components: set[str], at: float) -> bool:
+    """A resident's own CPU rose to its limit as the host saturated: the host's CPU is its load. A
+    noisy neighbour outside the pods starves the residents; it does not pin one of them."""
+    for c in components:
+        s = obs.get(c, "cpu_utilization")
+        a = s.anomaly("up") if s else None
+        if a is None or not a.anomalous or a.onset is None or a.peak < PINNED:
+            continue
+        if abs(a.onset - at) <= PINNED_WITHIN_S and a.baseline < PINNED:
+            return True
+    return False
+
+
 def _host_layer_cause(s: Scored, cause: Scored, obs: Observations) -> bool:
     """The cause is a lower-layer fault of a host that `s` runs on or talks to, and came first."""
     h, c = s.hypothesis, cause.hypothesis
@@ -96,6 +115,8 @@ def _host_layer_cause(s: Scored, cause: Scored, obs: Observations) -> bool:
     cpu = c.fault == "cpu_saturation" and (
         cause_onset < onset - 15.0 or (cause_onset <= onset + 30.0 and not _load_rose(obs, residents))
     )
+    if cpu and _resident_pinned(obs, residents, cause_onset):
+        cpu = False
     return lower or cpu
 
 

@@ -82,6 +82,7 @@ class InferredMapping:
     signal: str
     kind: ComponentKind
     form: str  # gauge | rate | increase | histogram | ratio_of | gauge_ratio | one_minus | status_ratio
+    # | status_rate (requests per second whose status is in a class)
     confidence: float
     reason: str
     scale: float = 1.0  # multiply values by this (ms → s, percent → ratio)
@@ -94,7 +95,7 @@ class InferredMapping:
     def family(self) -> str:
         # One metric may stand for several signals: a status ratio, or the caller's view of a metric
         # that names both ends of a call (source and destination workload).
-        by_signal = self.form == "status_ratio" or self.signal.startswith("client_")
+        by_signal = self.form in ("status_ratio", "status_rate") or self.signal.startswith("client_")
         return f"inferred:{self.metric}" + (f":{self.signal}" if by_signal else "")
 
     def entry(
@@ -133,6 +134,11 @@ class InferredMapping:
         peers = tuple(dict.fromkeys(lbl for lbl in (*PEER_LABELS, *dests) if lbl in have))
         if not comp or (self.edge and not peers):
             return None
+        if self.form == "status_rate" and values is not None and self.status_label:
+            # Only exact codes can say 429: a status class (`4xx`) would read as "never throttled".
+            codes = values.get(self.status_label, ())
+            if not any(_EXACT_STATUS.fullmatch(v) for v in codes):
+                return None
         caller = (
             next((lbl for lbl in GROUP_LABELS if lbl in have), None) if self.signal == "queue_lag" else None
         )
@@ -184,6 +190,19 @@ class InferredMapping:
         if base.signal not in ("requests", "client_requests"):
             return out
         status = status_label(have)
+        if status is not None and base.signal == "client_requests":
+            # The caller's count of answers by status also tells when the callee throttled it (429).
+            out.append(
+                replace(
+                    base,
+                    signal="client_throttled",
+                    form="status_rate",
+                    status_label=status,
+                    counter=base.form == "rate",
+                    confidence=round(base.confidence - 0.05, 3),
+                    reason=f"{base.reason}, throttled answers by {status}",
+                )
+            )
         if status is not None:
             out.append(
                 replace(
@@ -221,6 +240,13 @@ class InferredMapping:
             # A component with no failing series yet has a ratio of 0, not none (its baseline counts).
             total = f"sum by ({{by}}) ({den})"
             return f"(sum by ({{by}}) ({num}) or {total} * 0) / {total}"
+        if self.form == "status_rate" and self.status_label:
+            sel = f'{{{self.status_label}=~"{THROTTLED_VALUES}"}}'
+            num, den = (
+                (f"rate({m}{sel}[{{rate}}])", f"rate({m}[{{rate}}])") if self.counter else (f"{m}{sel}", m)
+            )
+            # No throttled answer yet is a rate of 0, not none (the baseline counts).
+            return f"(sum by ({{by}}) ({num}) or sum by ({{by}}) ({den}) * 0){scale}"
         if self.form == "one_minus":
             return f"1 - min by ({{by}}) ({m}){scale}"  # the worst replica's success
         agg = "sum" if self.signal in ("queue_lag", "requests") else "max"
@@ -261,6 +287,12 @@ ERROR_VALUES = (
 )
 
 
+# Values of those labels that mean the callee refused the call for its rate (HTTP 429, gRPC's
+# RESOURCE_EXHAUSTED): a class (`4xx`) says too little and is not matched.
+THROTTLED_VALUES = "429|RESOURCE_EXHAUSTED|[Tt]hrottl.*|[Rr]ate_?[Ll]imit.*|TooManyRequests"
+_EXACT_STATUS = re.compile(r"\d{3}|[A-Z_]{4,}|" + THROTTLED_VALUES)
+
+
 # Label keys read by their tokens: a key naming a workload (service, app, deployment...), and whether it
 # names the caller or the callee of a call. Namespaces, versions and ids name no component.
 _WHO_T = frozenset({"service", "svc", "app", "application", "workload", "deployment", "component"})
@@ -277,6 +309,9 @@ _CALL_SIGNALS = frozenset({"latency", "requests", "error_ratio"})
 # word, and a word saying it is the far end or the client's view.
 _ADDR_T = frozenset({"host", "address", "addr", "authority", "endpoint"})
 _FAR_T = _DST_T | {"client", "server"}
+# A data store's instance as its client names it (`sql_instance`, `db_instance`, `cache_host`): there
+# `instance` is the store called, not the scrape target.
+_STORE_T = frozenset({"sql", "db", "database", "redis", "cache", "mongo", "broker"})
 # Label keys saying how a request ended (`http_status`, `http_client_status`, `sql_status`); sizes and
 # counts of codes are no outcome.
 _OUTCOME_T = frozenset({"status", "code", "outcome", "result", "classification"})
@@ -301,6 +336,8 @@ def label_role(label: str) -> str | None:
     """ "identity", "source", "destination" or None, from the label key's tokens."""
     toks = set(tokens(label))
     if toks & _ADDR_T and toks & _FAR_T and not toks & _NOT_WHO_T - {"instance"}:
+        return "destination"
+    if toks & _STORE_T and toks & (_ADDR_T | {"instance"}) and not toks & _NOT_WHO_T - {"instance"}:
         return "destination"
     if not toks & _WHO_T or toks & _NOT_WHO_T:
         return None

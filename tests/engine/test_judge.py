@@ -289,3 +289,25 @@ def test_time_seen_only_in_slow_traces_yields_to_a_measured_specific_cause() -> 
     alone = {s.hypothesis.id: s.hypothesis for s in _slow_outlier_scenario(cpu=False)}
     assert alone["fx/dependency_latency"].status == HypothesisStatus.SUPPORTED
     assert not any("slow traces" in e.observation for e in alone["fx/dependency_latency"].evidence)
+
+
+def test_a_host_saturated_by_a_residents_own_cpu_is_not_that_residents_cause() -> None:
+    """A database grinding through slow queries pins its CPU and, with it, its host's: the host's
+    saturation is that load, not a lower layer the database is a victim of. A host saturated while its
+    residents' CPU stays put (a noisy process outside the pods) still is the cause."""
+
+    def best(db_cpu_after: float) -> str:
+        obs = Observations()
+        obs.kinds.update({"orders-db": "database", "node-1": "host"})
+        obs.hosts["node-1"] = {"orders-db"}
+        obs.add(series("node-1", "host_cpu", 0.7, 0.99, 80, unit="ratio", noise=0.005))
+        obs.add(series("orders-db", "cpu_utilization", 0.5, db_cpu_after, 80, unit="ratio", noise=0.01))
+        obs.add(series("orders-db", "db_query_time", 0.004, 0.17, 80))
+        obs.add(series("orders-db", "db_slow_queries", 0.0, 5.0, 80, unit="per s"))
+        scored = yield_to_causes(
+            _scored(obs, ("orders-db", "db_slow_queries"), ("node-1", "cpu_saturation")), obs, FAULTS
+        )
+        return max(scored, key=lambda s: s.hypothesis.score).hypothesis.id
+
+    assert best(1.0) == "orders-db/db_slow_queries"
+    assert best(0.5) == "node-1/cpu_saturation"

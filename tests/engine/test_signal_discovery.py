@@ -228,7 +228,9 @@ def test_requests_with_a_status_label_give_an_error_ratio_and_histograms_a_reque
 
     upstream = infer("upstream_requests_per_second", siblings=names)
     assert upstream is not None and upstream.edge
-    (client_errors,) = upstream.derived({"svc", "upstream", "status_class"}, names)
+    views = {d.signal: d for d in upstream.derived({"svc", "upstream", "status_class"}, names)}
+    assert set(views) == {"client_error_ratio", "client_throttled"}
+    client_errors = views["client_error_ratio"]
     edge = client_errors.entry({"svc", "upstream", "status_class"})
     assert edge is not None and edge.signal == "client_error_ratio" and edge.peer_labels == ("upstream",)
     assert "by ({by}, {peer})" in edge.query
@@ -339,3 +341,41 @@ def test_logs_are_attributed_by_a_workload_label_no_list_spells() -> None:
     )
     assert log_component_label(known, {"app", "app_kubernetes_io_name"}) == "app"  # the catalog's first
     assert log_component_label(known, {"pod", "namespace", "level"}) is None
+
+
+def test_a_callers_answers_by_status_also_count_throttled_calls() -> None:
+    """Per-status client counts say when a callee refused calls for their rate (429): the signal a
+    rate-limited dependency is judged by. A status class (`4xx`) says too little and matches nothing."""
+    names = frozenset({"web_http_client_completed_count"})
+    calls = infer("web_http_client_completed_count", siblings=names)
+    assert calls is not None
+    have = {"app_kubernetes_io_name", "http_client_host", "http_client_status"}
+    throttled = next(d for d in calls.derived(have, names) if d.signal == "client_throttled")
+    entry = throttled.entry(have)
+    assert entry is not None and entry.edge and entry.peer_labels == ("http_client_host",)
+    assert (
+        'http_client_status=~"429|' in entry.query and "rate(web_http_client_completed_count" in entry.query
+    )
+    assert "by ({by}, {peer})" in entry.query
+    assert throttled.family != calls.family  # fetched as a signal of its own
+    assert not any(d.signal == "client_throttled" for d in calls.derived({"app", "http_client_host"}, names))
+
+
+def test_a_stores_instance_label_names_the_store_called() -> None:
+    assert label_role("sql_instance") == "destination"
+    assert label_role("db_instance") == "destination"
+    assert label_role("instance") is None and label_role("service_instance_id") is None
+    lat = infer("go_sql_client_latency_bucket")
+    assert lat is not None and lat.signal == "client_latency"
+    edge = lat.entry({"app_kubernetes_io_name", "sql_instance", "go_sql_method", "go_sql_status"})
+    assert edge is not None and edge.peer_labels == ("sql_instance",)
+
+
+def test_a_status_class_cannot_say_throttled() -> None:
+    names = frozenset({"upstream_requests_per_second"})
+    upstream = infer("upstream_requests_per_second", siblings=names)
+    assert upstream is not None
+    have = {"svc", "upstream", "status_class"}
+    throttled = next(d for d in upstream.derived(have, names) if d.signal == "client_throttled")
+    assert throttled.entry(have, values={"status_class": {"2xx", "5xx", "conn_error"}}) is None
+    assert throttled.entry(have, values={"status_class": {"200", "503"}}) is not None

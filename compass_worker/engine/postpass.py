@@ -132,13 +132,22 @@ def _related(rule: YieldRule, effect: str, cause: str, obs: Observations) -> boo
     return any(effect in obs.callees(x) for x in obs.callers(cause))
 
 
-def _yield_rules(s: Scored, cause: Scored, obs: Observations, faults: FaultCatalog) -> Scored:
+def _yield_rules(
+    s: Scored,
+    cause: Scored,
+    obs: Observations,
+    faults: FaultCatalog,
+    onset: float | None,
+    relations: frozenset[str] | None = None,
+) -> Scored:
     """The catalog's `yields_to` rules: a slow DB to a failed sibling cache, a backlog to its consumer."""
     h, c = s.hypothesis, cause.hypothesis
-    onset, cause_onset = s.key_onset, cause.key_onset
+    cause_onset = cause.key_onset
     if onset is None or cause_onset is None:
         return s
     for rule in faults.get(h.fault).yields_to:
+        if relations is not None and rule.relation not in relations:
+            continue
         generic_cause = rule.fault == "*" and faults.get(c.fault).generic and not rule.include_generic
         if rule.fault not in ("*", c.fault) or generic_cause:
             continue
@@ -150,11 +159,19 @@ def _yield_rules(s: Scored, cause: Scored, obs: Observations, faults: FaultCatal
     return s
 
 
-def yield_to_causes(scored: list[Scored], obs: Observations, faults: FaultCatalog) -> list[Scored]:
+_CALLEE = frozenset({"callee"})
+
+
+def yield_to_causes(
+    scored: list[Scored], obs: Observations, faults: FaultCatalog, symptom_onset: float | None = None
+) -> list[Scored]:
     """Effects rank just below their cause when the cause is supported next to them:
     - anything on a component yields to a lower-layer fault of its host (lost packets, a full disk;
       host CPU only when strictly earlier, since residents' load raises it);
     - catalog `yields_to` rules (a slow database to a failed sibling cache, a backlog to its consumer).
+    An effect whose start is unknown (seen only in a few slow traces) still yields to a supported
+    fault of a component it calls that began by the symptom: a callee throttling it or failing under it
+    explains the time its traces spend (retries, back-off), and its own start cannot say otherwise.
     """
     supported = [
         s
@@ -166,7 +183,13 @@ def yield_to_causes(scored: list[Scored], obs: Observations, faults: FaultCatalo
     out: list[Scored] = []
     for s in scored:
         h = s.hypothesis
-        if h.status == HypothesisStatus.REFUTED or s.key_onset is None:
+        if h.status == HypothesisStatus.REFUTED:
+            out.append(s)
+            continue
+        if s.key_onset is None:
+            for cause in supported:
+                if cause.hypothesis.id != h.id:
+                    s = _yield_rules(s, cause, obs, faults, symptom_onset, _CALLEE)
             out.append(s)
             continue
         for cause in supported:
@@ -176,7 +199,7 @@ def yield_to_causes(scored: list[Scored], obs: Observations, faults: FaultCatalo
             if _host_layer_cause(s, cause, obs):
                 s = _rank_below(s, cause, f"{h.component} runs on {c.component}, where {c.fault} began first")
                 continue
-            s = _yield_rules(s, cause, obs, faults)
+            s = _yield_rules(s, cause, obs, faults, s.key_onset)
         out.append(s)
     return out
 

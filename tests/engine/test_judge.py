@@ -311,3 +311,31 @@ def test_a_host_saturated_by_a_residents_own_cpu_is_not_that_residents_cause() -
 
     assert best(1.0) == "orders-db/db_slow_queries"
     assert best(0.5) == "node-1/cpu_saturation"
+
+
+def test_a_slowdown_seen_only_in_traces_yields_to_a_callee_that_throttled_it() -> None:
+    """A caller backing off from a throttling callee spends the time in its own spans: with no start of
+    its own to compare, the callee's supported fault that began by the symptom explains it."""
+    obs = Observations()
+    obs.kinds.update({"wallet": "service", "ledger": "service"})
+    obs.edges[("wallet", "ledger")] = "traces"
+
+    def scored(comp: str, fault: str, score: float, onset: float | None) -> Scored:
+        h = Hypothesis(
+            id=Hypothesis.key(comp, fault),
+            component=comp,
+            fault=fault,
+            prior=FAULTS.get(fault).prior,
+            score=score,
+            status=HypothesisStatus.SUPPORTED,
+        )
+        return Scored(h, onset, True, 1.0)
+
+    pair = [scored("wallet", "dependency_latency", 8.7, None), scored("ledger", "rate_limited", 7.7, TS[80])]
+    after = {s.hypothesis.id: s.hypothesis.score for s in yield_to_causes(pair, obs, FAULTS, TS[84])}
+    assert after["ledger/rate_limited"] > after["wallet/dependency_latency"]
+    unknown = {s.hypothesis.id: s.hypothesis.score for s in yield_to_causes(pair, obs, FAULTS)}
+    assert unknown["wallet/dependency_latency"] == 8.7  # no symptom onset: nothing to compare with
+    late = [pair[0], scored("ledger", "rate_limited", 7.7, TS[100])]
+    kept = {s.hypothesis.id: s.hypothesis.score for s in yield_to_causes(late, obs, FAULTS, TS[84])}
+    assert kept["wallet/dependency_latency"] == 8.7  # a callee fault after the symptom explains nothing

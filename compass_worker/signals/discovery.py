@@ -778,8 +778,8 @@ def cumulative(mapping: InferredMapping, series: Iterable[Sequence[float]]) -> s
 
     Exporters without `_total` suffixes or TYPE metadata (`go_sql_db_connections_wait_duration`) write
     totals that names alone do not tell from gauges: a total of milliseconds waited is no latency.
-    Every series never decreasing (a drop to below a tenth is a restart) and most of them growing
-    says so."""
+    Every series never decreasing (a drop to below a tenth is a restart) and most of them growing at
+    most steps says so; a level that sits still and then steps up (a quantised gauge) is no total."""
     if mapping.form != "gauge" or mapping.signal not in _LEVEL_SIGNALS:
         return None
     seen = grew = 0
@@ -788,10 +788,12 @@ def cumulative(mapping: InferredMapping, series: Iterable[Sequence[float]]) -> s
         if len(vals) < _CUMULATIVE_MIN_POINTS:
             continue
         seen += 1
+        ups = 0
         for a, b in itertools.pairwise(vals):
             if b < a and not b < 0.1 * a:
                 return None
-        grew += vals[-1] > vals[0]
+            ups += b > a
+        grew += ups * 2 >= len(vals) - 1
     if seen and grew * 2 > seen:
         return f"{mapping.metric} only grows: a running total, not a {mapping.signal.replace('_', ' ')}"
     return None

@@ -332,6 +332,8 @@ def test_a_series_that_only_grows_is_a_running_total_not_a_latency() -> None:
     level = [[100.0, 120.0, 90.0, 110.0, 300.0, 280.0, 120.0, 100.0, 95.0, 105.0]]
     assert cumulative(lat, level) is None
     assert cumulative(lat, [[1.0, 2.0, 3.0]]) is None  # too short to tell
+    stepped = [[0.1] * 20 + [0.9] * 10]  # a quantised level that steps up is no total
+    assert cumulative(lat, stepped) is None
 
 
 def test_logs_are_attributed_by_a_workload_label_no_list_spells() -> None:

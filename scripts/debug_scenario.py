@@ -56,6 +56,7 @@ async def main(sid: str, dataset_name: str) -> None:
     print("versions", obs.versions)
     print("hosts", dict(obs.hosts))
     print("gaps", obs.gaps, "notes", obs.notes[:5])
+    print("inferred", obs.inferred)
     print("--- anomalous series")
     for (c, sig, p), ser in sorted(obs.series.items(), key=lambda kv: kv[0][:2]):
         a = ser.anomaly()
@@ -65,6 +66,8 @@ async def main(sid: str, dataset_name: str) -> None:
                 f"  {c:28} {sig:22} {p or '':20} base={a.baseline:.4g} peak={a.peak:.4g} "
                 f"z={a.z_peak:.1f} onset_rel={on}"
             )
+            if "-q" in sys.argv:
+                print("      ", ser.query[:200])
     print("--- traces", [(t.component, t.kind, round(t.value, 2)) for t in obs.traces])
     print("--- log rules checked", len(obs.log_rules_checked), "mentions", obs.mentions)
     print(
@@ -79,7 +82,7 @@ async def main(sid: str, dataset_name: str) -> None:
     for sc in sorted(scored, key=lambda x: -x.hypothesis.score)[: int(_arg("--top", "12"))]:
         h = sc.hypothesis
         print(f"  {h.score:6.2f} {h.status.value:10} {h.id}  {h.refuted_because or ''}")
-        for e in h.evidence[:5]:
+        for e in h.evidence[: int(_arg("--ev", "5"))]:
             print(f"           {e.stance.value:8} {e.weight:5.2f} {e.observation[:140]}")
     print("verdict", v.verdict, [(r.component, r.fault, r.confidence) for r in v.root_causes[:3]])
 

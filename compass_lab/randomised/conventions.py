@@ -1,4 +1,4 @@
-"""Naming-convention families: the library's three, and five more that the signal catalog does not know.
+"""Naming-convention families: the library's three, and six more that the signal catalog does not know.
 
 A family is rendered by the library in a base convention and then re-expressed the way another
 exporter would have written the same facts: other metric names, other label keys for the service,
@@ -7,7 +7,7 @@ quantiles or averages instead of histograms, a mesh proxy's view (no SQL semanti
 the application's own. Infrastructure exporters (cAdvisor, kube-state-metrics, node / database / cache /
 queue exporters, blackbox, CoreDNS) are left as they are: every family runs on the same Kubernetes.
 
-The eight families and what each changes are tabled in this package's README.
+The nine families and what each changes are tabled in this package's README.
 """
 
 from __future__ import annotations
@@ -622,6 +622,91 @@ def _apm(series: Sequence[Series], out: SeriesOut) -> None:
         )
 
 
+# ------------------------------------------------------------------------------------- opencensus
+# OpenCensus's Prometheus exporter (ochttp / ocsql views): view names with `opencensus.io/` sanitised,
+# milliseconds, no `_total` suffix, its own tag keys; the service comes from Kubernetes pod labels that
+# the scrape config copies onto every series (`app.kubernetes.io/name` → `app_kubernetes_io_name`).
+def _oc_ident(labels: dict[str, str]) -> dict[str, str]:
+    pod = labels["instance"]
+    return {
+        "job": "kubernetes-service-endpoints",
+        "instance": f"{pod}:8888",
+        "kubernetes_namespace": labels.get("service_namespace", ""),
+        "kubernetes_pod_name": pod,
+        "app_kubernetes_io_name": labels["service_name"],
+    }
+
+
+def _oc_status(labels: dict[str, str]) -> str:
+    """ochttp's client status tag: the HTTP code, or "error" when the round trip itself failed."""
+    code, _kind = _outcome(labels)
+    return code or "error"
+
+
+def _oc_counter(out: SeriesOut, name: str, labels: dict[str, str], h: Hist) -> None:
+    if h.count is not None:
+        out.add({"__name__": name, **labels}, h.count)
+
+
+def _pool_host(labels: dict[str, str]) -> str:
+    """ocsql's instance name: the database host, as on the client-call views."""
+    return labels.get("db_client_connection_pool_name", "").split(":", 1)[0]
+
+
+def _opencensus(series: Sequence[Series], out: SeriesOut) -> None:
+    named = by_name(series)
+    # children that differ only in tags a view does not keep add up (`SeriesOut.add`), as in the exporter
+    for h in hist_groups(series, "http_server_request_duration_seconds"):
+        ident = _oc_ident(h.labels)
+        # latency is a view by route only; the status code has its own counting view
+        route = {**ident, "http_server_route": h.labels["http_route"]}
+        _emit_hist(out, "opencensus_io_http_server_latency", route, h, 1000.0)
+        status = {**ident, "http_status": h.labels["http_response_status_code"]}
+        _oc_counter(out, "opencensus_io_http_server_response_count_by_status_code", status, h)
+    for h in hist_groups(series, "http_client_request_duration_seconds"):
+        labels = {
+            **_oc_ident(h.labels),
+            "http_client_host": f"{h.labels['server_address']}:{h.labels.get('server_port', '80')}",
+            "http_client_method": h.labels["http_request_method"],
+            "http_client_status": _oc_status(h.labels),
+        }
+        _emit_hist(out, "opencensus_io_http_client_roundtrip_latency", labels, h, 1000.0)
+        _oc_counter(out, "opencensus_io_http_client_completed_count", labels, h)
+    for h in hist_groups(series, "db_client_operation_duration_seconds"):
+        ok = "error_type" not in h.labels
+        if h.labels.get("db_system_name") == "redis":
+            labels = {**_oc_ident(h.labels), "redis_cmd": h.labels["db_operation_name"].lower()}
+            labels |= {"redis_peer": h.labels["server_address"], "redis_status": "ok" if ok else "error"}
+            _emit_hist(out, "redis_client_roundtrip_latency", labels, h, 1000.0)
+        else:
+            labels = {**_oc_ident(h.labels), "sql_instance": h.labels["server_address"]}
+            labels |= {
+                "go_sql_method": h.labels["db_operation_name"].lower(),
+                "go_sql_status": "OK" if ok else "ERROR",
+            }
+            _emit_hist(out, "go_sql_client_latency", labels, h, 1000.0)
+            _oc_counter(out, "go_sql_client_calls", labels, h)
+    for h in hist_groups(series, "messaging_process_duration_seconds"):
+        labels = {**_oc_ident(h.labels), "topic": h.labels["messaging_destination_name"]}
+        labels["result"] = "error" if "error_type" in h.labels else "ok"
+        _emit_hist(out, "worker_process_latency", labels, h, 1000.0)
+    for s in named.get("db_client_connection_count", []):  # ocsql.RecordStats
+        lb = dict(s.labels)
+        state = "active" if lb["db_client_connection_state"] == "used" else "idle"
+        ident = {**_oc_ident(lb), "sql_instance": _pool_host(lb)}
+        out.add({"__name__": f"go_sql_db_connections_{state}", **ident}, s.values)
+    for h in hist_groups(
+        named.get("db_client_connection_wait_time_seconds_sum", [])
+        + named.get("db_client_connection_wait_time_seconds_count", []),
+        "db_client_connection_wait_time_seconds",
+    ):
+        ident = {**_oc_ident(h.labels), "sql_instance": _pool_host(h.labels)}
+        if h.sum is None or h.count is None:
+            continue
+        out.add({"__name__": "go_sql_db_connections_wait_count", **ident}, h.count)
+        out.add({"__name__": "go_sql_db_connections_wait_duration", **ident}, np.round(h.sum * 1000.0, 3))
+
+
 CONVENTIONS: dict[str, ConventionFamily] = {
     f.name: f
     for f in (
@@ -633,5 +718,6 @@ CONVENTIONS: dict[str, ConventionFamily] = {
         ConventionFamily("envoy-mesh", "otel", False, "workload", _envoy),
         ConventionFamily("linkerd-proxy", "otel", False, "deployment", _linkerd),
         ConventionFamily("apm-agent", "otel", False, "entity_name", _apm),
+        ConventionFamily("opencensus", "otel", False, "app_kubernetes_io_name", _opencensus),
     )
 }

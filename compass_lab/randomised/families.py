@@ -26,6 +26,7 @@ FAMILIES: tuple[Family, ...] = (
     Family("promclient-fanout", "prom-client", "fanout", Split.DEV),
     Family("otellegacy-fanout", "otel-legacy-ms", "fanout", Split.DEV),
     Family("statsd-layered", "statsd-mapper", "layered", Split.DEV),
+    Family("opencensus-diamond", "opencensus", "diamond", Split.DEV),
     Family("micrometer-chain", "micrometer", "chain", Split.HELDOUT),
     Family("envoy-hub", "envoy-mesh", "hub", Split.HELDOUT),
     Family("linkerd-chain", "linkerd-proxy", "chain", Split.HELDOUT),

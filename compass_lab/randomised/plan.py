@@ -66,6 +66,7 @@ _SERVICE_KEY = {
     "linkerd-proxy": "deployment",
     "apm-agent": "apm_service",
     "envoy-mesh": "destination_workload",
+    "opencensus": "app_kubernetes_io_name",
 }
 
 

@@ -1,4 +1,4 @@
-"""Generated topologies: random systems of 6-40 components in one of four shapes.
+"""Generated topologies: random systems of 6-40 components in one of five shapes.
 
 A shape is how services call each other; everything else (names, sizes, languages, which data stores
 hang where, fan-out, replica counts) is drawn from the scenario's own seed. The systems are the library's
@@ -9,6 +9,9 @@ hang where, fan-out, replica counts) is drawn from the scenario's own seed. The 
 - `chain`: a deep call chain (5-8 services) with side branches and stores along it (depth 5-9).
 - `hub`: gateway → an aggregator calling many spokes that share one database; an event pipeline
   behind it (producer → queue → workers → spokes).
+- `diamond`: gateway → two front services (web and mobile BFFs) that share the domain services behind
+  them; core services reached through two of those, a deep tail below (depth 4-6); databases and caches
+  shared by two callers. Every fault below the fronts is seen through more than one path.
 """
 
 from __future__ import annotations
@@ -21,8 +24,8 @@ import numpy as np
 from compass_lab.randomised.names import Namer
 from compass_lab.scenarios.topology import Edge, Lang, Node, Route, System, Tech, expected_rates
 
-Shape = Literal["layered", "fanout", "chain", "hub"]
-SHAPES: tuple[Shape, ...] = ("layered", "fanout", "chain", "hub")
+Shape = Literal["layered", "fanout", "chain", "hub", "diamond"]
+SHAPES: tuple[Shape, ...] = ("layered", "fanout", "chain", "hub", "diamond")
 Need = Literal["sql", "cache", "queue", "external"]
 
 HOST_CPUS = 8.0  # the simulator's hosts (`state.HostState.cpus`)
@@ -403,4 +406,59 @@ def _hub(b: _Builder, size: int, needs: frozenset[Need]) -> None:
         b.call(str(rng.choice(spokes)), leaf, float(rng.uniform(0.2, 0.9)), float(rng.uniform(0.4, 1.0)))
 
 
-_SHAPES = {"layered": _layered, "fanout": _fanout, "chain": _chain, "hub": _hub}
+def _uniform(b: _Builder, lo: float, hi: float) -> float:
+    return float(b.rng.uniform(lo, hi))
+
+
+def _two_callers(b: _Builder, pool: list[str]) -> list[str]:
+    return [str(x) for x in b.rng.choice(pool, size=min(2, len(pool)), replace=False)]
+
+
+def _shared_stores(b: _Builder, callers: list[str], size: int, needs: frozenset[Need]) -> None:
+    """A database that two services use, and sometimes a read-through cache that two services share."""
+    rng = b.rng
+    deepest = max(b.specs[c].layer for c in callers)
+    if _want(b, needs, "sql", size, 0.8):
+        db = b.database(deepest + 1)
+        for c in _two_callers(b, callers):
+            b.sql(c, db, write=rng.random() < 0.5)
+    if "cache" in needs or (b.count() < size - 1 and rng.random() < 0.4):
+        cache, db = b.cache(deepest + 1), b.database(deepest + 2)
+        for c in _two_callers(b, callers):
+            b.cached_read(c, cache, db)
+
+
+def _diamond(b: _Builder, size: int, needs: frozenset[Need]) -> None:
+    rng = b.rng
+    entry = next(iter(b.specs))
+    fronts = [b.service(1), b.service(1)]
+    for front, share in zip(fronts, rng.dirichlet(np.ones(2) * 3.0), strict=True):
+        b.call(entry, front, float(np.clip(share, 0.25, 0.75)), 1.0)
+    width = int(np.clip(rng.integers(2, 5), 2, max(2, (size - b.count()) // 3)))
+    mids = [b.service(2) for _ in range(width)]
+    for k, mid in enumerate(mids):  # the first mid service is always reached through both fronts
+        callers = fronts if k == 0 or rng.random() < 0.6 else [fronts[k % 2]]
+        for front in callers:
+            b.call(front, mid, _uniform(b, 0.3, 0.9), _uniform(b, 0.6, 1.0))
+    cores = [b.service(3) for _ in range(1 + int(rng.random() < 0.6))]
+    for core in cores:  # the diamond's bottom: two mid services call the same core service
+        for mid in _two_callers(b, mids):
+            b.call(mid, core, _uniform(b, 0.3, 0.8), _uniform(b, 0.5, 1.0))
+    tail = [b.service(4)]
+    b.call(str(rng.choice(cores)), tail[0], _uniform(b, 0.4, 1.0), _uniform(b, 0.7, 1.0))
+    if b.count() < size - 3 and rng.random() < 0.5:
+        tail.append(b.service(5))
+        b.call(tail[0], tail[1], _uniform(b, 0.4, 1.0), _uniform(b, 0.7, 1.0))
+    _shared_stores(b, cores + tail, size, needs)
+    _maybe_pipeline(b, str(rng.choice(mids)), 3, needs, size)
+    inner = mids + cores  # helpers hang at layer 3-4, so the depth stays within 4-6 hops
+    while b.count() < size:  # helpers, some of them reached from two parents of lower layers
+        parents = _two_callers(b, inner) if rng.random() < 0.4 else [str(rng.choice(inner))]
+        helper = b.service(max(b.specs[p].layer for p in parents) + 1)
+        for parent in parents:
+            b.call(parent, helper, _uniform(b, 0.2, 0.8), _uniform(b, 0.4, 1.0))
+        if b.count() < size and rng.random() < 0.4:
+            _stores(b, helper, b.specs[helper].layer, frozenset(), size)
+
+
+_SHAPES = {"layered": _layered, "fanout": _fanout, "chain": _chain, "hub": _hub, "diamond": _diamond}

@@ -68,9 +68,9 @@ def _rose_with(s: SignalSeries, a: Anomaly, key_onset: float | None, within_s: f
 def edge_health(
     obs: Observations, caller: str, callee: str, baseline_until: float | None
 ) -> tuple[float, float | None]:
-    """How clearly the caller's calls to the callee went bad (latency, errors), and when."""
+    """How clearly the caller's calls to the callee went bad (latency, errors, throttling), and when."""
     best, onset = 0.0, None
-    for sig in ("client_latency", "client_error_ratio"):
+    for sig in ("client_latency", "client_error_ratio", "client_throttled"):
         s = obs.series.get((caller, sig, callee))
         a = s.anomaly(None, baseline_until) if s else None
         if a is not None and a.anomalous and a.strength() > best:

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Iterable, Sequence
 
 from compass_worker.engine.observations import Observations, SignalSeries
 from compass_worker.engine.source import TelemetrySource
 from compass_worker.signals.catalog import SignalCatalog
+from compass_worker.signals.discovery import label_role
 from compass_worker.signals.naming import normalise
 from compass_worker.telemetry.grafana.results import Data
 
@@ -50,6 +52,16 @@ def _esc(v: str) -> str:
     return v.replace("\\", "\\\\").replace('"', '\\"')
 
 
+def log_component_label(known: Sequence[str], present: Iterable[str]) -> str | None:
+    """The Loki label naming the component: a spelling the catalog lists, else a key that names a
+    workload by its tokens (`app_kubernetes_io_name`, `workload_name`), as metric discovery reads them."""
+    have = set(present)
+    listed = next((lbl for lbl in known if lbl in have), None)
+    if listed is not None:
+        return listed
+    return next((lbl for lbl in sorted(have) if label_role(lbl) == "identity"), None)
+
+
 async def observe_logs(src: TelemetrySource, catalog: SignalCatalog, obs: Observations) -> None:
     """Find the component label of logs and fetch the error-line rate of every component (1-2 calls)."""
     if not src.loki:
@@ -61,7 +73,7 @@ async def observe_logs(src: TelemetrySource, catalog: SignalCatalog, obs: Observ
     if not isinstance(res, Data):
         obs.gaps.append("log labels could not be listed: log evidence unavailable")
         return
-    label = next((lbl for lbl in catalog.logs.component_labels if lbl in res.value), None)
+    label = log_component_label(catalog.logs.component_labels, res.value)
     if label is None:
         obs.gaps.append("logs carry no component label (service_name/app/job...): log evidence unavailable")
         return

@@ -153,8 +153,9 @@ async def _infer(
 
 
 async def _workload_labels(src: TelemetrySource, uid: str, metrics: set[str]) -> set[str]:
-    """Label keys of the inferred metrics that name a workload by no listed spelling (`apm_service`,
-    `source_workload`, `dst_deployment`): read off the label names, kept by their tokens."""
+    """Label keys of the inferred metrics that name a workload, a call's far end or its outcome by no
+    listed spelling (`apm_service`, `dst_deployment`, `http_client_host`, `http_status`): read off the
+    label names, kept by their tokens."""
     if not metrics:
         return set()
     matcher = LabelMatcher(name="__name__", value=_alternation(metrics), op="=~")
@@ -162,7 +163,7 @@ async def _workload_labels(src: TelemetrySource, uid: str, metrics: set[str]) ->
     src.record(uid, "discovery", "list_prometheus_label_names", src.start, src.end, 0, res)
     if not isinstance(res, Data):
         return set()
-    return {k for k in res.value if sigdisc.label_role(k) is not None}
+    return {k for k in res.value if sigdisc.label_role(k) is not None or sigdisc.is_status_label(k)}
 
 
 def _version_metrics(v: VersionSpec, names: frozenset[str]) -> list[str]:
@@ -298,6 +299,9 @@ async def fetch_entry(
         _ingest(catalog, entry, res, expr, by, peer, disc, obs)
         return
     fix = sigdisc.plausible(mapping, (v for s in res.value.series for v in s.values))
+    total = sigdisc.cumulative(mapping, (s.values for s in res.value.series))
+    if total is not None:
+        fix = sigdisc.Fix(rejected=total)
     if fix.rejected is not None:
         obs.notes.append(f"inferred mapping {mapping.metric} → {mapping.signal} rejected: {fix.rejected}")
         return

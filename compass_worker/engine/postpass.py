@@ -79,6 +79,25 @@ def _load_rose(obs: Observations, components: set[str]) -> bool:
     return False
 
 
+# A resident whose CPU went to this share of its limit, within this long of the host's saturation, is
+# load that moved the host (a database grinding through slow queries), not a victim of it.
+PINNED = 0.9
+PINNED_WITHIN_S = 60.0
+
+
+def _resident_pinned(obs: Observations, components: set[str], at: float) -> bool:
+    """A resident's own CPU rose to its limit as the host saturated: the host's CPU is its load. A
+    noisy neighbour outside the pods starves the residents; it does not pin one of them."""
+    for c in components:
+        s = obs.get(c, "cpu_utilization")
+        a = s.anomaly("up") if s else None
+        if a is None or not a.anomalous or a.onset is None or a.peak < PINNED:
+            continue
+        if abs(a.onset - at) <= PINNED_WITHIN_S and a.baseline < PINNED:
+            return True
+    return False
+
+
 def _host_layer_cause(s: Scored, cause: Scored, obs: Observations) -> bool:
     """The cause is a lower-layer fault of a host that `s` runs on or talks to, and came first."""
     h, c = s.hypothesis, cause.hypothesis
@@ -96,6 +115,8 @@ def _host_layer_cause(s: Scored, cause: Scored, obs: Observations) -> bool:
     cpu = c.fault == "cpu_saturation" and (
         cause_onset < onset - 15.0 or (cause_onset <= onset + 30.0 and not _load_rose(obs, residents))
     )
+    if cpu and _resident_pinned(obs, residents, cause_onset):
+        cpu = False
     return lower or cpu
 
 
@@ -111,13 +132,22 @@ def _related(rule: YieldRule, effect: str, cause: str, obs: Observations) -> boo
     return any(effect in obs.callees(x) for x in obs.callers(cause))
 
 
-def _yield_rules(s: Scored, cause: Scored, obs: Observations, faults: FaultCatalog) -> Scored:
+def _yield_rules(
+    s: Scored,
+    cause: Scored,
+    obs: Observations,
+    faults: FaultCatalog,
+    onset: float | None,
+    relations: frozenset[str] | None = None,
+) -> Scored:
     """The catalog's `yields_to` rules: a slow DB to a failed sibling cache, a backlog to its consumer."""
     h, c = s.hypothesis, cause.hypothesis
-    onset, cause_onset = s.key_onset, cause.key_onset
+    cause_onset = cause.key_onset
     if onset is None or cause_onset is None:
         return s
     for rule in faults.get(h.fault).yields_to:
+        if relations is not None and rule.relation not in relations:
+            continue
         generic_cause = rule.fault == "*" and faults.get(c.fault).generic and not rule.include_generic
         if rule.fault not in ("*", c.fault) or generic_cause:
             continue
@@ -129,11 +159,19 @@ def _yield_rules(s: Scored, cause: Scored, obs: Observations, faults: FaultCatal
     return s
 
 
-def yield_to_causes(scored: list[Scored], obs: Observations, faults: FaultCatalog) -> list[Scored]:
+_CALLEE = frozenset({"callee"})
+
+
+def yield_to_causes(
+    scored: list[Scored], obs: Observations, faults: FaultCatalog, symptom_onset: float | None = None
+) -> list[Scored]:
     """Effects rank just below their cause when the cause is supported next to them:
     - anything on a component yields to a lower-layer fault of its host (lost packets, a full disk;
       host CPU only when strictly earlier, since residents' load raises it);
     - catalog `yields_to` rules (a slow database to a failed sibling cache, a backlog to its consumer).
+    An effect whose start is unknown (seen only in a few slow traces) still yields to a supported
+    fault of a component it calls that began by the symptom: a callee throttling it or failing under it
+    explains the time its traces spend (retries, back-off), and its own start cannot say otherwise.
     """
     supported = [
         s
@@ -145,7 +183,13 @@ def yield_to_causes(scored: list[Scored], obs: Observations, faults: FaultCatalo
     out: list[Scored] = []
     for s in scored:
         h = s.hypothesis
-        if h.status == HypothesisStatus.REFUTED or s.key_onset is None:
+        if h.status == HypothesisStatus.REFUTED:
+            out.append(s)
+            continue
+        if s.key_onset is None:
+            for cause in supported:
+                if cause.hypothesis.id != h.id:
+                    s = _yield_rules(s, cause, obs, faults, symptom_onset, _CALLEE)
             out.append(s)
             continue
         for cause in supported:
@@ -155,7 +199,7 @@ def yield_to_causes(scored: list[Scored], obs: Observations, faults: FaultCatalo
             if _host_layer_cause(s, cause, obs):
                 s = _rank_below(s, cause, f"{h.component} runs on {c.component}, where {c.fault} began first")
                 continue
-            s = _yield_rules(s, cause, obs, faults)
+            s = _yield_rules(s, cause, obs, faults, s.key_onset)
         out.append(s)
     return out
 

@@ -20,7 +20,7 @@ def judge_all(kit: Kit, run: Run, ctx: JudgeContext) -> list[Scored]:
     units = kit.catalog.units()
     scored = [judge(h, kit.faults.get(h.fault), run.obs, ctx, units) for h in run.hypotheses.values()]
     scored = earliest_cause_first(explain_away_generic(scored, kit.faults), ctx)
-    scored = yield_to_causes(scored, run.obs, kit.faults)
+    scored = yield_to_causes(scored, run.obs, kit.faults, ctx.symptom_onset)
     scored = outliers_yield_to_measured(scored, run.obs, kit.faults, ctx)
     return separate_lookalikes(scored, run.obs, kit.faults, ctx)
 

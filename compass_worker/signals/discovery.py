@@ -16,8 +16,9 @@ ratio) and weighs it less than a catalog mapping (`SignalSeries.trust`).
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from compass_worker.signals.catalog import CatalogEntry, ComponentKind, SignalCatalog
@@ -81,6 +82,7 @@ class InferredMapping:
     signal: str
     kind: ComponentKind
     form: str  # gauge | rate | increase | histogram | ratio_of | gauge_ratio | one_minus | status_ratio
+    # | status_rate (requests per second whose status is in a class)
     confidence: float
     reason: str
     scale: float = 1.0  # multiply values by this (ms → s, percent → ratio)
@@ -93,7 +95,7 @@ class InferredMapping:
     def family(self) -> str:
         # One metric may stand for several signals: a status ratio, or the caller's view of a metric
         # that names both ends of a call (source and destination workload).
-        by_signal = self.form == "status_ratio" or self.signal.startswith("client_")
+        by_signal = self.form in ("status_ratio", "status_rate") or self.signal.startswith("client_")
         return f"inferred:{self.metric}" + (f":{self.signal}" if by_signal else "")
 
     def entry(
@@ -132,6 +134,11 @@ class InferredMapping:
         peers = tuple(dict.fromkeys(lbl for lbl in (*PEER_LABELS, *dests) if lbl in have))
         if not comp or (self.edge and not peers):
             return None
+        if self.form == "status_rate" and values is not None and self.status_label:
+            # Only exact codes can say 429: a status class (`4xx`) would read as "never throttled".
+            codes = values.get(self.status_label, ())
+            if not any(_EXACT_STATUS.fullmatch(v) for v in codes):
+                return None
         caller = (
             next((lbl for lbl in GROUP_LABELS if lbl in have), None) if self.signal == "queue_lag" else None
         )
@@ -182,7 +189,20 @@ class InferredMapping:
                 out.append(base)
         if base.signal not in ("requests", "client_requests"):
             return out
-        status = next((lbl for lbl in STATUS_LABELS if lbl in have), None)
+        status = status_label(have)
+        if status is not None and base.signal == "client_requests":
+            # The caller's count of answers by status also tells when the callee throttled it (429).
+            out.append(
+                replace(
+                    base,
+                    signal="client_throttled",
+                    form="status_rate",
+                    status_label=status,
+                    counter=base.form == "rate",
+                    confidence=round(base.confidence - 0.05, 3),
+                    reason=f"{base.reason}, throttled answers by {status}",
+                )
+            )
         if status is not None:
             out.append(
                 replace(
@@ -220,6 +240,13 @@ class InferredMapping:
             # A component with no failing series yet has a ratio of 0, not none (its baseline counts).
             total = f"sum by ({{by}}) ({den})"
             return f"(sum by ({{by}}) ({num}) or {total} * 0) / {total}"
+        if self.form == "status_rate" and self.status_label:
+            sel = f'{{{self.status_label}=~"{THROTTLED_VALUES}"}}'
+            num, den = (
+                (f"rate({m}{sel}[{{rate}}])", f"rate({m}[{{rate}}])") if self.counter else (f"{m}{sel}", m)
+            )
+            # No throttled answer yet is a rate of 0, not none (the baseline counts).
+            return f"(sum by ({{by}}) ({num}) or sum by ({{by}}) ({den}) * 0){scale}"
         if self.form == "one_minus":
             return f"1 - min by ({{by}}) ({m}){scale}"  # the worst replica's success
         agg = "sum" if self.signal in ("queue_lag", "requests") else "max"
@@ -255,8 +282,15 @@ STATUS_LABELS: tuple[str, ...] = (
 )
 # Values of those labels that mean the request failed on the server side (or did not connect).
 ERROR_VALUES = (
-    "5..|5xx|5XX|[Ee]rr.*|.*_error|[Ff]ail.*|FAILURE|SERVER_ERROR|UNAVAILABLE|INTERNAL|Unavailable|Internal"
+    "5..|5xx|5XX|[Ee]rr.*|ERR.*|.*_error|[Ff]ail.*"
+    "|FAILURE|SERVER_ERROR|UNAVAILABLE|INTERNAL|Unavailable|Internal"
 )
+
+
+# Values of those labels that mean the callee refused the call for its rate (HTTP 429, gRPC's
+# RESOURCE_EXHAUSTED): a class (`4xx`) says too little and is not matched.
+THROTTLED_VALUES = "429|RESOURCE_EXHAUSTED|[Tt]hrottl.*|[Rr]ate_?[Ll]imit.*|TooManyRequests"
+_EXACT_STATUS = re.compile(r"\d{3}|[A-Z_]{4,}|" + THROTTLED_VALUES)
 
 
 # Label keys read by their tokens: a key naming a workload (service, app, deployment...), and whether it
@@ -271,9 +305,40 @@ _DST_T = frozenset({"destination", "dst", "dest", "target", "to", "callee", "ups
 _CALL_SIGNALS = frozenset({"latency", "requests", "error_ratio"})
 
 
+# A label naming a call's other end by its address (`http_client_host`, `upstream_addr`): an address
+# word, and a word saying it is the far end or the client's view.
+_ADDR_T = frozenset({"host", "address", "addr", "authority", "endpoint"})
+_FAR_T = _DST_T | {"client", "server"}
+# A data store's instance as its client names it (`sql_instance`, `db_instance`, `cache_host`): there
+# `instance` is the store called, not the scrape target.
+_STORE_T = frozenset({"sql", "db", "database", "redis", "cache", "mongo", "broker"})
+# Label keys saying how a request ended (`http_status`, `http_client_status`, `sql_status`); sizes and
+# counts of codes are no outcome.
+_OUTCOME_T = frozenset({"status", "code", "outcome", "result", "classification"})
+_NOT_OUTCOME_T = frozenset({"size", "bytes", "count", "total", "message", "text", "reason", "description"})
+
+
+def status_label(have: Iterable[str]) -> str | None:
+    """The label classifying a request's outcome: a listed spelling, else one read by its tokens."""
+    present = set(have)
+    listed = next((lbl for lbl in STATUS_LABELS if lbl in present), None)
+    if listed is not None:
+        return listed
+    return next((lbl for lbl in sorted(present) if is_status_label(lbl)), None)
+
+
+def is_status_label(label: str) -> bool:
+    toks = set(tokens(label))
+    return bool(toks & _OUTCOME_T) and not toks & _NOT_OUTCOME_T and not toks & _WHO_T
+
+
 def label_role(label: str) -> str | None:
     """ "identity", "source", "destination" or None, from the label key's tokens."""
     toks = set(tokens(label))
+    if toks & _ADDR_T and toks & _FAR_T and not toks & _NOT_WHO_T - {"instance"}:
+        return "destination"
+    if toks & _STORE_T and toks & (_ADDR_T | {"instance"}) and not toks & _NOT_WHO_T - {"instance"}:
+        return "destination"
     if not toks & _WHO_T or toks & _NOT_WHO_T:
         return None
     if toks & _DST_T:
@@ -320,6 +385,7 @@ _BYTE_UNITS = {"bytes": 1.0, "byte": 1.0, "b": 1.0, "ki": 1024.0, "kib": 1024.0,
                "mib": 2.0**20, "mb": 1e6, "gi": 2.0**30, "gib": 2.0**30, "gb": 1e9}  # fmt: skip
 _CLIENT = frozenset({"client", "outbound", "egress", "downstream", "upstream", "peer"})
 _SIZE_T = frozenset({"size", "bytes", "byte", "length", "body", "time", "seconds"})
+_ANSWERED = frozenset({"response", "responses", "completed", "handled", "served"})
 
 
 def _time_scale(toks: Iterable[str], meta: MetricMeta) -> float | None:
@@ -349,7 +415,10 @@ def _infer(metric: str, meta: MetricMeta, siblings: frozenset[str]) -> InferredM
     both = toks | help_toks
     mtype = meta.type.lower()
     suffix = name_toks[-1] if name_toks else ""
-    counter = mtype == "counter" or suffix == "total"
+    # A count of requests answered needs no `_total` to be a counter (OpenCensus's exporter writes
+    # `..._completed_count`, `..._response_count_by_status_code`); a count of connections is a gauge.
+    counted = "count" in toks and bool(toks & _ANSWERED) and not toks & (_POOL_T | _LATENCY)
+    counter = mtype == "counter" or suffix == "total" or (not mtype and counted)
     histogram = metric.endswith("_bucket") or mtype == "histogram"
     stem = metric.rsplit("_", 1)[0]
     part = metric.endswith(("_sum", "_count")) and {f"{stem}_sum", f"{stem}_count"} <= siblings | {metric}
@@ -454,7 +523,7 @@ def _infer(metric: str, meta: MetricMeta, siblings: frozenset[str]) -> InferredM
     per_time = {"per", "second"} <= toks or bool(toks & {"rps", "rpm", "qps", "tps"}) or "per_sec" in metric
     # A counter of responses is a counter of requests answered (`response_total`); a response's size
     # or time is not.
-    answered = counter and bool(toks & {"response", "responses"}) and not toks & (_SIZE_T | _LATENCY)
+    answered = counter and bool(toks & _ANSWERED) and not toks & (_SIZE_T | _LATENCY)
     if toks & _REQUESTS or per_time or answered or (help_toks & _REQUESTS and from_help):
         form = "rate" if counter else "gauge"
         rpm = 1.0 / 60.0 if "rpm" in toks or {"per", "minute"} <= toks else 1.0
@@ -695,6 +764,39 @@ def plausible(mapping: InferredMapping, values: Iterable[float]) -> Fix:
         if hi <= 100.5:
             return Fix(factor=0.01)
         return Fix(rejected=f"values up to {hi:.3g} are not a ratio")
-    if mapping.signal == "latency" and mapping.scale == 1.0 and mid > 20.0:
-        return Fix(factor=1e-3)
+    if mapping.signal in ("latency", "client_latency") and mapping.scale == 1.0 and mid > 20.0:
+        return Fix(factor=1e-3)  # a caller's view of a call is timed in the same unit as the callee's
     return Fix()
+
+
+# A gauge-read series that only ever grows over this many samples is a running total, not a level.
+_CUMULATIVE_MIN_POINTS = 8
+
+
+def cumulative(mapping: InferredMapping, series: Iterable[Sequence[float]]) -> str | None:
+    """Why a mapping read as a level (a latency, a request rate) is a running total instead, or None.
+
+    Exporters without `_total` suffixes or TYPE metadata (`go_sql_db_connections_wait_duration`) write
+    totals that names alone do not tell from gauges: a total of milliseconds waited is no latency.
+    Every series never decreasing (a drop to below a tenth is a restart) and most of them growing at
+    most steps says so; a level that sits still and then steps up (a quantised gauge) is no total."""
+    if mapping.form != "gauge" or mapping.signal not in _LEVEL_SIGNALS:
+        return None
+    seen = grew = 0
+    for values in series:
+        vals = [v for v in values if v == v and abs(v) != float("inf")]
+        if len(vals) < _CUMULATIVE_MIN_POINTS:
+            continue
+        seen += 1
+        ups = 0
+        for a, b in itertools.pairwise(vals):
+            if b < a and not b < 0.1 * a:
+                return None
+            ups += b > a
+        grew += ups * 2 >= len(vals) - 1
+    if seen and grew * 2 > seen:
+        return f"{mapping.metric} only grows: a running total, not a {mapping.signal.replace('_', ' ')}"
+    return None
+
+
+_LEVEL_SIGNALS = frozenset({"latency", "client_latency", "requests", "client_requests"})

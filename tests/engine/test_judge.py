@@ -340,3 +340,53 @@ def test_any_cause_supported_only_by_slowness_does_not_explain_fast_failures() -
     obs.add(series("payments", "error_ratio", 0.001, 0.2, 83, unit="ratio"))
     with_errors = judge(h, spec, obs, errors, UNITS).hypothesis
     assert not any("without slowing down" in e.observation for e in with_errors.evidence)
+
+
+def test_a_host_saturated_by_a_residents_own_cpu_is_not_that_residents_cause() -> None:
+    """A database grinding through slow queries pins its CPU and, with it, its host's: the host's
+    saturation is that load, not a lower layer the database is a victim of. A host saturated while its
+    residents' CPU stays put (a noisy process outside the pods) still is the cause."""
+
+    def best(db_cpu_after: float) -> str:
+        obs = Observations()
+        obs.kinds.update({"orders-db": "database", "node-1": "host"})
+        obs.hosts["node-1"] = {"orders-db"}
+        obs.add(series("node-1", "host_cpu", 0.7, 0.99, 80, unit="ratio", noise=0.005))
+        obs.add(series("orders-db", "cpu_utilization", 0.5, db_cpu_after, 80, unit="ratio", noise=0.01))
+        obs.add(series("orders-db", "db_query_time", 0.004, 0.17, 80))
+        obs.add(series("orders-db", "db_slow_queries", 0.0, 5.0, 80, unit="per s"))
+        scored = yield_to_causes(
+            _scored(obs, ("orders-db", "db_slow_queries"), ("node-1", "cpu_saturation")), obs, FAULTS
+        )
+        return max(scored, key=lambda s: s.hypothesis.score).hypothesis.id
+
+    assert best(1.0) == "orders-db/db_slow_queries"
+    assert best(0.5) == "node-1/cpu_saturation"
+
+
+def test_a_slowdown_seen_only_in_traces_yields_to_a_callee_that_throttled_it() -> None:
+    """A caller backing off from a throttling callee spends the time in its own spans: with no start of
+    its own to compare, the callee's supported fault that began by the symptom explains it."""
+    obs = Observations()
+    obs.kinds.update({"wallet": "service", "ledger": "service"})
+    obs.edges[("wallet", "ledger")] = "traces"
+
+    def scored(comp: str, fault: str, score: float, onset: float | None) -> Scored:
+        h = Hypothesis(
+            id=Hypothesis.key(comp, fault),
+            component=comp,
+            fault=fault,
+            prior=FAULTS.get(fault).prior,
+            score=score,
+            status=HypothesisStatus.SUPPORTED,
+        )
+        return Scored(h, onset, True, 1.0)
+
+    pair = [scored("wallet", "dependency_latency", 8.7, None), scored("ledger", "rate_limited", 7.7, TS[80])]
+    after = {s.hypothesis.id: s.hypothesis.score for s in yield_to_causes(pair, obs, FAULTS, TS[84])}
+    assert after["ledger/rate_limited"] > after["wallet/dependency_latency"]
+    unknown = {s.hypothesis.id: s.hypothesis.score for s in yield_to_causes(pair, obs, FAULTS)}
+    assert unknown["wallet/dependency_latency"] == 8.7  # no symptom onset: nothing to compare with
+    late = [pair[0], scored("ledger", "rate_limited", 7.7, TS[100])]
+    kept = {s.hypothesis.id: s.hypothesis.score for s in yield_to_causes(late, obs, FAULTS, TS[84])}
+    assert kept["wallet/dependency_latency"] == 8.7  # a callee fault after the symptom explains nothing

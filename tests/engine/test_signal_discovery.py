@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import pytest
 
+from compass_worker.engine.logs import log_component_label
 from compass_worker.signals.catalog import load_catalog
 from compass_worker.signals.discovery import (
     MetricMeta,
+    cumulative,
     infer,
     infer_all,
     label_order,
     label_role,
     plausible,
+    status_label,
     tokens,
 )
 
@@ -225,7 +228,9 @@ def test_requests_with_a_status_label_give_an_error_ratio_and_histograms_a_reque
 
     upstream = infer("upstream_requests_per_second", siblings=names)
     assert upstream is not None and upstream.edge
-    (client_errors,) = upstream.derived({"svc", "upstream", "status_class"}, names)
+    views = {d.signal: d for d in upstream.derived({"svc", "upstream", "status_class"}, names)}
+    assert set(views) == {"client_error_ratio", "client_throttled"}
+    client_errors = views["client_error_ratio"]
     edge = client_errors.entry({"svc", "upstream", "status_class"})
     assert edge is not None and edge.signal == "client_error_ratio" and edge.peer_labels == ("upstream",)
     assert "by ({by}, {peer})" in edge.query
@@ -282,3 +287,97 @@ def test_a_counter_of_responses_counts_requests_but_a_response_size_does_not() -
     (errors,) = answered.derived({"deployment", "classification"}, frozenset({"response_total"}))
     assert errors.signal == "error_ratio" and errors.status_label == "classification"
     assert infer("http_response_size_bytes_total") is None
+
+
+def test_a_count_of_completed_calls_is_a_counter_without_a_total_suffix() -> None:
+    """OpenCensus-style exporters write counters as `..._completed_count` / `..._count_by_status_code`:
+    requests answered, with the outcome in a label no list spells (`http_status`)."""
+    names = frozenset({"web_http_server_response_count_by_status_code", "web_http_client_completed_count"})
+    served = infer("web_http_server_response_count_by_status_code", siblings=names)
+    assert served is not None and (served.signal, served.form) == ("requests", "rate")
+    (errors,) = served.derived({"app_kubernetes_io_name", "http_status"}, names)
+    assert errors.signal == "error_ratio" and errors.status_label == "http_status" and errors.counter
+    calls = infer("web_http_client_completed_count", siblings=names)
+    assert calls is not None and calls.edge and calls.form == "rate"
+    assert infer("db_connection_count") is None  # a count of connections is a level, not calls
+
+
+def test_outcome_and_far_end_label_keys_are_read_by_their_tokens() -> None:
+    assert status_label({"app", "http_client_status"}) == "http_client_status"
+    assert status_label({"app", "status_code", "grpc_status"}) == "status_code"  # a listed spelling first
+    assert status_label({"app", "status_message", "response_size"}) is None
+    assert label_role("http_client_host") == "destination"
+    assert label_role("upstream_addr") == "destination"
+    assert label_role("host") is None and label_role("kubernetes_pod_name") is None
+    lat = infer("web_http_client_roundtrip_latency_bucket")
+    assert lat is not None and lat.edge
+    edge = lat.entry({"app_kubernetes_io_name", "http_client_host", "http_client_method"})
+    assert edge is not None and edge.peer_labels == ("http_client_host",)
+    assert edge.component_labels == ("app_kubernetes_io_name",)
+
+
+def test_a_callers_latency_in_milliseconds_is_scaled_like_the_callees() -> None:
+    lat = infer("web_http_client_roundtrip_latency_bucket")
+    assert lat is not None and lat.signal == "client_latency" and lat.scale == 1.0
+    assert plausible(lat, [40.0, 160.0, 3900.0]).apply(160.0) == pytest.approx(0.16)
+
+
+def test_a_series_that_only_grows_is_a_running_total_not_a_latency() -> None:
+    lat = infer("PodServerLatencyP95")
+    assert lat is not None and lat.form == "gauge"
+    growing = [[float(10 * i) for i in range(30)], [5.0 + i for i in range(30)]]
+    assert cumulative(lat, growing) is not None
+    restarted = [[float(i) for i in range(20)] + [0.0, 1.0, 2.0, 3.0, 4.0]]  # a restart resets a total
+    assert cumulative(lat, restarted) is not None
+    level = [[100.0, 120.0, 90.0, 110.0, 300.0, 280.0, 120.0, 100.0, 95.0, 105.0]]
+    assert cumulative(lat, level) is None
+    assert cumulative(lat, [[1.0, 2.0, 3.0]]) is None  # too short to tell
+    stepped = [[0.1] * 20 + [0.9] * 10]  # a quantised level that steps up is no total
+    assert cumulative(lat, stepped) is None
+
+
+def test_logs_are_attributed_by_a_workload_label_no_list_spells() -> None:
+    known = ("service_name", "app", "job")
+    assert log_component_label(known, {"pod", "namespace", "app_kubernetes_io_name"}) == (
+        "app_kubernetes_io_name"
+    )
+    assert log_component_label(known, {"app", "app_kubernetes_io_name"}) == "app"  # the catalog's first
+    assert log_component_label(known, {"pod", "namespace", "level"}) is None
+
+
+def test_a_callers_answers_by_status_also_count_throttled_calls() -> None:
+    """Per-status client counts say when a callee refused calls for their rate (429): the signal a
+    rate-limited dependency is judged by. A status class (`4xx`) says too little and matches nothing."""
+    names = frozenset({"web_http_client_completed_count"})
+    calls = infer("web_http_client_completed_count", siblings=names)
+    assert calls is not None
+    have = {"app_kubernetes_io_name", "http_client_host", "http_client_status"}
+    throttled = next(d for d in calls.derived(have, names) if d.signal == "client_throttled")
+    entry = throttled.entry(have)
+    assert entry is not None and entry.edge and entry.peer_labels == ("http_client_host",)
+    assert (
+        'http_client_status=~"429|' in entry.query and "rate(web_http_client_completed_count" in entry.query
+    )
+    assert "by ({by}, {peer})" in entry.query
+    assert throttled.family != calls.family  # fetched as a signal of its own
+    assert not any(d.signal == "client_throttled" for d in calls.derived({"app", "http_client_host"}, names))
+
+
+def test_a_stores_instance_label_names_the_store_called() -> None:
+    assert label_role("sql_instance") == "destination"
+    assert label_role("db_instance") == "destination"
+    assert label_role("instance") is None and label_role("service_instance_id") is None
+    lat = infer("go_sql_client_latency_bucket")
+    assert lat is not None and lat.signal == "client_latency"
+    edge = lat.entry({"app_kubernetes_io_name", "sql_instance", "go_sql_method", "go_sql_status"})
+    assert edge is not None and edge.peer_labels == ("sql_instance",)
+
+
+def test_a_status_class_cannot_say_throttled() -> None:
+    names = frozenset({"upstream_requests_per_second"})
+    upstream = infer("upstream_requests_per_second", siblings=names)
+    assert upstream is not None
+    have = {"svc", "upstream", "status_class"}
+    throttled = next(d for d in upstream.derived(have, names) if d.signal == "client_throttled")
+    assert throttled.entry(have, values={"status_class": {"2xx", "5xx", "conn_error"}}) is None
+    assert throttled.entry(have, values={"status_class": {"200", "503"}}) is not None

@@ -15,8 +15,10 @@ from compass_lab.model import Scenario, ScenarioKind, Split, TelemetrySet
 from compass_lab.randomised import UnknownRandomScenario, build_telemetry, scenarios
 from compass_lab.randomised.conventions import CONVENTIONS
 from compass_lab.randomised.families import FAMILIES, families
+from compass_lab.randomised.shapes import generate
 from compass_lab.scenarios import all_scenarios
 from compass_lab.scenarios.faults import FAULT_IDS
+from compass_lab.scenarios.topology import System
 from compass_worker.signals.catalog import load_catalog
 
 # catalog entry families that describe application (service) telemetry, as opposed to exporters
@@ -154,3 +156,35 @@ def test_known_families_are_known_to_the_catalog() -> None:
         names = frozenset(x.labels["__name__"] for x in build_telemetry(s).series)
         signals = {e.signal for e in load_catalog().applicable(names) if e.family.startswith(APP_FAMILIES)}
         assert {"requests", "error_ratio"} <= signals, convention
+
+
+def _depth(system: System, name: str, seen: frozenset[str] = frozenset()) -> int:
+    """Hops of the longest call path below `name` (consumers do not call their queue)."""
+    below = [e.callee for e in system.calls_of(name) if e.protocol != "consume" and e.callee not in seen]
+    return max((1 + _depth(system, c, seen | {name}) for c in below), default=0)
+
+
+def test_diamond_systems_reach_services_and_stores_through_two_paths() -> None:
+    """The diamond shape: services reached through two callers, stores shared by two, depth 4-6."""
+    for seed in range(12):
+        system = generate("diamond", "d", np.random.default_rng(seed), int(6 + 3 * seed), frozenset({"sql"}))
+        callers: dict[str, set[str]] = {}
+        for e in system.edges:
+            if e.protocol != "consume":
+                callers.setdefault(e.callee, set()).add(e.caller)
+        kinds = {n.name: n.kind for n in system.nodes}
+        shared = {c for c, who in callers.items() if len(who) >= 2}
+        assert any(kinds[c] == "service" for c in shared), seed
+        assert any(kinds[c] == "database" for c in shared), seed
+        assert 4 <= _depth(system, system.entry) <= 7, seed
+        assert len(system.components()) <= 40
+
+
+def test_the_opencensus_family_speaks_its_own_names() -> None:
+    s = _first(lambda s: s.conventions == "opencensus" and s.kind == ScenarioKind.FAULT)
+    names = {x.labels["__name__"] for x in build_telemetry(s).series}
+    assert "opencensus_io_http_server_latency_bucket" in names
+    assert "opencensus_io_http_client_roundtrip_latency_bucket" in names
+    assert not any(
+        n.startswith(("http_server_request_duration", "http_client_request_duration")) for n in names
+    )

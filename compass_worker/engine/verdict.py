@@ -164,13 +164,19 @@ SYMPTOM_SEEN = 0.3  # how clearly the symptom's own latency/errors (or its calle
 
 def symptom_quiet(run: Run, baseline_until: float | None) -> str | None:
     """Why the symptom does not show in the telemetry (None when it does, or no component is named):
-    neither its own latency/errors nor its callers' calls to it departed from baseline."""
+    neither its own latency/errors nor its callers' calls to it (nor, for a backlog, the lag of the queues
+    it consumes) departed from baseline."""
     comp = run.symptom
     if comp is None:
         return None
     seen = health(run.obs, comp, baseline_until, RED_SIGNALS)[0]
     for caller in run.obs.callers(comp):
         seen = max(seen, edge_health(run.obs, caller, comp, baseline_until)[0])
+    if run.incident.signal == "backlog":
+        # A consumer's backlog lives in the queue it consumes (as `observe.symptom_onset` reads it): a
+        # consumer-lag alert shows there, not in the consumer's own latency and errors.
+        for queue in run.obs.callees(comp):
+            seen = max(seen, health(run.obs, queue, baseline_until, frozenset({"queue_lag"}))[0])
     if seen >= SYMPTOM_SEEN:
         return None
     return f"{comp}'s own latency and errors show no clear departure: nothing confirms the symptom"

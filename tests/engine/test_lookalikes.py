@@ -262,6 +262,26 @@ def test_a_symptom_that_does_not_show_in_the_telemetry_is_said_so() -> None:
     assert symptom_quiet(run_with(0.9), TS[60]) is None
 
 
+def test_a_consumer_lag_symptom_shows_in_the_queue_it_consumes() -> None:
+    """A backlog alert about a consumer is confirmed by its queue's lag, not by the consumer's own
+    latency and errors (which a stuck partition leaves untouched)."""
+
+    def run_with(lag_after: float) -> Run:
+        obs = Observations()
+        obs.kinds.update({"worker": "service", "orders-queue": "queue"})
+        obs.edges[("worker", "orders-queue")] = "metrics"
+        obs.add(series("worker", "latency", 0.05, 0.05, 80))
+        obs.add(series("orders-queue", "queue_lag", 20.0, lag_after, 80, unit=""))
+        src = cast(TelemetrySource, SimpleNamespace(start=TS[0], end=TS[-1]))
+        inc = Incident(symptom="worker consumer lag on orders", service="worker", at=TS[-1], signal="backlog")
+        run = Run(inc, src, NullSink(), 0.0, obs)
+        run.symptom, run.onset = "worker", TS[80]
+        return run
+
+    assert symptom_quiet(run_with(20.0), TS[60]) is not None
+    assert symptom_quiet(run_with(9000.0), TS[60]) is None
+
+
 def test_a_new_error_template_in_a_services_own_log_is_a_code_defects_key_evidence() -> None:
     """No error status in the traces (a recording without it): the exception that now fills the
     service's own log is what points at its code."""

@@ -15,8 +15,8 @@ from compass_worker.domain.models import Evidence, HypothesisStatus, Stance
 from compass_worker.engine.context import JudgeContext, Scored
 from compass_worker.engine.faultcatalog import FaultCatalog, Separator, YieldRule
 from compass_worker.engine.health import health
-from compass_worker.engine.observations import Observations
 from compass_worker.engine.localise import SLOW_SIGNALS
+from compass_worker.engine.observations import Observations
 from compass_worker.engine.rules import ERROR_SIGNALS, SUPPORT_MIN
 
 GENERIC_PENALTY = 4.0

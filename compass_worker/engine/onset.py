@@ -4,7 +4,9 @@ Baseline = the part of the window before the suspected onset (the first 40 % by 
 hint from the incident text); location/scale by median and IQR (MAD as a fallback) so that the
 baseline's own spikes do not hide the change. The onset is the first point after the baseline where
 the robust z-score in the "bad" direction stays above the threshold for most of the next few points —
-a persistence rule rather than a single crossing, so a lone spike is not an onset.
+a persistence rule rather than a single crossing, so a lone spike is not an onset. A departure that
+has already subsided and rose no higher than the baseline's own blips is the series' usual tail
+recurring (a periodic slow request), not a change either.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ Direction = Literal["up", "down", "either"]
 
 ONSET_Z = 3.5  # z above which a point is "abnormal"
 PERSIST = 3  # consecutive-ish points (3 of 4) needed for an onset
+RECURRING_MARGIN = 1.25  # a blip at most this far beyond the baseline's own worst is the usual tail
 
 
 @dataclass(frozen=True)
@@ -105,7 +108,7 @@ def analyse(
         if window.sum() >= min(PERSIST, window.size) or (i >= post.size - 2 and window.all()):
             onset_idx = i
             break
-    if onset_idx is None:
+    if onset_idx is None or _recurring_blip(z, cut, z_peak):
         return Anomaly(med, scale, peak, float(x[-1]), z_peak, None, 0.0, n)
     after = hot[onset_idx:]
     # Walk back from the crossing to where the rise started (half the threshold), for ordering.
@@ -114,3 +117,12 @@ def analyse(
         j -= 1
     onset_t = float(t[cut + j])
     return Anomaly(med, scale, peak, float(x[-1]), z_peak, onset_t, float(after.mean()), n)
+
+
+def _recurring_blip(z: np.ndarray, cut: int, z_peak: float) -> bool:
+    """Over by the last point, and no higher than the worst the baseline already showed: a service's
+    periodic slow minute seen again, not a change that began. (A fault still going on at the last
+    point, or one beyond anything in the baseline, stays an onset; so does one the baseline never
+    saw a blip like.)"""
+    base_worst = float(np.max(z[:cut]))
+    return bool(z[-1] < ONSET_Z) and base_worst >= ONSET_Z and z_peak <= RECURRING_MARGIN * base_worst

@@ -15,8 +15,9 @@ from compass_worker.domain.models import Evidence, HypothesisStatus, Stance
 from compass_worker.engine.context import JudgeContext, Scored
 from compass_worker.engine.faultcatalog import FaultCatalog, Separator, YieldRule
 from compass_worker.engine.health import health
+from compass_worker.engine.localise import SLOW_SIGNALS
 from compass_worker.engine.observations import Observations
-from compass_worker.engine.rules import SUPPORT_MIN
+from compass_worker.engine.rules import ERROR_SIGNALS, SUPPORT_MIN
 
 GENERIC_PENALTY = 4.0
 LATER_GRACE_S = 60.0  # onsets this close are simultaneous at a 30 s step
@@ -333,19 +334,21 @@ def _yield_to(loser: Scored, winner: Scored, why: str) -> Scored:
     return Scored(h, loser.key_onset, loser.tested, 0.0)
 
 
+_OWN_SLOWNESS = SLOW_SIGNALS | ERROR_SIGNALS
 MEASURED_NEAR_SYMPTOM_S = 300.0  # a measured cause this close to the symptom's onset began it
 
 
 def _seen_only_in_traces(s: Scored, obs: Observations, ctx: JudgeContext) -> bool:
-    """Its key evidence is time in a few slow traces (no onset of its own) and every one of its own
-    metrics — it has latency or errors of its own — stayed normal."""
+    """Its key evidence is time in a few slow traces (no onset of its own) and its own latency and
+    errors — it has such series — stayed normal. Only those: a catch-all says "it got slow", which its
+    latency would show; its CPU or memory moving (a busier minute, an earlier blip) says nothing of it."""
     comp = s.hypothesis.component
     if s.key_onset is not None or not any(
         f.component == comp and f.kind in ("self_time", "edge_self_time") for f in obs.traces
     ):
         return False
     has_own = any(obs.get(comp, sig) is not None for sig in ("latency", "error_ratio"))
-    return has_own and health(obs, comp, ctx.baseline_until)[0] == 0.0
+    return has_own and health(obs, comp, ctx.baseline_until, _OWN_SLOWNESS)[0] == 0.0
 
 
 def outliers_yield_to_measured(

@@ -106,12 +106,22 @@ ERROR_SIGNALS = frozenset({"error_ratio", "log_errors"})
 SHARE_FINDINGS = frozenset({"error_origin", "edge_self_time"})  # values already in 0..1 (not ratios)
 
 
+def _own_time_grew_on_an_edge(obs: Observations, comp: str) -> bool:
+    """One caller saw the component's own time (or its link's) grow clearly: on another caller's edge
+    the extra wait lying beyond it (in its callees' spans, or on its links to them) does not say the
+    time is elsewhere. A delayed network at the component delays its calls out too, and that transit
+    is credited to its callees; a pure pass-through shows no own-time edge at all."""
+    return any(
+        f.component == comp and f.kind == "edge_self_time" and f.value >= SUPPORT_MIN for f in obs.traces
+    )
+
+
 def trace_rule(t: Tally, rule: EvidenceRule, obs: Observations, ctx: JudgeContext) -> None:
     """Trace findings (error origin, self-time growth) on the component itself. Traces carry no onset
     of their own: a key trace finding starts when the component's own errors did (else the symptom)."""
     kind = rule.signal.removeprefix("trace_")
     found = [f for f in obs.traces if f.component == t.component and f.kind == kind]
-    if not found:
+    if not found or (kind == "edge_passthrough" and _own_time_grew_on_an_edge(obs, t.component)):
         return
     t.tested = True
     f = max(found, key=lambda x: x.value)

@@ -256,7 +256,7 @@ def test_measured_values_carry_their_units() -> None:
     assert fmt_measured(126, "count") == "126" and fmt_measured(float("nan"), "req/s") == "n/a"
 
 
-def _slow_outlier_scenario(cpu: bool) -> list[Scored]:
+def _slow_outlier_scenario(cpu: bool, fx_busier: bool = False) -> list[Scored]:
     """checkout calls payments (its CPU at its limit from the symptom's onset, its latency following,
     when `cpu`) and fx, whose own latency never moved but whose time grew in the slowest traces."""
     from compass_worker.engine.observations import TraceFinding
@@ -266,6 +266,8 @@ def _slow_outlier_scenario(cpu: bool) -> list[Scored]:
     obs.kinds.update({"payments": "service", "checkout": "service", "fx": "service"})
     obs.edges.update({("checkout", "payments"): "traces", ("checkout", "fx"): "traces"})
     obs.add(series("fx", "latency", 0.01, 0.01, 84))
+    if fx_busier:  # fx's CPU rose well before the symptom, far from any limit; its latency never moved
+        obs.add(series("fx", "cpu_utilization", 0.01, 0.12, 64, unit="ratio"))
     obs.traces.append(TraceFinding("fx", "edge_self_time", 1.0, "checkout→fx: checkout waits longer", "{ }"))
     obs.traces.append(TraceFinding("fx", "self_time", 40.0, "fx's own time per slow trace", "{ }"))
     if cpu:
@@ -289,6 +291,13 @@ def test_time_seen_only_in_slow_traces_yields_to_a_measured_specific_cause() -> 
     alone = {s.hypothesis.id: s.hypothesis for s in _slow_outlier_scenario(cpu=False)}
     assert alone["fx/dependency_latency"].status == HypothesisStatus.SUPPORTED
     assert not any("slow traces" in e.observation for e in alone["fx/dependency_latency"].evidence)
+
+
+def test_a_busier_cpu_does_not_keep_a_trace_only_slowdown_above_a_measured_cause() -> None:
+    """Its own metrics "stayed normal" is about the catch-all's own latency and errors: fx's CPU moving
+    from 1 % to 12 % minutes earlier (its latency flat) does not make its slow traces a measured change."""
+    by_id = {s.hypothesis.id: s.hypothesis for s in _slow_outlier_scenario(cpu=True, fx_busier=True)}
+    assert by_id["payments/cpu_saturation"].score > by_id["fx/dependency_latency"].score
 
 
 def _failing_checkout(checkout_latency_after: float) -> Observations:
@@ -390,3 +399,30 @@ def test_a_slowdown_seen_only_in_traces_yields_to_a_callee_that_throttled_it() -
     late = [pair[0], scored("ledger", "rate_limited", 7.7, TS[100])]
     kept = {s.hypothesis.id: s.hypothesis.score for s in yield_to_causes(late, obs, FAULTS, TS[84])}
     assert kept["wallet/dependency_latency"] == 8.7  # a callee fault after the symptom explains nothing
+
+
+def _edge_scored(findings: list[tuple[str, float]]) -> Scored:
+    """fx judged as a catch-all slowdown from trace edge findings alone (kind, value)."""
+    from compass_worker.engine.observations import TraceFinding
+
+    obs = Observations()
+    obs.kinds.update({"checkout": "service", "cart": "service", "fx": "service", "rates": "service"})
+    obs.edges.update({("checkout", "fx"): "traces", ("cart", "fx"): "traces", ("fx", "rates"): "traces"})
+    for kind, value in findings:
+        obs.traces.append(TraceFinding("fx", kind, value, f"…→fx: {kind}", "{ }"))
+    spec = FAULTS.get("dependency_latency")
+    h = Hypothesis(id=Hypothesis.key("fx", spec.id), component="fx", fault=spec.id, prior=spec.prior)
+    c = JudgeContext("checkout", TS[84], TS[60], frozenset({"checkout", "fx", "rates"}))
+    return judge(h, spec, obs, c, UNITS)
+
+
+def test_time_beyond_a_component_on_one_edge_does_not_refute_its_own_time_on_another() -> None:
+    """A delayed network at fx delays its calls out too (that transit goes with its callees): one
+    caller's wait then lies "beyond" fx while another caller sees fx's own time grow. The own-time edge
+    stands; a component seen only passing time on is still refuted by it."""
+    mixed = _edge_scored([("edge_self_time", 0.64), ("edge_passthrough", 2.4)]).hypothesis
+    own_only = _edge_scored([("edge_self_time", 0.64)]).hypothesis
+    passing = _edge_scored([("edge_passthrough", 2.4)]).hypothesis
+    assert mixed.score == own_only.score
+    assert not any(e.weight < 0 for e in mixed.evidence if e.source == "tempo")
+    assert any(e.weight < 0 for e in passing.evidence if e.source == "tempo")

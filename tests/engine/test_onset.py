@@ -74,3 +74,26 @@ def test_explicit_baseline_cut(baseline_until_idx: int) -> None:
     ts, vs = _series(x)
     a = analyse(ts, vs, "up", baseline_until=ts[baseline_until_idx], abs_floor=0.5)
     assert a is not None and a.onset == pytest.approx(ts[75])
+
+
+def _blips(post_peak: float, subsided: bool) -> tuple[list[float], list[float]]:
+    """A flat latency with one slow minute in the baseline (two points at a 30 s step) and one after."""
+    x = np.full(120, 0.024)
+    x[20:22] = 0.41
+    x[90:93] = post_peak
+    if not subsided:
+        x[90:] = post_peak
+    return _series(x)
+
+
+def test_a_subsided_blip_no_higher_than_the_baselines_own_is_not_an_onset() -> None:
+    """A periodic slow minute seen again is the series' usual tail, not a change that began."""
+    a = analyse(*_blips(0.44, subsided=True), "up", baseline_until=T0 + 30 * 60)
+    assert a is not None and not a.anomalous and a.z_peak > 100
+
+
+def test_a_blip_still_going_or_far_beyond_the_baselines_is_an_onset() -> None:
+    ongoing = analyse(*_blips(0.44, subsided=False), "up", baseline_until=T0 + 30 * 60)
+    assert ongoing is not None and ongoing.anomalous
+    larger = analyse(*_blips(2.0, subsided=True), "up", baseline_until=T0 + 30 * 60)
+    assert larger is not None and larger.anomalous

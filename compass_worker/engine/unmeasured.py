@@ -51,7 +51,11 @@ def unmeasured_specific(
     out = []
     for s in scored:
         h = s.hypothesis
-        if h.status == HypothesisStatus.SUPPORTED and faults.get(h.fault).generic and s.undecided_with is None:
+        if (
+            h.status == HypothesisStatus.SUPPORTED
+            and faults.get(h.fault).generic
+            and s.undecided_with is None
+        ):
             for other in live.values():
                 o = other.hypothesis
                 spec = faults.get(o.fault)

@@ -3,11 +3,12 @@ full disk seen only in its residents' logs."""
 
 import numpy as np
 
-from compass_worker.domain.models import Hypothesis
+from compass_worker.domain.models import Hypothesis, HypothesisStatus
 from compass_worker.engine.faultcatalog import load_faults
-from compass_worker.engine.judge import JudgeContext, judge
+from compass_worker.engine.judge import JudgeContext, Scored, judge
 from compass_worker.engine.logs import rule_signal
 from compass_worker.engine.observations import Observations, SignalSeries
+from compass_worker.engine.unmeasured import unmeasured_specific
 from compass_worker.signals.catalog import load_catalog
 
 T0 = 1_800_000_000.0
@@ -23,7 +24,9 @@ def series(
     rng = np.random.default_rng(abs(hash((comp, signal, peer))) % 2**32)
     v = base * (1 + rng.normal(0, 0.02, N))
     v[start:] = after * (1 + rng.normal(0, 0.02, N - start))
-    return SignalSeries(comp, signal, peer, TS, tuple(float(x) for x in v), f"q_{signal}", None, "test", "ratio", "up")
+    return SignalSeries(
+        comp, signal, peer, TS, tuple(float(x) for x in v), f"q_{signal}", None, "test", "ratio", "up"
+    )
 
 
 def log_burst(comp: str, sig: str, start: int) -> SignalSeries:
@@ -91,3 +94,52 @@ def test_one_residents_lines_alone_do_not_blame_its_node() -> None:
     obs = _node(("a",))
     node = run("node-1", "disk_full", obs, frozenset({"a", "b", "c"}))
     assert not any(e.observation for e in node.evidence if "logs" in e.observation)
+
+
+def test_a_reload_on_a_clear_victim_is_no_supported_cause() -> None:
+    """The callee broke clearly and well before the caller: the caller's logged reload keeps a
+    score but no key support, so it cannot cap the callee's causes below it."""
+    sig = rule_signal("config_change", 0)
+    obs = Observations()
+    obs.kinds.update({"front": "service", "mid": "service"})
+    obs.edges[("front", "mid")] = "metrics"
+    obs.log_rules_checked.add(sig)
+    obs.log_values["front"] = {"front"}
+    obs.add(log_burst("front", sig, 78))
+    obs.add(series("front", "error_ratio", 0.001, 0.05, 86))
+    obs.add(series("mid", "error_ratio", 0.001, 0.3, 80))
+    assert (
+        run("front", "config_change", obs, frozenset({"front", "mid"})).status != HypothesisStatus.SUPPORTED
+    )
+
+
+def test_a_catch_all_is_undecided_when_a_specific_signature_has_no_metric_to_confirm_it() -> None:
+    """'It got slow' on a service whose own logs say its pool timed out, with no pool metric at all:
+    the catch-all may lead, but not confidently; with the pool measured (and normal) it may."""
+    sig = rule_signal("db_connection_pool_exhaustion", 0)
+
+    def judged(pool_measured: bool) -> list[Scored]:
+        obs = Observations()
+        obs.kinds.update({"front": "service", "api": "service"})
+        obs.edges[("front", "api")] = "metrics"
+        obs.log_rules_checked.add(sig)
+        obs.log_values["api"] = {"api"}
+        obs.add(log_burst("api", sig, 81))
+        obs.add(series("api", "latency", 0.05, 2.0, 80))
+        obs.add(series("front", "client_latency", 0.06, 2.1, 80, peer="api"))
+        obs.add(series("front", "latency", 0.08, 2.2, 81))
+        if pool_measured:
+            obs.add(series("api", "pool_utilization", 0.3, 0.31, 80))
+        ctx = JudgeContext("front", TS[84], TS[60], frozenset({"front", "api"}))
+        hs = [
+            Hypothesis(id=Hypothesis.key("api", f), component="api", fault=f, prior=FAULTS.get(f).prior)
+            for f in ("dependency_latency", "db_connection_pool_exhaustion")
+        ]
+        scored = [judge(h, FAULTS.get(h.fault), obs, ctx, UNITS) for h in hs]
+        return unmeasured_specific(scored, obs, FAULTS, ctx)
+
+    unmeasured = {s.hypothesis.fault: s for s in judged(pool_measured=False)}
+    assert unmeasured["dependency_latency"].hypothesis.status == HypothesisStatus.SUPPORTED
+    assert unmeasured["dependency_latency"].undecided_with == "api/db_connection_pool_exhaustion"
+    measured = {s.hypothesis.fault: s for s in judged(pool_measured=True)}
+    assert measured["dependency_latency"].undecided_with is None

@@ -20,6 +20,7 @@ UPSTREAM_PENALTY = 3.0  # a caller of the symptom's component: its anomalies are
 LATE_PENALTY = 2.0
 VICTIM_PENALTY = 3.0
 CLEAR_VICTIM = 0.8  # a callee this clearly bad, strictly first, explains the component away
+CLEAR_VICTIM_WITHIN_S = 300.0  # ...when it broke at most this long before the component
 
 
 _ATTACHED = frozenset({"volume", "host"})
@@ -77,10 +78,11 @@ def victim_of_callee(t: Tally, spec: FaultSpec, obs: Observations, ctx: JudgeCon
             hs, hon = es, eon
         if hs >= 0.3 and hon is not None and hon <= own_onset + 30.0:
             t.score -= VICTIM_PENALTY * hs
-            if hs >= CLEAR_VICTIM and hon < own_onset - 30.0:
-                # The callee clearly broke a scrape or more before this component did: whatever
-                # changed here, the trouble came from below. Its key evidence (a reload logged,
-                # a rollout) no longer makes it a supported cause that outranks the callee's.
+            if hs >= CLEAR_VICTIM and own_onset - CLEAR_VICTIM_WITHIN_S <= hon < own_onset - 30.0:
+                # The callee clearly broke a scrape or more (and at most a few minutes) before this
+                # component did: whatever changed here, the trouble came from below. Its key evidence
+                # (a reload logged, a rollout) no longer makes it a supported cause that outranks the
+                # callee's. A callee blip long before (a CPU spike that passed) says nothing of the kind.
                 t.key_support = 0.0
             t.evidence.append(
                 Evidence(

@@ -40,6 +40,8 @@ class LogRule(_Frozen):
     key: bool = False
     mentions: bool = False  # the line names the faulty component (callers log it)
     anywhere: bool = False  # the line may appear in any component's logs
+    # On a host, its residents write the lines (a pod logs the node's full disk): see `rules.py`.
+    residents: bool = False
 
     @cached_property
     def regex(self) -> re.Pattern[str]:

@@ -79,12 +79,20 @@ def edge_health(
 
 
 def health(
-    obs: Observations, comp: str, baseline_until: float | None, only: frozenset[str] | None = None
+    obs: Observations,
+    comp: str,
+    baseline_until: float | None,
+    only: frozenset[str] | None = None,
+    trouble_only: bool = False,
 ) -> tuple[float, float | None]:
-    """How clearly a component's own signals went bad (0..1) and when (earliest strong onset)."""
+    """How clearly a component's own signals went bad (0..1) and when (earliest strong onset).
+    `trouble_only`: leave out the log lines of a fault's own pattern (`log:<fault>:<i>`, a config
+    reload, a rollout): they say when a cause began, not when the component began to fail."""
     best, onset = 0.0, None
     for (c, sig, peer), s in obs.series.items():
         if c != comp or peer is not None or sig in ("requests", "version_change"):
+            continue
+        if trouble_only and sig.startswith("log:"):
             continue
         if only is not None and sig not in only:
             continue

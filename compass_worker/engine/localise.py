@@ -19,6 +19,8 @@ OFF_PATH_PENALTY = 1.5
 UPSTREAM_PENALTY = 3.0  # a caller of the symptom's component: its anomalies are effects, not causes
 LATE_PENALTY = 2.0
 VICTIM_PENALTY = 3.0
+CLEAR_VICTIM = 0.8  # a callee this clearly bad, strictly first, explains the component away
+CLEAR_VICTIM_WITHIN_S = 300.0  # ...when it broke at most this long before the component
 
 
 _ATTACHED = frozenset({"volume", "host"})
@@ -64,8 +66,9 @@ def victim_of_callee(t: Tally, spec: FaultSpec, obs: Observations, ctx: JudgeCon
         return
     comp = t.component
     # Compare when the trouble showed (the component's own health), not when the cause began:
-    # a surge starts with requests, but who broke first is what tells the victim.
-    own_onset = health(obs, comp, ctx.baseline_until)[1] or t.key_onset
+    # a surge starts with requests, but who broke first is what tells the victim. A logged config
+    # reload is when the change happened, not when the component broke: it does not count here.
+    own_onset = health(obs, comp, ctx.baseline_until, trouble_only=True)[1] or t.key_onset
     for callee in obs.callees(comp):
         hs, hon = health(obs, callee, ctx.baseline_until)
         # An untraced callee (a third-party API) has no signals of its own: the caller's calls to it
@@ -75,6 +78,12 @@ def victim_of_callee(t: Tally, spec: FaultSpec, obs: Observations, ctx: JudgeCon
             hs, hon = es, eon
         if hs >= 0.3 and hon is not None and hon <= own_onset + 30.0:
             t.score -= VICTIM_PENALTY * hs
+            if hs >= CLEAR_VICTIM and own_onset - CLEAR_VICTIM_WITHIN_S <= hon < own_onset - 30.0:
+                # The callee clearly broke a scrape or more (and at most a few minutes) before this
+                # component did: whatever changed here, the trouble came from below. Its key evidence
+                # (a reload logged, a rollout) no longer makes it a supported cause that outranks the
+                # callee's. A callee blip long before (a CPU spike that passed) says nothing of the kind.
+                t.key_support = 0.0
             t.evidence.append(
                 Evidence(
                     source="engine",

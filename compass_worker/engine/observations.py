@@ -155,6 +155,8 @@ class Observations:
             return self.kinds[component]
         if component in self.peer_kinds:
             return self.peer_kinds[component]
+        if component in self.hosts:
+            return "host"  # known only from placements (no node exporter): still a node
         return "service" if self.get(component, "requests") or component in self.log_values else "external"
 
     def callees(self, component: str) -> set[str]:

@@ -30,6 +30,11 @@ def candidates(run: Run, ctx: JudgeContext) -> list[str]:
     for t in obs.traces:
         relevant.add(t.component)
     relevant |= mentioned(obs, comps)
+    # A node known only from placements (no node exporter) is still shared infrastructure: worth a
+    # check when several of what runs on it are involved (its residents' logs may say what it has).
+    for host, residents in obs.hosts.items():
+        if host not in comps and len(residents & relevant) >= 2:
+            relevant.add(host)
     if not relevant:
         relevant = comps
     return sorted(relevant)

@@ -270,6 +270,27 @@ def metric_rule(
         )
 
 
+RESIDENT_BONUS = 0.5  # per further resident of one host logging the host's fault (up to MAX_EXTRA)
+MAX_EXTRA_RESIDENTS = 4
+
+
+def residents_logging(
+    obs: Observations, host: str, sig: str, baseline_until: float | None
+) -> list[SignalSeries]:
+    """The residents of `host` whose lines of a host fault (`sig`) burst — only when at least two do and
+    every component logging them runs there: the node they share explains them all, and one pod's
+    lines alone could be its own volume."""
+    bursts = [
+        s
+        for (c, sg, p), s in obs.series.items()
+        if sg == sig and p is None and (a := s.anomaly("up", baseline_until)) is not None and a.anomalous
+    ]
+    here = obs.hosts.get(host, set())
+    if len(bursts) < 2 or any(s.component not in here for s in bursts):
+        return []
+    return bursts
+
+
 def _log_series(obs: Observations, comp: str, fault: str, index: int, rule: LogRule) -> list[SignalSeries]:
     sig = rule_signal(fault, index)
     if rule.anywhere:
@@ -287,22 +308,33 @@ def log_rule(
     """A burst of matching log lines (the component's own, or others' lines naming it)."""
     comp = t.component
     sig = rule_signal(spec.id, index)
-    if sig in obs.log_rules_checked and (comp in obs.log_values or lrule.anywhere or lrule.mentions):
+    on_host = lrule.residents and comp in obs.hosts and obs.kind_of(comp) == "host"
+    if sig in obs.log_rules_checked and (
+        comp in obs.log_values or lrule.anywhere or lrule.mentions or on_host
+    ):
         t.tested = True
+    found = _log_series(obs, comp, spec.id, index, lrule)
+    extra = 0.0
+    if on_host and not found:
+        found = residents_logging(obs, comp, sig, ctx.baseline_until)
+        # Each further resident logging it is one more witness of the node they share.
+        extra = RESIDENT_BONUS * min(max(len(found) - 1, 0), MAX_EXTRA_RESIDENTS)
     best_log: tuple[float, SignalSeries, Anomaly] | None = None
-    for s in _log_series(obs, comp, spec.id, index, lrule):
+    for s in found:
         a = s.anomaly("up", ctx.baseline_until)
         if a is not None and a.anomalous and (best_log is None or a.strength() > best_log[0]):
             best_log = (a.strength(), s, a)
     if best_log is None:
         return
     st, s, a = best_log
-    contrib = lrule.weight * st
+    contrib = lrule.weight * st + extra
     t.score += contrib
     if lrule.key and st > t.key_support:
         t.key_support, t.key_onset = st, a.onset
     example = obs.examples.get(sig, "")
     named = f" naming {comp}" if s.component != comp else ""
+    if extra:
+        named = f" (and {len(found) - 1} more residents of {comp})"
     t.evidence.append(
         Evidence(
             source="loki",

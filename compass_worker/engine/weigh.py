@@ -14,6 +14,7 @@ from compass_worker.engine.postpass import (
     yield_to_causes,
 )
 from compass_worker.engine.state import Kit, Run
+from compass_worker.engine.unmeasured import unmeasured_specific
 
 
 def judge_all(kit: Kit, run: Run, ctx: JudgeContext) -> list[Scored]:
@@ -22,7 +23,8 @@ def judge_all(kit: Kit, run: Run, ctx: JudgeContext) -> list[Scored]:
     scored = earliest_cause_first(explain_away_generic(scored, kit.faults), ctx)
     scored = yield_to_causes(scored, run.obs, kit.faults, ctx.symptom_onset)
     scored = outliers_yield_to_measured(scored, run.obs, kit.faults, ctx)
-    return separate_lookalikes(scored, run.obs, kit.faults, ctx)
+    scored = separate_lookalikes(scored, run.obs, kit.faults, ctx)
+    return unmeasured_specific(scored, run.obs, kit.faults, ctx)
 
 
 async def report(run: Run, scored: list[Scored]) -> None:

@@ -24,7 +24,7 @@ from dataclasses import replace
 from statistics import median
 from typing import TypeVar
 
-from compass_worker.engine.exclusive import exclusive_times
+from compass_worker.engine.exclusive import exclusive_times, measure
 from compass_worker.engine.observations import Observations, TraceFinding
 from compass_worker.engine.source import TelemetrySource
 from compass_worker.signals.catalog import SignalCatalog
@@ -77,22 +77,8 @@ def _time_owner(
 
 
 def _span_self(s: TraceSpan, kids: list[TraceSpan]) -> float:
-    """A span's own seconds: its duration minus the union of its children's intervals."""
-    covered = 0
-    cur_start: int | None = None
-    cur_end: int | None = None
-    for k in sorted(kids, key=lambda k: k.start_ns):
-        ks, ke = max(k.start_ns, s.start_ns), min(k.end_ns, s.end_ns)
-        if ke <= ks:
-            continue
-        if cur_end is None or cur_start is None or ks > cur_end:
-            if cur_end is not None and cur_start is not None:
-                covered += cur_end - cur_start
-            cur_start, cur_end = ks, ke
-        else:
-            cur_end = max(cur_end, ke)
-    if cur_end is not None and cur_start is not None:
-        covered += cur_end - cur_start
+    """A span's own seconds: its duration minus the union of its children's intervals (clipped to it)."""
+    covered = measure((max(k.start_ns, s.start_ns), min(k.end_ns, s.end_ns)) for k in kids)
     return max(0, s.duration_ns - covered) / 1e9
 
 

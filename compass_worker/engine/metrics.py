@@ -20,7 +20,9 @@ import numpy as np
 
 from compass_worker.engine.observations import Observations, SignalSeries, VersionChange
 from compass_worker.engine.source import TelemetrySource
+from compass_worker.reasoners.protocol import MetricView, Reasoner
 from compass_worker.signals import discovery as sigdisc
+from compass_worker.signals import proposals as sigprop
 from compass_worker.signals.catalog import CatalogEntry, SignalCatalog, VersionSpec
 from compass_worker.signals.naming import is_ip, normalise
 from compass_worker.telemetry.grafana.models import LabelMatcher, PromSeries, QueryResult
@@ -56,7 +58,10 @@ def _alternation(names: Iterable[str]) -> str:
     return "|".join(re.escape(n).replace("\\_", "_") for n in sorted(names))
 
 
-async def discover(src: TelemetrySource, catalog: SignalCatalog, obs: Observations) -> Discovery:
+async def discover(
+    src: TelemetrySource, catalog: SignalCatalog, obs: Observations, reasoner: Reasoner | None = None
+) -> Discovery:
+    """`reasoner`: asked what the names that neither the catalog nor name tokens map measure (optional)."""
     disc = Discovery()
     if not src.prometheus:
         obs.gaps.append("no Prometheus-compatible datasource: metrics cannot be checked")
@@ -68,7 +73,9 @@ async def discover(src: TelemetrySource, catalog: SignalCatalog, obs: Observatio
         obs.gaps.append(f"metric names could not be listed ({_why(res)})")
         return disc
     disc.metric_names = frozenset(res.value)
-    mappings = await _infer(src, catalog, disc.metric_names, uid)
+    mappings, meta = await _infer(src, catalog, disc.metric_names, uid)
+    if reasoner is not None:
+        mappings += await _proposed(reasoner, catalog, disc.metric_names, mappings, meta, obs)
     entries = catalog.applicable(disc.metric_names)
     wanted_metrics: set[str] = set()
     labels: set[str] = set()
@@ -138,18 +145,50 @@ async def discover(src: TelemetrySource, catalog: SignalCatalog, obs: Observatio
 
 async def _infer(
     src: TelemetrySource, catalog: SignalCatalog, names: frozenset[str], uid: str
-) -> list[sigdisc.InferredMapping]:
-    """Mappings for the names no catalog entry uses; the metadata (TYPE/UNIT/HELP) is asked for only
-    when such names exist, and many stores keep none (then names alone decide)."""
+) -> tuple[list[sigdisc.InferredMapping], dict[str, sigdisc.MetricMeta]]:
+    """Mappings for the names no catalog entry uses, and the metadata (TYPE/UNIT/HELP) they were read
+    with; it is asked for only when such names exist, and many stores keep none (then names alone decide)."""
     unknown = names - sigdisc.covered_by_catalog(catalog, names)
     if not unknown:
-        return []
+        return [], {}
     meta: dict[str, sigdisc.MetricMeta] = {}
     res = await src.client.metric_metadata(uid)
     src.record(uid, "discovery", "list_prometheus_metric_metadata", src.start, src.end, 0, res)
     if isinstance(res, Data):
         meta = {k: sigdisc.MetricMeta(v.type, v.unit, v.help) for k, v in res.value.items()}
-    return sigdisc.infer_all(catalog, names, meta)
+    return sigdisc.infer_all(catalog, names, meta), meta
+
+
+async def _proposed(
+    reasoner: Reasoner,
+    catalog: SignalCatalog,
+    names: frozenset[str],
+    mapped: list[sigdisc.InferredMapping],
+    meta: dict[str, sigdisc.MetricMeta],
+    obs: Observations,
+) -> list[sigdisc.InferredMapping]:
+    """What the reasoner says the still-unmapped names measure, as mappings trusted below every name-token
+    inference; each is then fetched and validated against its values like any inferred mapping."""
+    offered = sigprop.offered_signals(catalog)
+    ask = dict(sigprop.views(sigprop.unmapped(catalog, names, (m.metric for m in mapped)), meta))
+    if not ask or not offered:
+        return []
+    views = [MetricView(name=n, type=m.type, unit=m.unit, help=m.help) for n, m in ask.items()]
+    try:
+        proposals = await reasoner.propose_mappings(views, offered)
+    except Exception as exc:  # a reasoner failing must never stop the investigation
+        obs.notes.append(f"signal mapping by the reasoner failed: {type(exc).__name__}")
+        return []
+    out: list[sigdisc.InferredMapping] = []
+    for p in proposals:
+        if p.metric not in ask:
+            continue  # only names discovery listed and offered: none is invented
+        m = sigprop.from_proposal(p.metric, p.signal, p.unit, ask[p.metric], offered)
+        if m is None:
+            obs.notes.append(f"proposed mapping {p.metric} → {p.signal} ({p.unit}) does not fit its type")
+            continue
+        out.append(m)
+    return out
 
 
 async def _workload_labels(src: TelemetrySource, uid: str, metrics: set[str]) -> set[str]:

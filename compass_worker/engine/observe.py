@@ -45,7 +45,7 @@ async def observe(kit: Kit, run: Run) -> tuple[list[CatalogEntry], metricmod.Dis
         reason = getattr(ds, "error", None) or getattr(ds, "reason", "no datasources")
         obs.gaps.append(f"no telemetry reachable: {reason}")
         return None
-    disc = await metricmod.discover(src, kit.catalog, obs)
+    disc = await metricmod.discover(src, kit.catalog, obs, kit.reasoner)
     entries = [e for e in kit.catalog.applicable(disc.metric_names)]
     entries += disc.inferred  # signal discovery: names the catalog does not know, mapped and fetched alike
     disc.components = metricmod.discovered_components(kit.catalog, disc)

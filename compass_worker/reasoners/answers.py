@@ -7,15 +7,17 @@ with a message that the one repair attempt shows the model.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
 from compass_worker.reasoners.llm import AnswerTool, LlmReply
-from compass_worker.reasoners.protocol import ProposedCheck, ProposedHypothesis
+from compass_worker.reasoners.protocol import MappingUnit, ProposedCheck, ProposedHypothesis, ProposedMapping
 
 MAX_HYPOTHESES = 5
 MAX_CHECKS = 4
+MAX_MAPPINGS = 12
+UNITS: tuple[str, ...] = get_args(MappingUnit)
 MAX_SUMMARY_CHARS = 1500
 
 
@@ -50,6 +52,17 @@ class _Checks(_Lenient):
     checks: list[_Check] = Field(max_length=MAX_CHECKS * 2)
 
 
+class _Mapping(_Lenient):
+    metric: str = Field(min_length=1, max_length=300)
+    signal: str = Field(min_length=1, max_length=80)
+    unit: MappingUnit = "none"
+    rationale: str = Field(default="", max_length=300)
+
+
+class _Mappings(_Lenient):
+    mappings: list[_Mapping] = Field(max_length=MAX_MAPPINGS * 2)
+
+
 class _Summary(_Lenient):
     summary: str = Field(min_length=1, max_length=MAX_SUMMARY_CHARS * 2)
 
@@ -76,6 +89,28 @@ def hypotheses_tool(fault_ids: list[str]) -> AnswerTool:
             "type": "object",
             "properties": {"hypotheses": {"type": "array", "items": item, "maxItems": MAX_HYPOTHESES}},
             "required": ["hypotheses"],
+        },
+    )
+
+
+def mappings_tool(signals: list[str]) -> AnswerTool:
+    item: dict[str, JsonValue] = {
+        "type": "object",
+        "properties": {
+            "metric": _str("a metric name exactly as listed", 300),
+            "signal": {"type": "string", "enum": list(signals), "description": "what the metric measures"},
+            "unit": {"type": "string", "enum": list(UNITS), "description": "the unit of its values"},
+            "rationale": _str("which words of the name, type or help text say so", 300),
+        },
+        "required": ["metric", "signal", "unit"],
+    }
+    return AnswerTool(
+        name="map_metrics",
+        description="Say what listed metrics measure; the engine queries them and checks their values.",
+        parameters={
+            "type": "object",
+            "properties": {"mappings": {"type": "array", "items": item, "maxItems": MAX_MAPPINGS}},
+            "required": ["mappings"],
         },
     )
 
@@ -168,6 +203,28 @@ def parse_checks(reply: LlmReply, tool: AnswerTool) -> list[ProposedCheck]:
         )
         for c in answer.checks[:MAX_CHECKS]
     ]
+
+
+def parse_mappings(
+    reply: LlmReply, tool: AnswerTool, names: list[str], signals: list[str]
+) -> list[ProposedMapping]:
+    """Only listed names and offered signals: a mapping of an invented metric would query nothing, and
+    one metric is one signal (the first proposal for it wins)."""
+    try:
+        answer = _Mappings.model_validate(_arguments(reply, tool))
+    except ValidationError as exc:
+        raise _validation(exc) from None
+    listed, offered = set(names), set(signals)
+    out: dict[str, ProposedMapping] = {}
+    for m in answer.mappings:
+        if m.metric not in listed:
+            raise InvalidAnswer(f"metric {m.metric!r} is not one of the listed names; map listed names only")
+        if m.signal not in offered:
+            raise InvalidAnswer(f"signal {m.signal!r} is not one of the offered signals")
+        out.setdefault(
+            m.metric, ProposedMapping(metric=m.metric, signal=m.signal, unit=m.unit, rationale=m.rationale)
+        )
+    return list(out.values())[:MAX_MAPPINGS]
 
 
 def parse_summary(reply: LlmReply, tool: AnswerTool, must_mention: str | None) -> str:

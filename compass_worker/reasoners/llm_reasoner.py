@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import TypeVar
 from uuid import UUID
@@ -32,8 +32,10 @@ from compass_worker.reasoners.answers import (
     SUMMARY_TOOL,
     InvalidAnswer,
     hypotheses_tool,
+    mappings_tool,
     parse_checks,
     parse_hypotheses,
+    parse_mappings,
     parse_summary,
 )
 from compass_worker.reasoners.llm import AnswerTool, ChatMessage, LlmModel, LlmReply, LlmRequest
@@ -42,12 +44,15 @@ from compass_worker.reasoners.prompts import (
     Section,
     build_prompt,
     context_sections,
+    metric_section,
     system_prompt,
     verdict_section,
 )
 from compass_worker.reasoners.protocol import (
+    MetricView,
     ProposedCheck,
     ProposedHypothesis,
+    ProposedMapping,
     ReasonerReport,
     ReasoningContext,
 )
@@ -112,6 +117,25 @@ class LlmReasoner:
 
     # ------------------------------------------------------------------ the Reasoner protocol
 
+    async def propose_mappings(self, metrics: list[MetricView], signals: list[str]) -> list[ProposedMapping]:
+        """Asked with the orient phase's model: what the telemetry means is part of orienting."""
+        if "orient" not in self._models:
+            return []
+        hosted = self._hosted("orient")
+        # A name the redaction would change could not be answered back verbatim: it is not offered.
+        views = [m for m in metrics if self._redaction.clean_text(m.name, hosted=hosted) == m.name]
+        if not views or not signals:
+            await self._avoid("orient", "every metric name follows a known convention")
+            return []
+        names = [m.name for m in views]
+        tool = mappings_tool(signals)
+        section = metric_section(views, self._redaction, hosted)
+        closing = "Map the listed metric names whose meaning is clear."
+        result = await self._guarded(
+            "orient", tool, [section], closing, lambda r: parse_mappings(r, tool, names, signals), task="map"
+        )
+        return result or []
+
     async def propose_hypotheses(self, ctx: ReasoningContext) -> list[ProposedHypothesis]:
         if "orient" not in self._models:
             return []
@@ -124,7 +148,12 @@ class LlmReasoner:
         tool = hypotheses_tool(ctx.fault_ids)
         closing = "Propose hypotheses that the engine's list above does not contain yet."
         result = await self._guarded(
-            "orient", tool, ctx, [], closing, lambda r: parse_hypotheses(r, tool, ctx.fault_ids)
+            "orient",
+            tool,
+            self._context(ctx, "orient"),
+            closing,
+            lambda r: parse_hypotheses(r, tool, ctx.fault_ids),
+            fault_ids=ctx.fault_ids,
         )
         return result or []
 
@@ -136,7 +165,12 @@ class LlmReasoner:
             return []
         closing = "Propose disproof checks for the listed hypotheses."
         result = await self._guarded(
-            "decide", CHECKS_TOOL, ctx, [], closing, lambda r: parse_checks(r, CHECKS_TOOL)
+            "decide",
+            CHECKS_TOOL,
+            self._context(ctx, "decide"),
+            closing,
+            lambda r: parse_checks(r, CHECKS_TOOL),
+            fault_ids=ctx.fault_ids,
         )
         return result or []
 
@@ -150,7 +184,12 @@ class LlmReasoner:
         section = verdict_section(verdict, self._redaction, self._hosted("summarize"))
         closing = "Summarise the engine's verdict above."
         return await self._guarded(
-            "summarize", SUMMARY_TOOL, ctx, [section], closing, lambda r: parse_summary(r, SUMMARY_TOOL, top)
+            "summarize",
+            SUMMARY_TOOL,
+            [*self._context(ctx, "summarize"), section],
+            closing,
+            lambda r: parse_summary(r, SUMMARY_TOOL, top),
+            fault_ids=ctx.fault_ids,
         )
 
     def report(self) -> ReasonerReport:
@@ -178,6 +217,9 @@ class LlmReasoner:
 
     # ------------------------------------------------------------------ internals
 
+    def _context(self, ctx: ReasoningContext, phase: Phase) -> list[Section]:
+        return context_sections(ctx, self._redaction, self._hosted(phase))
+
     def _hosted(self, phase: Phase) -> bool:
         model = self._models.get(phase)
         return True if model is None else model.hosted
@@ -197,13 +239,15 @@ class LlmReasoner:
         self,
         phase: Phase,
         tool: AnswerTool,
-        ctx: ReasoningContext,
-        extra: list[Section],
+        sections: list[Section],
         closing: str,
         parse: Callable[[LlmReply], _T],
+        *,
+        fault_ids: Sequence[str] = (),
+        task: str | None = None,
     ) -> _T | None:
         try:
-            return await self._ask(phase, tool, ctx, extra, closing, parse)
+            return await self._ask(phase, tool, sections, closing, parse, list(fault_ids), task or phase)
         except Exception:  # the last line of defence: whatever went wrong, the engine goes on without AI
             log.exception("LLM %s phase failed unexpectedly", phase)
             self._notice(AI_UNAVAILABLE)
@@ -213,18 +257,19 @@ class LlmReasoner:
         self,
         phase: Phase,
         tool: AnswerTool,
-        ctx: ReasoningContext,
-        extra: list[Section],
+        sections: list[Section],
         closing: str,
         parse: Callable[[LlmReply], _T],
+        fault_ids: list[str],
+        task: str,
     ) -> _T | None:
         model = self._models[phase]
         if self._budget_reached or id(model) in self._down:
             return None
-        system = system_prompt(phase, tool, ctx.fault_ids)
+        system = system_prompt(task, tool, fault_ids)
         fixed = estimate_tokens(system) + estimate_tokens(str(tool.parameters)) + 64
         room = max(256, self._limits.max_input_tokens - fixed)
-        user = build_prompt([*context_sections(ctx, self._redaction, model.hosted), *extra], closing, room)
+        user = build_prompt(sections, closing, room)
         messages = [ChatMessage(role="user", content=user)]
         for attempt in range(2):
             request = LlmRequest(

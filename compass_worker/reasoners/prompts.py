@@ -23,7 +23,7 @@ from pydantic import JsonValue
 from compass_worker.domain.models import Verdict
 from compass_worker.reasoners.llm import AnswerTool
 from compass_worker.reasoners.privacy import RedactionPolicy
-from compass_worker.reasoners.protocol import ReasoningContext
+from compass_worker.reasoners.protocol import MetricView, ReasoningContext
 from compass_worker.reasoners.tokens import estimate_tokens
 
 _TAG = re.compile(r"<\s*/?\s*data\b", re.IGNORECASE)
@@ -53,6 +53,13 @@ dependency edges (a -> b means a calls b). Propose nothing (an empty list) rathe
 listed hypotheses (hypothesis_id must be a listed id). Use only metric and label names that \
 the data shows exist; a query on an invented metric returns nothing and wastes the budget. Say \
 in `purpose` which result would refute it.""",
+    "map": """Task: the listed metric names follow no naming convention the engine knows. For each one \
+whose name, type, unit or help text says clearly what it measures, give the signal (one of the \
+offered list) and the unit of its values. Latency is a duration per request; requests a rate or \
+count of requests; error_ratio a share of failed requests; a client_ signal is measured by a caller \
+about the service it calls. Leave out a name whose meaning is unclear, internal to a runtime or \
+a running total of time: a wrong mapping costs a query and is dropped when its values do not fit. \
+Map only listed names, each at most once.""",
     "summarize": """Task: write a 3 to 6 sentence summary of the engine's verdict for the on-call \
 engineer. Lead with the verdict and the top cause exactly as the verdict block gives them, \
 with its confidence; cite the recorded evidence; mention what was eliminated and which telemetry \
@@ -194,6 +201,18 @@ def context_sections(ctx: ReasoningContext, policy: RedactionPolicy, hosted: boo
         ),
         Section("engine", "gaps", clean(list(ctx.gaps)), note="telemetry the engine could not find"),
     ]
+
+
+def metric_section(metrics: list[MetricView], policy: RedactionPolicy, hosted: bool) -> Section:
+    """The unknown names, with whatever TYPE / UNIT / HELP the datasource keeps (empty keys left out)."""
+    rows: list[JsonValue] = []
+    for m in metrics:
+        row: dict[str, JsonValue] = {"name": m.name}
+        row |= {k: v for k, v in (("type", m.type), ("unit", m.unit), ("help", m.help[:200])) if v}
+        rows.append(row)
+    return Section(
+        "telemetry", "metrics", _clean(rows, policy, hosted), note="metric names no known convention covers"
+    )
 
 
 def verdict_section(verdict: Verdict, policy: RedactionPolicy, hosted: bool) -> Section:

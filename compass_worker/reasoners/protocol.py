@@ -1,10 +1,11 @@
 """The seam between the engine and any reasoner (an LLM or none).
 
 The engine hands a reasoner a condensed, redaction-ready view of what it observed and asks for
-(a) extra hypotheses, (b) extra disproof checks, (c) a human summary. Whatever comes back is a
+(a) extra hypotheses, (b) extra disproof checks, (c) a human summary — and, before anything is fetched,
+(d) what metric names no convention covers probably measure. Whatever comes back is a
 *proposal*: the engine validates it (known fault id, known component, allowlisted tool, parsed
-query, bounded time range), runs checks itself, and scores everything from evidence. A reasoner can
-never set a confidence or a verdict.
+query, bounded time range, a listed metric name whose values fit the signal), runs checks itself,
+and scores everything from evidence. A reasoner can never set a confidence or a verdict.
 """
 
 from __future__ import annotations
@@ -90,6 +91,42 @@ class ProposedCheck(_Frozen):
     lookback_s: int = Field(default=3600, ge=60, le=86400)
 
 
+# Units a proposed mapping may state; the engine scales by them and still checks the values it gets.
+MappingUnit = Literal[
+    "seconds",
+    "milliseconds",
+    "microseconds",
+    "ratio",
+    "percent",
+    "bytes",
+    "count",
+    "per_second",
+    "per_minute",
+    "cores",
+    "none",
+]
+
+
+class MetricView(_Frozen):
+    """A metric name no known convention covers, with what the datasource says about it (often nothing)."""
+
+    name: str
+    type: str = ""
+    unit: str = ""
+    help: str = ""
+
+
+class ProposedMapping(_Frozen):
+    """ "`metric` measures `signal` in `unit`": a proposal the engine turns into a query, trusts less than
+    its own name-token inference, and keeps only when the values it returns are plausible."""
+
+    proposed_by: ProposedBy = "llm"
+    metric: str
+    signal: str  # one of the canonical signals the engine offered
+    unit: MappingUnit = "none"
+    rationale: str = ""
+
+
 class ReasonerReport(_Frozen):
     """What a reasoner spent, and what the thread/terminal should be told about it."""
 
@@ -98,6 +135,10 @@ class ReasonerReport(_Frozen):
 
 
 class Reasoner(Protocol):
+    async def propose_mappings(
+        self, metrics: list[MetricView], signals: list[str]
+    ) -> list[ProposedMapping]: ...
+
     async def propose_hypotheses(self, ctx: ReasoningContext) -> list[ProposedHypothesis]: ...
 
     async def propose_checks(self, ctx: ReasoningContext) -> list[ProposedCheck]: ...

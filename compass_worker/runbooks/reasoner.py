@@ -11,8 +11,10 @@ import re
 
 from compass_worker.domain.models import Verdict
 from compass_worker.reasoners.protocol import (
+    MetricView,
     ProposedCheck,
     ProposedHypothesis,
+    ProposedMapping,
     Reasoner,
     ReasonerReport,
     ReasoningContext,
@@ -40,6 +42,9 @@ class TeamCatalogReasoner:
                 if fnmatch.fnmatchcase(component, p.component) and _suspected(p, ctx, component):
                     out.append((p, component))
         return out
+
+    async def propose_mappings(self, metrics: list[MetricView], signals: list[str]) -> list[ProposedMapping]:
+        return []  # a team names its own metrics in its signal catalog (COMPASS_SIGNAL_CATALOG)
 
     async def propose_hypotheses(self, ctx: ReasoningContext) -> list[ProposedHypothesis]:
         return [
@@ -78,6 +83,9 @@ class CompositeReasoner:
     def __init__(self, team: Reasoner, llm: Reasoner) -> None:
         self._team = team
         self._llm = llm
+
+    async def propose_mappings(self, metrics: list[MetricView], signals: list[str]) -> list[ProposedMapping]:
+        return await self._llm.propose_mappings(metrics, signals)
 
     async def propose_hypotheses(self, ctx: ReasoningContext) -> list[ProposedHypothesis]:
         return [*await self._team.propose_hypotheses(ctx), *await self._llm.propose_hypotheses(ctx)]

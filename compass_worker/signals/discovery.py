@@ -90,6 +90,9 @@ class InferredMapping:
     status_label: str | None = None  # status_ratio: the label whose error values are the numerator
     counter: bool = False  # status_ratio: the metric is a counter (rate) rather than a per-second gauge
     edge: bool = False  # measured by a caller about a callee: needs a peer label
+    # The unit was claimed from outside (a proposal said "ratio"): values that contradict it reject the
+    # mapping instead of being rescaled to fit.
+    unit_claimed: bool = False
 
     @property
     def family(self) -> str:
@@ -761,6 +764,8 @@ def plausible(mapping: InferredMapping, values: Iterable[float]) -> Fix:
             return Fix(rejected=f"values up to {hi:.3g} ({hi:.3g}×100 %) are not a percentage")
         if hi <= 1.001:
             return Fix()
+        if mapping.unit_claimed:
+            return Fix(rejected=f"values up to {hi:.3g} contradict the ratio it was said to be")
         if hi <= 100.5:
             return Fix(factor=0.01)
         return Fix(rejected=f"values up to {hi:.3g} are not a ratio")

@@ -135,6 +135,11 @@ def obeying_model() -> ScriptedModel:
                     },
                 ]
             }
+        if req.tool.name == "map_metrics":
+            # Every listed name called a latency, whatever it is: the engine builds the query from the
+            # metric's type and keeps it only if its values fit (a counter is no latency).
+            listed = re.findall(r'"name":"([^"]+)"', req.messages[-1].content)
+            return {"mappings": [{"metric": n, "signal": "latency", "unit": "seconds"} for n in listed[:12]]}
         if req.tool.name == "propose_checks":
             return {
                 "checks": [
@@ -213,4 +218,5 @@ async def test_hostile_telemetry_cannot_steer_the_investigation() -> None:
     assert not any("update_dashboard" in q for q in names_on)
     assert budgets == Budgets(investigation_tokens=20_000)
     assert with_llm.cost.input_tokens <= 20_000
-    assert len(model.requests) <= 5  # orient + its repair, decide, summarize + its repair
+    # signal mapping, orient + its repair, decide, summarize + its repair
+    assert len(model.requests) <= 6

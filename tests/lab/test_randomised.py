@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import subprocess
 import sys
 from collections import Counter
@@ -188,3 +190,39 @@ def test_the_opencensus_family_speaks_its_own_names() -> None:
     assert not any(
         n.startswith(("http_server_request_duration", "http_client_request_duration")) for n in names
     )
+
+
+_IDS_CHILD = (
+    "import json\n"
+    "from compass_lab.randomised import scenarios\n"
+    "print(json.dumps([[s.id, s.split.value, s.seed] for s in scenarios()]))\n"
+)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(400)  # the child process plans the whole dataset again
+def test_a_redrawn_dev_plan_is_new_and_leaves_the_held_out_plan_alone() -> None:
+    env = {**os.environ, "COMPASS_RANDOM_DEV_SEED": "20261207"}
+    out = subprocess.run(
+        [sys.executable, "-c", _IDS_CHILD], capture_output=True, text=True, check=True, timeout=300, env=env
+    )
+    redrawn = json.loads(out.stdout)
+    fixed = [[s.id, s.split.value, s.seed] for s in scenarios()]
+    assert [r for r in redrawn if r[1] == "heldout"] == [r for r in fixed if r[1] == "heldout"]
+    dev = [r for r in redrawn if r[1] == "dev"]
+    assert len(dev) == len([r for r in fixed if r[1] == "dev"])
+    assert all("-dev-r20261207-" in r[0] for r in dev)  # never mistaken for the fixed plan's scenarios
+    assert not {r[2] for r in dev} & {r[2] for r in fixed}
+
+
+def test_a_bad_dev_seed_is_one_line_and_exit_2() -> None:
+    env = {**os.environ, "COMPASS_RANDOM_DEV_SEED": "twelve"}
+    run = subprocess.run(
+        [sys.executable, "-m", "compass_cli.main", "lab", "list", "--dataset", "random"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert run.returncode == 2
+    assert run.stderr.strip() == "compass: error: COMPASS_RANDOM_DEV_SEED must be an integer, not 'twelve'"

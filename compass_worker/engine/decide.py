@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from compass_worker.domain.events import CheckStarted
 from compass_worker.domain.models import HypothesisStatus
+from compass_worker.engine.health import health
 from compass_worker.engine.localise import off_path
 from compass_worker.engine.observe import RED_SIGNALS, judge_context
 from compass_worker.engine.state import Kit, Run
 from compass_worker.engine.weigh import judge_all
 from compass_worker.signals.catalog import CatalogEntry
+
+UNHEALTHY = 0.2  # health score from which a component counts as gone bad (as orient's candidates read it)
 
 
 def needed_signals(kit: Kit, run: Run) -> set[str]:
@@ -56,4 +59,11 @@ def open_faults(kit: Kit, run: Run) -> set[str]:
         and not off_path(h.component, h.fault, run.obs, ctx)
     ]
     bar = max(supported) - 1.0 if supported else float("-inf")
-    return {h.fault for h in alive if h.score + sum(r.weight for r in kit.faults.get(h.fault).logs) >= bar}
+    open_ = {h.fault for h in alive if h.score + sum(r.weight for r in kit.faults.get(h.fault).logs) >= bar}
+    # A fault no metric could test (an exporter missing: no pool gauges) has no score to compare: on a
+    # component that went bad, its log lines are the only test there is, so they are worth one query.
+    for h in alive:
+        untested = h.status == HypothesisStatus.UNTESTABLE and bool(kit.faults.get(h.fault).logs)
+        if untested and health(run.obs, h.component, ctx.baseline_until)[0] >= UNHEALTHY:
+            open_.add(h.fault)
+    return open_

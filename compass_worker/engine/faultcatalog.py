@@ -8,7 +8,7 @@ from functools import cached_property
 from importlib import resources
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from compass_worker.errors import ConfigError
 
@@ -29,9 +29,22 @@ class EvidenceRule(_Frozen):
     refute: Literal["flat", "below"] | None = None
     refute_level: float | None = None
     key: bool = False
+    # Key evidence only when followed, on the same component, by one of these departures
+    # ("signal:up|down"): memory at its limit and then a restart or the service down is the OOM kill,
+    # even where no OOM metric exists and one restart alone is too small to count.
+    key_after: tuple[str, ...] = ()
     absolute: bool = False  # reaching `level` is decisive on its own (e.g. a certificate past expiry)
     decisive: bool = False  # its refutation stands even when other evidence supports the fault
     reason: str = ""
+
+    @field_validator("key_after")
+    @classmethod
+    def _signal_and_direction(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for item in v:
+            sig, _, direction = item.partition(":")
+            if not sig or direction not in ("up", "down"):
+                raise ValueError(f"key_after entry {item!r} must read 'signal:up' or 'signal:down'")
+        return v
 
 
 class LogRule(_Frozen):

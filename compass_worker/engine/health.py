@@ -87,8 +87,10 @@ def health(
 ) -> tuple[float, float | None]:
     """How clearly a component's own signals went bad (0..1) and when (earliest strong onset).
     `trouble_only`: leave out the log lines of a fault's own pattern (`log:<fault>:<i>`, a config
-    reload, a rollout): they say when a cause began, not when the component began to fail."""
-    best, onset = 0.0, None
+    reload, a rollout): they say when a cause began, not when the component began to fail. And when
+    a metric dates the trouble, error-line counts do not: a few lines a minute of baseline noise
+    ("context canceled") cross the threshold early, a rate of failed requests does not."""
+    best, onset, log_onset = 0.0, None, None
     for (c, sig, peer), s in obs.series.items():
         if c != comp or peer is not None or sig in ("requests", "version_change"):
             continue
@@ -103,5 +105,8 @@ def health(
         if st > best:
             best = st
         if st >= 0.3 and a.onset is not None:
-            onset = a.onset if onset is None else min(onset, a.onset)
-    return best, onset
+            if trouble_only and sig == "log_errors":
+                log_onset = a.onset if log_onset is None else min(log_onset, a.onset)
+            else:
+                onset = a.onset if onset is None else min(onset, a.onset)
+    return best, onset if onset is not None else log_onset

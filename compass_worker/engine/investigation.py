@@ -106,7 +106,8 @@ class Investigator:
         ctx = judge_context(run)  # the graph may have grown (traces)
         # Log-template bursts (Drain) of the components in focus become `log_template` series.
         focus = logtpl.focus(run.obs, run.symptom, ctx.path, kit.budget.max_templates)
-        await logtpl.observe_templates(src, kit.catalog, run.obs, focus, split)
+        signatures = [r.regex for f in kit.faults.faults.values() if not f.generic for r in f.logs]
+        await logtpl.observe_templates(src, kit.catalog, run.obs, focus, split, signatures=signatures)
         if within_budget(kit, run, "log checks"):
             await check_logs(kit, run, split, open_faults(kit, run))
         if within_budget(kit, run, "AI-proposed checks"):

@@ -107,7 +107,27 @@ def _host_trouble(obs: Observations, host: str, baseline_until: float | None) ->
     a = cpu.anomaly(None, baseline_until) if cpu else None
     if a is None or a.peak >= HOST_BUSY:
         return None
+    return _besides_cpu(obs, host)
+
+
+def _besides_cpu(obs: Observations, host: str) -> frozenset[str]:
     return frozenset(sig for (c, sig, _) in obs.series if c == host and sig != "host_cpu")
+
+
+BUSY_AT_WITHIN_S = 120.0  # the host's CPU sample nearest a moment, at most this far before it
+
+
+def _busy_at(obs: Observations, host: str, when: float) -> bool:
+    """The host's CPU was at or above HOST_BUSY around `when` (the last samples up to it)."""
+    cpu = obs.get(host, "host_cpu")
+    if cpu is None:
+        return False
+    near = [
+        v
+        for ts, v in zip(cpu.timestamps, cpu.values, strict=True)
+        if when - BUSY_AT_WITHIN_S <= ts <= when + 30.0
+    ]
+    return any(v == v and v >= HOST_BUSY for v in near)
 
 
 def victim_of_host(t: Tally, obs: Observations, ctx: JudgeContext) -> None:
@@ -117,7 +137,12 @@ def victim_of_host(t: Tally, obs: Observations, ctx: JudgeContext) -> None:
     for host, residents in obs.hosts.items():
         if comp not in residents or host == comp:
             continue
-        hs, hon = health(obs, host, ctx.baseline_until, _host_trouble(obs, host, ctx.baseline_until))
+        trouble = _host_trouble(obs, host, ctx.baseline_until)
+        hs, hon = health(obs, host, ctx.baseline_until, trouble)
+        if trouble is None and not _busy_at(obs, host, t.key_onset):
+            # Only a busy CPU said the host was in trouble, and it had calmed down by the time the
+            # component broke: a spike that passed minutes before is not why it broke.
+            hs, hon = health(obs, host, ctx.baseline_until, _besides_cpu(obs, host))
         if not (hs >= 0.5 and hon is not None and hon < t.key_onset - 15.0):
             # Retransmits or a full disk are a lower layer: even at the same scrape as the
             # component's trouble they are the cause. Host CPU is not: residents' load raises it.

@@ -15,7 +15,7 @@ import json
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from drain3.drain import Drain
@@ -179,8 +179,13 @@ async def observe_templates(
     focus: list[str],
     split: float,
     max_components: int = 6,
+    signatures: Sequence[re.Pattern[str]] = (),
 ) -> list[TemplateBurst]:
-    """Sample the error-like lines of `focus` components before and after `split` and keep bursts."""
+    """Sample the error-like lines of `focus` components before and after `split` and keep bursts.
+
+    `signatures`: the specific faults' own log patterns. A burst of such lines ("consumer lag",
+    "timeout acquiring connection") is already that fault's evidence (its log rule counts it); as an
+    unexplained new template it would count a second time, for a code defect."""
     label = obs.log_component_label
     if not src.loki or label is None:
         return []
@@ -213,7 +218,8 @@ async def observe_templates(
     link = src.explore_link(uid, logql)
     strongest: dict[str, TemplateBurst] = {}
     for b in found:
-        strongest.setdefault(b.component, b)
+        if not any(p.search(b.example) for p in signatures):
+            strongest.setdefault(b.component, b)
     for comp, b in strongest.items():
         ts, vs = _per_minute(times.get((comp, b.cluster_id), []), src.start, src.end, known)
         obs.add(SignalSeries(comp, SIGNAL, None, ts, vs, logql, link, "drain3", "lines/min", "up", floor=1.0))

@@ -15,7 +15,7 @@ from compass_worker.domain.models import Evidence, HypothesisStatus, Stance
 from compass_worker.engine.context import JudgeContext, Scored
 from compass_worker.engine.faultcatalog import FaultCatalog, Separator, YieldRule
 from compass_worker.engine.health import health
-from compass_worker.engine.localise import SLOW_SIGNALS
+from compass_worker.engine.localise import SLOW_SIGNALS, unplaced
 from compass_worker.engine.observations import Observations
 from compass_worker.engine.rules import ERROR_SIGNALS, SUPPORT_MIN
 
@@ -234,6 +234,47 @@ def earliest_cause_first(scored: list[Scored], ctx: JudgeContext) -> list[Scored
             penalty = min(LATER_PENALTY_MAX, LATER_PENALTY_PER_MIN * minutes)
             h = h.model_copy(update={"score": h.score - penalty})
             s = Scored(h, s.key_onset, s.tested, s.key_support)
+        out.append(s)
+    return out
+
+
+AFTER_SYMPTOM_S = 60.0  # began this long after the symptom (two scrapes): it did not start it
+
+
+def placed_before_unplaced(scored: list[Scored], obs: Observations, ctx: JudgeContext) -> list[Scored]:
+    """A cause the graph cannot place (a database no call shows) that began after the symptom did, while
+    a supported cause on the symptom's path began before it, is the other anomaly of the window: it
+    ranks below the one the path and the clock both point to (a concurrent slow database elsewhere
+    is not why a service that broke minutes earlier is slow)."""
+    if not ctx.path or ctx.symptom_onset is None:
+        return scored
+    before = [
+        s
+        for s in scored
+        if s.hypothesis.status == HypothesisStatus.SUPPORTED
+        and s.key_onset is not None
+        and s.key_onset <= ctx.symptom_onset + LATER_GRACE_S / 2
+        and (s.hypothesis.component in ctx.path or s.hypothesis.component == ctx.symptom_component)
+    ]
+    if not before:
+        return scored
+    placed = max(before, key=lambda s: s.hypothesis.score)
+    out = []
+    for s in scored:
+        h = s.hypothesis
+        late = s.key_onset is not None and s.key_onset > ctx.symptom_onset + AFTER_SYMPTOM_S
+        if (
+            late
+            and h.status == HypothesisStatus.SUPPORTED
+            and h.fault != "dns_failure"
+            and unplaced(h.component, obs)
+        ):
+            s = _rank_below(
+                s,
+                placed,
+                f"{h.component} is on no known call path and began after the symptom; "
+                f"{placed.hypothesis.component} on the path began before it",
+            )
         out.append(s)
     return out
 

@@ -215,7 +215,8 @@ def metric_rule(
     t.tested = True
     st, s, a = best
     late = ctx.symptom_onset is not None and a.onset is not None and a.onset > ctx.symptom_onset + LATE_S
-    over = rule.key and not late and over_before_symptom(s, a, rule, ctx)
+    key = rule.key or (bool(rule.key_after) and followed_by(obs, comp, rule.key_after, a.onset, ctx))
+    over = key and not late and over_before_symptom(s, a, rule, ctx)
     eff = st * (0.25 if late or over else 1.0)
     contrib = rule.weight * eff
     t.score += contrib
@@ -224,7 +225,7 @@ def metric_rule(
     t.facts[f"{rule.signal}_peak"] = fmt_value(a.peak, unit)
     if rule.signal == "requests":
         t.facts["requests_peak_ratio"] = f"{a.ratio:.1f}×"
-    if rule.key and eff > t.key_support:
+    if key and eff > t.key_support:
         t.key_support = eff
         t.key_onset = a.onset
     if contrib > 0 and eff >= SUPPORT_MIN:
@@ -268,6 +269,24 @@ def metric_rule(
                 weight=round(contrib, 3),
             )
         )
+
+
+FOLLOW_GRACE_S = 60.0  # scrape and rate-window slack: "after" allows the follower to look a minute early
+
+
+def followed_by(
+    obs: Observations, comp: str, after: tuple[str, ...], onset: float | None, ctx: JudgeContext
+) -> bool:
+    """One of `after` ("signal:up|down") departed on `comp` at or after `onset`."""
+    for item in after:
+        sig, _, direction = item.partition(":")
+        s = obs.get(comp, sig)
+        a = s.anomaly("down" if direction == "down" else "up", ctx.baseline_until) if s else None
+        if a is None or not a.anomalous:
+            continue
+        if onset is None or a.onset is None or a.onset >= onset - FOLLOW_GRACE_S:
+            return True
+    return False
 
 
 RESIDENT_BONUS = 0.5  # per further resident of one host logging the host's fault (up to MAX_EXTRA)
@@ -361,6 +380,18 @@ def own_time_grew(obs: Observations, comp: str) -> bool:
     return False
 
 
+def passed_through(obs: Observations, comp: str) -> bool:
+    """The traces say the component's trouble is not its own: its callers' extra wait lies beyond it
+    (an `edge_passthrough`, no own-time growth anywhere) and the failing traces' errors originate in
+    another component, never in it."""
+    mine = [f for f in obs.traces if f.component == comp]
+    if not any(f.kind == "edge_passthrough" for f in mine) or own_time_grew(obs, comp):
+        return False
+    if any(f.kind == "error_origin" for f in mine):
+        return False
+    return any(f.kind == "error_origin" and f.value >= SUPPORT_MIN for f in obs.traces if f.component != comp)
+
+
 def corroborate(t: Tally, spec: FaultSpec, obs: Observations, ctx: JudgeContext) -> None:
     """A cause must hurt: a change that left its component healthy was harmless."""
     if not (spec.corroborate and t.key_support >= SUPPORT_MIN and t.refute_reason is None):
@@ -370,8 +401,15 @@ def corroborate(t: Tally, spec: FaultSpec, obs: Observations, ctx: JudgeContext)
     )
     if harmed is False and own_time_grew(obs, t.component):
         harmed = True  # its latency series may be too coarse or noisy to show it; its spans do
+    reason = spec.corroborate_reason.format(component=t.component)
+    if harmed and passed_through(obs, t.component):
+        harmed = False
+        reason = (
+            f"{t.component} changed, but the traces put its extra time and its errors beyond it: "
+            "what hurt it lies in what it calls"
+        )
     if harmed is False:
-        t.refute_reason = spec.corroborate_reason.format(component=t.component)
+        t.refute_reason = reason
         t.key_support = 0.0
         t.evidence.append(
             Evidence(

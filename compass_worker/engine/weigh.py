@@ -10,6 +10,7 @@ from compass_worker.engine.postpass import (
     earliest_cause_first,
     explain_away_generic,
     outliers_yield_to_measured,
+    placed_before_unplaced,
     separate_lookalikes,
     yield_to_causes,
 )
@@ -21,6 +22,7 @@ def judge_all(kit: Kit, run: Run, ctx: JudgeContext) -> list[Scored]:
     units = kit.catalog.units()
     scored = [judge(h, kit.faults.get(h.fault), run.obs, ctx, units) for h in run.hypotheses.values()]
     scored = earliest_cause_first(explain_away_generic(scored, kit.faults), ctx)
+    scored = placed_before_unplaced(scored, run.obs, ctx)
     scored = yield_to_causes(scored, run.obs, kit.faults, ctx.symptom_onset)
     scored = outliers_yield_to_measured(scored, run.obs, kit.faults, ctx)
     scored = separate_lookalikes(scored, run.obs, kit.faults, ctx)

@@ -8,6 +8,7 @@ from compass_worker.engine.faultcatalog import load_faults
 from compass_worker.engine.judge import JudgeContext, Scored, judge
 from compass_worker.engine.logs import rule_signal
 from compass_worker.engine.observations import Observations, SignalSeries
+from compass_worker.engine.postpass import explain_away_generic
 from compass_worker.engine.unmeasured import unmeasured_specific
 from compass_worker.signals.catalog import load_catalog
 
@@ -117,12 +118,13 @@ def test_a_reload_on_a_clear_victim_is_no_supported_cause() -> None:
     assert reload(callee_from=60).status == HypothesisStatus.SUPPORTED
 
 
-def test_a_catch_all_is_undecided_when_a_specific_signature_has_no_metric_to_confirm_it() -> None:
+def test_a_pools_own_words_decide_where_no_pool_metric_exists() -> None:
     """'It got slow' on a service whose own logs say its pool timed out, with no pool metric at all:
-    the catch-all may lead, but not confidently; with the pool measured (and normal) it may."""
+    the pool's signature is key evidence, so the specific cause explains the catch-all away; with the
+    pool measured (and normal) the words are not enough and the catch-all stands."""
     sig = rule_signal("db_connection_pool_exhaustion", 0)
 
-    def judged(pool_measured: bool) -> list[Scored]:
+    def judged(pool_measured: bool) -> dict[str, Scored]:
         obs = Observations()
         obs.kinds.update({"front": "service", "api": "service"})
         obs.edges[("front", "api")] = "metrics"
@@ -139,11 +141,14 @@ def test_a_catch_all_is_undecided_when_a_specific_signature_has_no_metric_to_con
             Hypothesis(id=Hypothesis.key("api", f), component="api", fault=f, prior=FAULTS.get(f).prior)
             for f in ("dependency_latency", "db_connection_pool_exhaustion")
         ]
-        scored = [judge(h, FAULTS.get(h.fault), obs, ctx, UNITS) for h in hs]
-        return unmeasured_specific(scored, obs, FAULTS, ctx)
+        scored = explain_away_generic([judge(h, FAULTS.get(h.fault), obs, ctx, UNITS) for h in hs], FAULTS)
+        return {s.hypothesis.fault: s for s in unmeasured_specific(scored, obs, FAULTS, ctx)}
 
-    unmeasured = {s.hypothesis.fault: s for s in judged(pool_measured=False)}
-    assert unmeasured["dependency_latency"].hypothesis.status == HypothesisStatus.SUPPORTED
-    assert unmeasured["dependency_latency"].undecided_with == "api/db_connection_pool_exhaustion"
-    measured = {s.hypothesis.fault: s for s in judged(pool_measured=True)}
+    unmeasured = judged(pool_measured=False)
+    pool = unmeasured["db_connection_pool_exhaustion"].hypothesis
+    assert pool.status == HypothesisStatus.SUPPORTED
+    assert pool.score > unmeasured["dependency_latency"].hypothesis.score
+    measured = judged(pool_measured=True)
+    assert measured["db_connection_pool_exhaustion"].hypothesis.status == HypothesisStatus.REFUTED
+    assert measured["dependency_latency"].hypothesis.status == HypothesisStatus.SUPPORTED
     assert measured["dependency_latency"].undecided_with is None

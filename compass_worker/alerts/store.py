@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict
 from compass_worker.alerts.classify import Classification, Severity
 from compass_worker.alerts.grouping import Candidate, Decision, GroupedBy, component_of, decide, off_path
 from compass_worker.alerts.grouping import GroupingPolicy as GroupingPolicy  # where callers have found it
+from compass_worker.contracts import AlertRef, JobName, job_id
 from compass_worker.knowledge.database import AnyConnection, Pool
 from compass_worker.knowledge.embedders.protocol import Embedder, Vector
 
@@ -93,6 +94,14 @@ class Regrouped(_Row):
 
     opened: list[AlertIncident] = []  # new incidents, to be announced
     joined: list[UUID] = []  # open incidents that took some of them
+
+
+def announcement(incident: AlertIncident) -> tuple[str, AlertRef]:
+    """The `process_alert` job (ARQ job id, payload) that announces an incident opened for alerts that left
+    another: its first alert's, under a job id of its own (the alert's first job may still be remembered
+    under the plain key)."""
+    ref = AlertRef(alert_id=incident.first_alert_id, status=incident.status)
+    return job_id(JobName.PROCESS_ALERT, f"{ref.key}:left:{incident.id}"), ref
 
 
 class Assignment(_Row):
@@ -354,10 +363,20 @@ class AlertIncidentStore:
                     await conn.execute("UPDATE alerts SET processed_status = NULL WHERE id = $1", alert.id)
                 else:
                     joined.add(into)
-            return Regrouped(
-                opened=[await self._incident_in(conn, i) for i in opened],
-                joined=sorted(joined - set(opened)),
-            )
+            news = [await self._incident_in(conn, i) for i in opened]
+            # Their announcements are written to the job outbox in the same transaction as the detach:
+            # whoever enqueues them (the caller at once, or the workers' reconciler once Redis is back
+            # after an outage or a crash in between), none is lost. The caller drops what it enqueued.
+            for new in news:
+                jid, ref = announcement(new)
+                await conn.execute(
+                    "INSERT INTO job_outbox (arq_job_id, job_name, payload) VALUES ($1, $2, $3::jsonb)"
+                    " ON CONFLICT (arq_job_id) DO NOTHING",
+                    jid,
+                    JobName.PROCESS_ALERT,
+                    ref.model_dump_json(),
+                )
+            return Regrouped(opened=news, joined=sorted(joined - set(opened)))
 
     async def _recount_in(self, conn: AnyConnection, incident_id: UUID, classify: Classifier) -> None:
         """After alerts left it: the incident's count, components, onset, last alert and severity are its

@@ -24,7 +24,7 @@ from redis.exceptions import RedisError
 from compass_worker.alerts.classify import classify
 from compass_worker.alerts.grouping import DependencyGraph
 from compass_worker.alerts.llm_classify import classify_with_llm, needs_model
-from compass_worker.alerts.messages import joined_text, resolved_text, root_text, symptom_text
+from compass_worker.alerts.messages import joined_text, merged_text, resolved_text, root_text, symptom_text
 from compass_worker.alerts.routing import ChannelRateLimit, Routes
 from compass_worker.alerts.store import (
     AlertIncident,
@@ -186,10 +186,10 @@ async def pin_alert_cause(svc: ServiceContext, key: str, component: str) -> int:
             jid, ref = announcement(new)
             await svc.redis.enqueue_job(JobName.PROCESS_ALERT, ref.model_dump(mode="json"), _job_id=jid)
             await svc.jobs.drop_outbox(jid)
-        if regrouped.opened or regrouped.joined:
+        if regrouped.opened or regrouped.joined or regrouped.returned:
             await _refresh_soon(svc, incident.id)  # the root message's count and components changed
-        for other in regrouped.joined:
-            await _refresh_soon(svc, other)  # its thread lists the alerts that joined
+        for other in [*regrouped.joined, *regrouped.gave_back]:
+            await _refresh_soon(svc, other)  # its thread lists the alerts that joined, or says they left
     except (RedisError, OSError, TimeoutError) as exc:
         # Redis is away: the announcements wait in the outbox for the reconciler; the threads' updates are
         # made by the next refresh of each incident (their alerts are recorded, only not said yet).
@@ -217,7 +217,11 @@ async def refresh_alert_incident(ctx: dict[Any, Any], payload: dict[str, Any]) -
     if joined:
         await svc.slack.post(incident.channel, incident.root_ts, joined_text(joined))
     if incident.status == "resolved" and await store.take_resolution(incident.id):
-        await svc.slack.post(incident.channel, incident.root_ts, resolved_text(incident))
+        if incident.merged_into is not None:
+            into = await store.incident(incident.merged_into)
+            await svc.slack.post(incident.channel, incident.root_ts, merged_text(into))
+        else:
+            await svc.slack.post(incident.channel, incident.root_ts, resolved_text(incident))
     return f"refreshed ({len(joined)} joined)"
 
 

@@ -155,3 +155,90 @@ async def test_a_detached_incident_announced_while_redis_is_down_is_announced_wh
         finally:
             await stop_worker(worker, task)
             await edge.queue.redis.aclose()
+
+
+async def test_a_corrected_cause_brings_back_the_alerts_an_earlier_pin_detached_onto_its_path(
+    http: httpx.AsyncClient,
+    edge: Edge,
+    redis_server: RedisServer,
+    redis: ArqRedis,
+    slack: FakeSlack,
+    db_url: str,
+    lab: LabServer,
+    scenario: Scenario,
+    store: KnowledgeStore,
+    tmp_path: Path,
+) -> None:
+    deps = tmp_path / "deps.json"
+    deps.write_text(json.dumps({"api": ["db"], "web": ["api"], "cache": []}))  # web → api → db
+    config = worker_config(redis_server.url, slack.base_url, db_url, dependencies=deps, investigate=False)
+    worker = build_worker(config, mcp=scenario_mcp_config(lab.url, scenario), handle_signals=False)
+    task = asyncio.create_task(worker.async_run())
+    try:
+        t0 = scenario.at
+        api = alert_body(
+            name="HighErrorRate", service="api", summary="api 5xx", starts_at=t0, fingerprint="f1"
+        )
+        assert (await post_alertmanager(http, api)).status_code == 202
+        await slack.wait_for(lambda: len(roots(slack)) == 1, 30, "the incident's root message")
+        db = alert_body(
+            name="HostOutOfDiskSpace",
+            service="db",
+            summary="db disk full",
+            starts_at=t0 + 20,
+            fingerprint="f2",
+        )
+        assert (await post_alertmanager(http, db)).status_code == 202
+        joined = "SELECT count(*) FROM alerts WHERE processed_status = 'firing'"
+        for _ in range(300):
+            if await store.pool.fetchval(joined) == 2:
+                break
+            await asyncio.sleep(0.05)
+        key = await store.pool.fetchval("SELECT investigation_key FROM alert_incidents")
+        first = await store.pool.fetchval("SELECT incident_id FROM alerts WHERE fingerprint = 'f1'")
+
+        # The verdict names api: db (a callee) leaves and is announced on its own.
+        assert await pin_alert_cause(service(worker.ctx), key, "api") == 1
+        await slack.wait_for(lambda: len(roots(slack)) == 2, 30, "the detached incident's root message")
+        second = await store.pool.fetchval("SELECT incident_id FROM alerts WHERE fingerprint = 'f2'")
+        assert second != first
+        detached_root = roots(slack)[1]
+
+        # A correction in the first thread names db: db is the cause, api a caller of it — db comes back,
+        # and the incident it had opened is closed as merged (its thread says where its alerts went).
+        assert await pin_alert_cause(service(worker.ctx), key, "db") == 0
+        rows = await store.pool.fetch(
+            "SELECT fingerprint, incident_id, grouped_by FROM alerts ORDER BY fingerprint"
+        )
+        assert [(r["fingerprint"], r["incident_id"], r["grouped_by"]) for r in rows] == [
+            ("f1", first, "new"),
+            ("f2", first, "component"),
+        ]
+        back = await store.pool.fetchrow(
+            "SELECT alert_count, components, cause_component FROM alert_incidents WHERE id = $1", first
+        )
+        assert (back["alert_count"], list(back["components"]), back["cause_component"]) == (
+            2,
+            ["api", "db"],
+            "db",
+        )
+        gone = await store.pool.fetchrow(
+            "SELECT status, merged_into, alert_count FROM alert_incidents WHERE id = $1", second
+        )
+        assert (gone["status"], gone["merged_into"], gone["alert_count"]) == ("resolved", first, 0)
+        await slack.wait_for(
+            lambda: any("rejoined" in m.text for m in slack.thread(CHANNEL, detached_root.ts)),
+            30,
+            "the merged incident's thread note",
+        )
+        assert len(roots(slack)) == 2  # nothing new announced
+
+        # Pinning a cause the map does not place (or that nothing detached is on the path of) brings nothing
+        # back and takes nothing apart beyond what the pin's own rule does.
+        assert await pin_alert_cause(service(worker.ctx), key, "cache") == 0
+        assert await store.pool.fetchval("SELECT count(DISTINCT incident_id) FROM alerts") == 1
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await close_worker(worker)

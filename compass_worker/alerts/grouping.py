@@ -186,7 +186,10 @@ def _related(
         # now is another fault, and so is a component an earlier alert brought in that the dependency map
         # says is not on the cause's path. Without a map to say so, its components still count.
         if component == c.cause:
-            return "component"
+            # The cause's own alerts begin with the incident; a new alert on it long after (no shared group
+            # key: another rule) is a second fault on the same component, as a late callee is another.
+            young = (at - c.opened_at).total_seconds() <= cause_window_s
+            return "component" if young else None
         if graph.calls(component, c.cause):
             return "dependency"
         return "component" if component in c.components and not off_path(component, c.cause, graph) else None
@@ -250,6 +253,16 @@ def decide(
             len(related) > 1 or any(_unplaced(o, graph) for o in recent if o is not c)
         ):
             return Decision(None, "new")
+        # The same holds for a component the incident shares but does not name as its cause: while an
+        # incident on infrastructure the map cannot place is current, the component's new rule may as
+        # well be that one's. An incident its own rule's alerts already went to (group key) still takes it.
+        if (
+            how == "component"
+            and c.cause != component
+            and any(_unplaced(o, graph) for o in recent if o is not c)
+        ):
+            keyed = next((o for o, h in related if h == "group_key"), None)
+            return Decision(keyed.id, "group_key") if keyed is not None else Decision(None, "new")
         return Decision(c.id, how)
     owner = scope_of(labels, OWNER_LABELS)
     best = max(

@@ -8,7 +8,8 @@ Otherwise only incidents that (a) began at most `onset_s` before the alert — t
 begin within minutes of each other, so one starting later is a new problem even on the same component —
 and (b) whose scope labels (cluster, namespace, environment, region, tenant) do not contradict the alert's
 are considered, the one that began closest to the alert first, and the first rule that holds for it wins
-(unless only rule 4 ties it and another incident may be its fault too: it opens its own, see `decide`):
+(unless only rule 4 ties it and another incident may be its fault too, or only rule 3 does while an
+incident on infrastructure the map cannot place is current: it opens its own, see `decide`):
 2. `group_key`   — Alertmanager/Grafana already grouped it with an alert of that incident;
 3. `component`   — it is about a component the incident's alerts are about;
 4. `dependency`  — its component calls one of the incident's *deepest* components (those that call none of
@@ -23,9 +24,10 @@ otherwise a new incident.
 
 Once the incident's investigation has named its cause (a `root_cause` verdict, or a correction in its
 thread: `cause` below), rules 3–4 ask about that component instead of guessing the cause from the
-incident's alerts: the cause and its callers belong; a callee alerting now, or a component an earlier alert
-brought in that the dependency map places off the cause's path, is another problem. The alerts that had
-already joined off that path (`off_path`) leave the incident when the cause is pinned and are grouped
+incident's alerts: the cause and its callers belong; a callee alerting now, a component an earlier alert
+brought in that the dependency map places off the cause's path, or a new rule on the cause itself beginning
+more than `cause_window_s` after the incident, is another problem. The alerts that had already joined off
+that path (`off_path`) leave the incident when the cause is pinned and are grouped
 again without it (`AlertIncidentStore.pin_cause`): a callee that joined a young incident as its possible
 cause, or an unrelated alert, stops riding on another fault's verdict.
 
@@ -186,7 +188,10 @@ def _related(
         # now is another fault, and so is a component an earlier alert brought in that the dependency map
         # says is not on the cause's path. Without a map to say so, its components still count.
         if component == c.cause:
-            return "component"
+            # The cause's own alerts begin with the incident; a new alert on it long after (no shared group
+            # key: another rule) is a second fault on the same component, as a late callee is another.
+            young = (at - c.opened_at).total_seconds() <= cause_window_s
+            return "component" if young else None
         if graph.calls(component, c.cause):
             return "dependency"
         return "component" if component in c.components and not off_path(component, c.cause, graph) else None
@@ -250,6 +255,16 @@ def decide(
             len(related) > 1 or any(_unplaced(o, graph) for o in recent if o is not c)
         ):
             return Decision(None, "new")
+        # The same holds for a component the incident shares but does not name as its cause: while an
+        # incident on infrastructure the map cannot place is current, the component's new rule may as
+        # well be that one's. An incident its own rule's alerts already went to (group key) still takes it.
+        if (
+            how == "component"
+            and c.cause != component
+            and any(_unplaced(o, graph) for o in recent if o is not c)
+        ):
+            keyed = next((o for o, h in related if h == "group_key"), None)
+            return Decision(keyed.id, "group_key") if keyed is not None else Decision(None, "new")
         return Decision(c.id, how)
     owner = scope_of(labels, OWNER_LABELS)
     best = max(

@@ -49,6 +49,15 @@ def joined_text(alerts: Sequence[StoredAlert]) -> str:
     return "\n".join(lines)
 
 
+def merged_text(into: AlertIncident | None) -> str:
+    """An incident all of whose alerts went back to the incident a corrected cause places them in."""
+    where = f" (*{_escape(into.title)}*)" if into is not None else ""
+    return (
+        f":leftwards_arrow_with_hook: The cause was corrected: these alerts are on its path and rejoined "
+        f"the incident they had left{where}. This thread is closed."
+    )
+
+
 def resolved_text(incident: AlertIncident) -> str:
     at = f" at {incident.resolved_at:%H:%M} UTC" if incident.resolved_at else ""
     return f":white_check_mark: All {incident.alert_count} alert(s) of this incident resolved{at}."

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict
 from compass_worker.alerts.classify import Classification, Severity
 from compass_worker.alerts.grouping import Candidate, Decision, GroupedBy, component_of, decide, off_path
 from compass_worker.alerts.grouping import GroupingPolicy as GroupingPolicy  # where callers have found it
+from compass_worker.contracts import AlertRef, JobName, job_id
 from compass_worker.knowledge.database import AnyConnection, Pool
 from compass_worker.knowledge.embedders.protocol import Embedder, Vector
 
@@ -86,13 +87,24 @@ class AlertIncident(_Row):
     resolved_at: datetime | None
     resolution_posted: bool
     cause_component: str | None = None
+    merged_into: UUID | None = None  # all its alerts went back to this incident (a re-pinned cause)
 
 
 class Regrouped(_Row):
-    """Where the alerts that left a pinned incident went."""
+    """Where the alerts that left a pinned incident went, and which came back to it."""
 
     opened: list[AlertIncident] = []  # new incidents, to be announced
     joined: list[UUID] = []  # open incidents that took some of them
+    returned: int = 0  # alerts an earlier pin had detached that came back (a re-pinned cause)
+    gave_back: list[UUID] = []  # incidents they came from (closed as merged when none is left)
+
+
+def announcement(incident: AlertIncident) -> tuple[str, AlertRef]:
+    """The `process_alert` job (ARQ job id, payload) that announces an incident opened for alerts that left
+    another: its first alert's, under a job id of its own (the alert's first job may still be remembered
+    under the plain key)."""
+    ref = AlertRef(alert_id=incident.first_alert_id, status=incident.status)
+    return job_id(JobName.PROCESS_ALERT, f"{ref.key}:left:{incident.id}"), ref
 
 
 class Assignment(_Row):
@@ -311,19 +323,31 @@ class AlertIncidentStore:
         and onsets always match their alerts. Returns where they went: incidents opened for them (to be
         announced) and open incidents they joined (whose threads should say so)."""
         cause = component.strip().lower()
+        graph = policy.graph
         incident = await self.incident(incident_id)
         if incident is None:
             return Regrouped()
         rows = await self._pool.fetch("SELECT * FROM alerts WHERE incident_id = $1", incident_id)
-        # Only a cause the incident's own alerts corroborate (one of them is about it) re-draws the
-        # incident: a verdict naming a component that never alerted is kept for later alerts, but is not
-        # trusted to take apart what the alerts themselves grouped.
+        # Re-pinning (a correction names another cause): the alerts an earlier pin detached from this
+        # incident that the map places on the new cause's path (the cause, or a caller of it) come back.
+        away = await self._pool.fetch(
+            "SELECT * FROM alerts WHERE left_incident = $1 AND incident_id IS DISTINCT FROM $1", incident_id
+        )
+        coming = [
+            a
+            for a in map(_alert, away)
+            if a.component is not None
+            and graph.knows(cause)
+            and (a.component == cause or graph.calls(a.component, cause))
+        ]
+        # Only a cause the incident's own alerts corroborate (one of them is about it, or one coming back
+        # is) re-draws the incident: a verdict naming a component that never alerted is kept for later
+        # alerts, but is not trusted to take apart what the alerts themselves grouped.
+        corroborated = cause in incident.components or any(a.component == cause for a in coming)
         leaving = [
             a
             for a in map(_alert, rows)
-            if cause in incident.components
-            and a.id != incident.first_alert_id
-            and off_path(a.component, cause, policy.graph)
+            if corroborated and a.id != incident.first_alert_id and off_path(a.component, cause, graph)
         ]
         # Embedded before the lock (a model call must not hold grouping back); an alert that joined in
         # between stays, as it was grouped against the pinned cause already.
@@ -336,15 +360,18 @@ class AlertIncidentStore:
             await conn.execute(
                 "UPDATE alert_incidents SET cause_component = $2 WHERE id = $1", incident_id, cause
             )
+            returned, gave_back = await self._return_in(conn, incident_id, cause, coming, classify)
             moved = await conn.fetch(
-                """UPDATE alerts SET incident_id = NULL, grouped_by = NULL, announced = false
+                """UPDATE alerts SET incident_id = NULL, grouped_by = NULL, announced = false,
+                          left_incident = $1
                    WHERE incident_id = $1 AND id = ANY($2::bigint[]) RETURNING *""",
                 incident_id,
                 list(vectors),
             )
+            if returned or moved:
+                await self._recount_in(conn, incident_id, classify)
             if not moved:
-                return Regrouped()
-            await self._recount_in(conn, incident_id, classify)
+                return Regrouped(returned=returned, gave_back=gave_back)
             for alert in sorted(map(_alert, moved), key=lambda a: (a.starts_at, a.id)):
                 decision = await self._decide_in(conn, alert, vectors[alert.id], policy, exclude=incident_id)
                 into = await self._join_in(conn, alert, vectors[alert.id], decision, classify, route)
@@ -354,10 +381,82 @@ class AlertIncidentStore:
                     await conn.execute("UPDATE alerts SET processed_status = NULL WHERE id = $1", alert.id)
                 else:
                     joined.add(into)
+            news = [await self._incident_in(conn, i) for i in opened]
+            # Their announcements are written to the job outbox in the same transaction as the detach:
+            # whoever enqueues them (the caller at once, or the workers' reconciler once Redis is back
+            # after an outage or a crash in between), none is lost. The caller drops what it enqueued.
+            for new in news:
+                jid, ref = announcement(new)
+                await conn.execute(
+                    "INSERT INTO job_outbox (arq_job_id, job_name, payload) VALUES ($1, $2, $3::jsonb)"
+                    " ON CONFLICT (arq_job_id) DO NOTHING",
+                    jid,
+                    JobName.PROCESS_ALERT,
+                    ref.model_dump_json(),
+                )
             return Regrouped(
-                opened=[await self._incident_in(conn, i) for i in opened],
+                opened=news,
                 joined=sorted(joined - set(opened)),
+                returned=returned,
+                gave_back=gave_back,
             )
+
+    async def _return_in(
+        self,
+        conn: AnyConnection,
+        incident_id: UUID,
+        cause: str,
+        coming: list[StoredAlert],
+        classify: Classifier,
+    ) -> tuple[int, list[UUID]]:
+        """Bring `coming` (alerts an earlier pin detached from the incident, on the new cause's path) back,
+        under the grouping lock. An alert that opened an incident which keeps other alerts stays there: that
+        incident was announced with it and its thread and investigation are about it. An incident left
+        with no alert is closed as merged into this one. Returns how many came back and from where."""
+        if not coming:
+            return 0, []
+        rows = await conn.fetch(
+            """SELECT a.id, a.incident_id, i.first_alert_id FROM alerts a
+                   JOIN alert_incidents i ON i.id = a.incident_id
+               WHERE a.id = ANY($1::bigint[]) AND a.left_incident = $2""",
+            [a.id for a in coming],
+            incident_id,
+        )
+        ids = {r["id"] for r in rows}
+        stay = set()
+        for r in rows:
+            if r["first_alert_id"] == r["id"]:
+                others = await conn.fetchval(
+                    "SELECT count(*) FROM alerts WHERE incident_id = $1 AND NOT (id = ANY($2::bigint[]))",
+                    r["incident_id"],
+                    list(ids),
+                )
+                if others:
+                    stay.add(r["id"])
+        back = [a for a in coming if a.id in ids - stay]
+        for a in back:
+            how = "component" if a.component == cause else "dependency"
+            await conn.execute(
+                """UPDATE alerts SET incident_id = $2, grouped_by = $3, left_incident = NULL,
+                          announced = false
+                   WHERE id = $1""",
+                a.id,
+                incident_id,
+                how,
+            )
+        sources = sorted({r["incident_id"] for r in rows if r["id"] in ids - stay})
+        for source in sources:
+            if await conn.fetchval("SELECT count(*) FROM alerts WHERE incident_id = $1", source):
+                await self._recount_in(conn, source, classify)
+            else:
+                await conn.execute(
+                    """UPDATE alert_incidents SET alert_count = 0, status = 'resolved', merged_into = $2,
+                              resolved_at = coalesce(resolved_at, now())
+                       WHERE id = $1""",
+                    source,
+                    incident_id,
+                )
+        return len(back), sources
 
     async def _recount_in(self, conn: AnyConnection, incident_id: UUID, classify: Classifier) -> None:
         """After alerts left it: the incident's count, components, onset, last alert and severity are its

@@ -13,21 +13,24 @@ job only, and the investigation's ARQ job id is its thread key.
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 from uuid import UUID
 
 from arq import Retry
+from redis.exceptions import RedisError
 
 from compass_worker.alerts.classify import classify
 from compass_worker.alerts.grouping import DependencyGraph
 from compass_worker.alerts.llm_classify import classify_with_llm, needs_model
-from compass_worker.alerts.messages import joined_text, resolved_text, root_text, symptom_text
+from compass_worker.alerts.messages import joined_text, merged_text, resolved_text, root_text, symptom_text
 from compass_worker.alerts.routing import ChannelRateLimit, Routes
 from compass_worker.alerts.store import (
     AlertIncident,
     AlertIncidentStore,
     StoredAlert,
+    announcement,
 )
 from compass_worker.contracts import (
     AlertIncidentRef,
@@ -43,6 +46,8 @@ from compass_worker.knowledge.errors import InvalidInput, NotFound
 from compass_worker.knowledge.records import Cause, FeedbackChannel
 from compass_worker.reasoners.factory import one_shot
 from compass_worker.service.context import ServiceContext, service
+
+log = logging.getLogger("compass_worker.service")
 
 REFRESH_DEFER_S = 2.0  # thread/root updates of one incident are coalesced over this long
 SLACK_RETRY_S = 5.0
@@ -175,18 +180,24 @@ async def pin_alert_cause(svc: ServiceContext, key: str, component: str) -> int:
         lambda a: classify(a.name, a.summary, a.labels, a.annotations, a.expr),
         lambda a: routes.channel_for(a.labels),
     )
-    for new in regrouped.opened:
-        ref = AlertRef(alert_id=new.first_alert_id, status=new.status)
-        await svc.redis.enqueue_job(
-            JobName.PROCESS_ALERT,
-            ref.model_dump(mode="json"),
-            # Its first job (same alert, same status) may still be remembered under the plain key.
-            _job_id=job_id(JobName.PROCESS_ALERT, f"{ref.key}:left:{new.id}"),
+    try:
+        for new in regrouped.opened:
+            # pin_cause wrote this job to the outbox with the detach; enqueued now, it leaves the outbox.
+            jid, ref = announcement(new)
+            await svc.redis.enqueue_job(JobName.PROCESS_ALERT, ref.model_dump(mode="json"), _job_id=jid)
+            await svc.jobs.drop_outbox(jid)
+        if regrouped.opened or regrouped.joined or regrouped.returned:
+            await _refresh_soon(svc, incident.id)  # the root message's count and components changed
+        for other in [*regrouped.joined, *regrouped.gave_back]:
+            await _refresh_soon(svc, other)  # its thread lists the alerts that joined, or says they left
+    except (RedisError, OSError, TimeoutError) as exc:
+        # Redis is away: the announcements wait in the outbox for the reconciler; the threads' updates are
+        # made by the next refresh of each incident (their alerts are recorded, only not said yet).
+        log.warning(
+            "Redis unavailable; %d detached incident(s) wait in the outbox: %s",
+            len(regrouped.opened),
+            type(exc).__name__,
         )
-    if regrouped.opened or regrouped.joined:
-        await _refresh_soon(svc, incident.id)  # the root message's count and components changed
-    for other in regrouped.joined:
-        await _refresh_soon(svc, other)  # its thread lists the alerts that joined
     return len(regrouped.opened)
 
 
@@ -206,7 +217,11 @@ async def refresh_alert_incident(ctx: dict[Any, Any], payload: dict[str, Any]) -
     if joined:
         await svc.slack.post(incident.channel, incident.root_ts, joined_text(joined))
     if incident.status == "resolved" and await store.take_resolution(incident.id):
-        await svc.slack.post(incident.channel, incident.root_ts, resolved_text(incident))
+        if incident.merged_into is not None:
+            into = await store.incident(incident.merged_into)
+            await svc.slack.post(incident.channel, incident.root_ts, merged_text(into))
+        else:
+            await svc.slack.post(incident.channel, incident.root_ts, resolved_text(incident))
     return f"refreshed ({len(joined)} joined)"
 
 

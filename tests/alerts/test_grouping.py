@@ -378,3 +378,49 @@ async def test_an_incident_whose_firing_alerts_all_left_is_resolved(
     kept = await replay.incidents.incident(first.incident.id)
     assert kept is not None and (kept.status, kept.alert_count) == ("resolved", 1)
     assert kept.resolved_at == datetime.fromtimestamp(T0 + 60, UTC) and opened.status == "firing"
+
+
+async def test_a_shared_component_is_no_tie_breaker_while_infrastructure_the_map_cannot_place_is_failing(
+    store: KnowledgeStore,
+) -> None:
+    replay = Replay(store)
+    graph = DependencyGraph({"checkout": ["payments"], "payments": ["psp-api"], "node-7": []})
+    replay.policy = GroupingPolicy(window_s=300, similarity=0.6, graph=graph)
+    first = await replay.send(row("a", 0, name="HighErrorRate", service="checkout", summary="5xx"))
+    node = await replay.send(row("b", 20, name="NodeNetworkRetransmitsHigh", service="node-7", summary="tcp"))
+    assert node.created
+    # checkout already alerted in the first incident, but its latency may as well come from the failing
+    # node (which anything may run on): another rule on checkout now is a guess, so it opens its own.
+    latency = await replay.send(row("c", 60, name="HighRequestLatency", service="checkout", summary="p99"))
+    assert latency.created and latency.incident.id not in {first.incident.id, node.incident.id}
+    # Its later pods join it by group key, and the first incident's own rule still joins the first.
+    pod2 = await replay.send(row("d", 70, name="HighRequestLatency", service="checkout", summary="p99"))
+    assert (pod2.grouped_by, pod2.incident.id) == ("group_key", latency.incident.id)
+    again = await replay.send(row("e", 80, name="HighErrorRate", service="checkout", summary="5xx"))
+    assert (again.grouped_by, again.incident.id) == ("group_key", first.incident.id)
+
+
+async def test_without_such_an_incident_a_shared_component_still_joins(replay: Replay) -> None:
+    first = await replay.send(row("a", 0, name="HighErrorRate", service="checkout", summary="5xx"))
+    latency = await replay.send(row("c", 60, name="HighRequestLatency", service="checkout", summary="p99"))
+    assert (latency.grouped_by, latency.incident.id) == ("component", first.incident.id)
+
+
+async def test_a_new_rule_on_the_named_cause_long_after_the_incident_began_is_a_second_fault(
+    store: KnowledgeStore,
+) -> None:
+    replay = Replay(store)
+    replay.policy = GroupingPolicy(window_s=300, similarity=0.6, graph=GRAPH, cause_window_s=120)
+    first = await replay.send(row("a", 0, name="PostgresSlowQueries", service="payments-db", summary="slow"))
+    await replay.pin(first.incident.id, "payments-db")
+    early = await replay.send(row("b", 60, name="HostOutOfDiskSpace", service="payments-db", summary="disk"))
+    assert (early.grouped_by, early.incident.id) == ("component", first.incident.id)  # the cause alerting
+    again = await replay.send(
+        row("c", 200, name="PostgresSlowQueries", service="payments-db", summary="slow")
+    )
+    assert (again.grouped_by, again.incident.id) == ("group_key", first.incident.id)  # its own rule
+    # Another rule on the cause 200 s after the incident began: a second fault there, not this one's.
+    late = await replay.send(row("d", 200, name="ContainerOOMKilled", service="payments-db", summary="oom"))
+    assert late.created
+    caller = await replay.send(row("e", 210, name="HighRequestLatency", service="payments", summary="p99"))
+    assert caller.created  # a caller of both faults' component is a tie: its own incident, not a guess

@@ -56,7 +56,11 @@ def _alternation(names: Iterable[str]) -> str:
     return "|".join(re.escape(n).replace("\\_", "_") for n in sorted(names))
 
 
-async def discover(src: TelemetrySource, catalog: SignalCatalog, obs: Observations) -> Discovery:
+async def discover(
+    src: TelemetrySource, catalog: SignalCatalog, obs: Observations, quantile: int | None = None
+) -> Discovery:
+    """What the datasource holds and how each metric names its components; `quantile` is the latency
+    percentile the alert names (read where a latency family records several)."""
     disc = Discovery()
     if not src.prometheus:
         obs.gaps.append("no Prometheus-compatible datasource: metrics cannot be checked")
@@ -68,7 +72,7 @@ async def discover(src: TelemetrySource, catalog: SignalCatalog, obs: Observatio
         obs.gaps.append(f"metric names could not be listed ({_why(res)})")
         return disc
     disc.metric_names = frozenset(res.value)
-    mappings = await _infer(src, catalog, disc.metric_names, uid)
+    mappings = await _infer(src, catalog, disc.metric_names, uid, quantile)
     entries = catalog.applicable(disc.metric_names)
     wanted_metrics: set[str] = set()
     labels: set[str] = set()
@@ -137,7 +141,7 @@ async def discover(src: TelemetrySource, catalog: SignalCatalog, obs: Observatio
 
 
 async def _infer(
-    src: TelemetrySource, catalog: SignalCatalog, names: frozenset[str], uid: str
+    src: TelemetrySource, catalog: SignalCatalog, names: frozenset[str], uid: str, quantile: int | None
 ) -> list[sigdisc.InferredMapping]:
     """Mappings for the names no catalog entry uses; the metadata (TYPE/UNIT/HELP) is asked for only
     when such names exist, and many stores keep none (then names alone decide)."""
@@ -149,7 +153,7 @@ async def _infer(
     src.record(uid, "discovery", "list_prometheus_metric_metadata", src.start, src.end, 0, res)
     if isinstance(res, Data):
         meta = {k: sigdisc.MetricMeta(v.type, v.unit, v.help) for k, v in res.value.items()}
-    return sigdisc.infer_all(catalog, names, meta)
+    return sigdisc.infer_all(catalog, names, meta, quantile=quantile)
 
 
 async def _workload_labels(src: TelemetrySource, uid: str, metrics: set[str]) -> set[str]:

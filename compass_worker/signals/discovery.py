@@ -669,9 +669,11 @@ def infer_all(
     names: Iterable[str],
     meta: Mapping[str, MetricMeta] | None = None,
     limit: int = 24,
+    quantile: int | None = None,
 ) -> list[InferredMapping]:
     """Mappings for the names the catalog does not use, best first, at most one per (signal, metric
-    stem) and `limit` in all (every mapping costs a query)."""
+    stem) and `limit` in all (every mapping costs a query). Of several quantiles of one latency the
+    one the alert names (`quantile`) is read where that family records it, else the one nearest p95."""
     all_names = frozenset(names)
     unknown = sorted(all_names - covered_by_catalog(catalog, all_names))
     meta = meta or {}
@@ -682,10 +684,16 @@ def infer_all(
         if m is not None and (m.signal in catalog.signals or m.signal == "client_requests"):
             found.append(m)
     found.sort(key=lambda m: (-m.confidence, m.signal, m.metric))
-    # Several quantiles of one latency (P50, P90, P95, P99): the one nearest p95 is enough.
+    # Several quantiles of one latency (P50, P90, P95, P99): one is enough — the one the engineer
+    # looked at when the family has it (what the symptom says moved), else the one nearest p95.
     seen: set[tuple[str, tuple[str, ...]]] = set()
     picked: list[InferredMapping] = []
-    for m in sorted(found, key=lambda m: (-m.confidence, _quantile_distance(m.metric), m.metric)):
+
+    def order(m: InferredMapping) -> tuple[float, bool, int, str]:
+        named = quantile is not None and _quantile_of(m.metric) == quantile
+        return (-m.confidence, not named, _quantile_distance(m.metric), m.metric)
+
+    for m in sorted(found, key=order):
         stem = tuple(t for t in tokens(m.metric) if not _QUANTILE.match(t))
         if (m.signal, stem) in seen:
             continue
@@ -701,12 +709,16 @@ def label_order(catalog: SignalCatalog, signal: str) -> tuple[str, ...]:
     )
 
 
-def _quantile_distance(metric: str) -> int:
+def _quantile_of(metric: str) -> int | None:
     q = next((int(m.group(1)) for t in tokens(metric) if (m := _QUANTILE.match(t))), None)
     if q is None:
-        return 0
-    q = q if q <= 100 else q // 10  # p999 → 99
-    return abs(q - 95)
+        return None
+    return q if q <= 100 else q // 10  # p999 → 99
+
+
+def _quantile_distance(metric: str) -> int:
+    q = _quantile_of(metric)
+    return 0 if q is None else abs(q - 95)
 
 
 @dataclass(frozen=True)

@@ -116,6 +116,15 @@ def test_catalog_names_and_known_exporter_namespaces_are_not_reinferred() -> Non
     assert inferred == {"PodServerLatencyP95", "http_req_latency_ms"}
 
 
+def test_the_alerts_percentile_is_read_where_a_latency_family_records_it() -> None:
+    cat = load_catalog()
+    names = {"LatencyP50_s", "LatencyP95_s", "LatencyP99_s", "PodServerLatencyP95_s", "PodServerLatencyP99_s"}
+    assert {m.metric for m in infer_all(cat, names)} == {"LatencyP95_s", "PodServerLatencyP95_s"}
+    # "p50 latency up": the family with a P50 reads it; one without keeps the quantile nearest p95
+    assert {m.metric for m in infer_all(cat, names, quantile=50)} == {"LatencyP50_s", "PodServerLatencyP95_s"}
+    assert {m.metric for m in infer_all(cat, names, quantile=99)} == {"LatencyP99_s", "PodServerLatencyP99_s"}
+
+
 def test_entries_use_only_labels_the_metric_carries() -> None:
     lag = infer("consumer_group_lag")
     assert lag is not None

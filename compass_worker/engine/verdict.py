@@ -182,6 +182,31 @@ def symptom_quiet(run: Run, baseline_until: float | None) -> str | None:
     return f"{comp}'s own latency and errors show no clear departure: nothing confirms the symptom"
 
 
+MIN_HISTORY_S = 600.0  # how much of the symptom's own history before its onset a verdict needs
+
+
+def short_history(run: Run) -> str | None:
+    """Why the symptom's history is too short to judge against (None when it is long enough, or unknown):
+    its own latency/errors/requests begin less than `MIN_HISTORY_S` before the onset — telemetry that
+    only just started (a new deployment, a recording begun minutes earlier). Every departure is then
+    read against a few minutes of warm-up, which cannot tell a change from the usual."""
+    comp, onset = run.symptom, run.onset
+    if comp is None or onset is None:
+        return None
+    starts = [
+        s.timestamps[0]
+        for (c, sig, peer), s in run.obs.series.items()
+        if c == comp and peer is None and sig in RED_SIGNALS and s.timestamps
+    ]
+    if not starts or onset - min(starts) >= MIN_HISTORY_S:
+        return None
+    minutes = max(0.0, (onset - min(starts)) / 60.0)
+    return (
+        f"{comp}'s telemetry begins only {minutes:.0f} min before the onset: "
+        "too little history to tell a change from the usual"
+    )
+
+
 def unseen_parts(run: Run, scored: list[Scored]) -> list[str]:
     """What the investigation could not look at: modalities with no datasource, and components the
     symptom depends on (or, with no graph, any component) for which no hypothesis could be tested."""
@@ -258,7 +283,7 @@ async def verdict(kit: Kit, run: Run, scored: list[Scored]) -> Verdict:
     )
     ranking = rank(scored, run.prior_bonus, run.extra_evidence, len(unseen), elsewhere, unplaced_ids)
     causes = ranking.causes
-    quiet = symptom_quiet(run, ctx.baseline_until)
+    quiet = symptom_quiet(run, ctx.baseline_until) or short_history(run)
     # A root cause needs its key evidence, enough of the distribution on evidence alone, and a symptom
     # that shows in the telemetry: with nothing to explain, a cause found is not the answer.
     confident = (

@@ -306,6 +306,9 @@ async def fetch_entry(
     total = sigdisc.cumulative(mapping, (s.values for s in res.value.series))
     if total is not None:
         fix = sigdisc.Fix(rejected=total)
+    unmeasured = sigdisc.never_succeeds(mapping, (s.values for s in res.value.series))
+    if unmeasured is not None:
+        fix = sigdisc.Fix(rejected=unmeasured)
     if fix.rejected is not None:
         obs.notes.append(f"inferred mapping {mapping.metric} → {mapping.signal} rejected: {fix.rejected}")
         return

@@ -781,6 +781,27 @@ def plausible(mapping: InferredMapping, values: Iterable[float]) -> Fix:
     return Fix()
 
 
+def never_succeeds(mapping: InferredMapping, series: Iterable[Sequence[float]]) -> str | None:
+    """Why a success rate read as an error ratio is not measured at all, or None: every sample of every
+    component (two or more) says nothing succeeded. Exporters that lack the data write 0 (Nezha's
+    `PodSuccessRate` is 0 on every pod of a day); a whole system failing every request through the
+    baseline and the incident alike is no observation that can date a change — and read as one it
+    hides a real success rate of the same components."""
+    if mapping.form != "one_minus":
+        return None
+    seen = 0
+    for values in series:
+        vals = [v for v in values if v == v and abs(v) != float("inf")]
+        if not vals:
+            continue
+        if any(abs(v - 1.0) > 1e-3 for v in vals):
+            return None
+        seen += 1
+    if seen >= 2:
+        return f"{mapping.metric} says nothing ever succeeded on any of {seen} components: not measured"
+    return None
+
+
 # A gauge-read series that only ever grows over this many samples is a running total, not a level.
 _CUMULATIVE_MIN_POINTS = 8
 

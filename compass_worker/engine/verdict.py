@@ -26,7 +26,7 @@ from compass_worker.engine.fingerprint import fingerprint
 from compass_worker.engine.fmt import fmt_measured
 from compass_worker.engine.health import edge_health, health
 from compass_worker.engine.localise import off_path, unplaced
-from compass_worker.engine.observe import RED_SIGNALS, judge_context
+from compass_worker.engine.observe import RED_SIGNALS, SINCE_TOLERANCE_S, judge_context
 from compass_worker.engine.state import Kit, Run
 
 CONFIDENT = 0.5  # top confidence needed to call a root cause
@@ -169,7 +169,10 @@ def symptom_quiet(run: Run, baseline_until: float | None) -> str | None:
     comp = run.symptom
     if comp is None:
         return None
-    seen = health(run.obs, comp, baseline_until, RED_SIGNALS)[0]
+    # An episode of its own that began well before the symptom's onset and was over by the end (an
+    # earlier incident's errors) does not confirm this one.
+    earlier = run.onset - SINCE_TOLERANCE_S if run.onset is not None else None
+    seen = health(run.obs, comp, baseline_until, RED_SIGNALS, over_before=earlier)[0]
     for caller in run.obs.callers(comp):
         seen = max(seen, edge_health(run.obs, caller, comp, baseline_until)[0])
     if run.incident.signal == "backlog":

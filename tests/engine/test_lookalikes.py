@@ -289,6 +289,26 @@ def test_a_consumer_lag_symptom_shows_in_the_queue_it_consumes() -> None:
     assert symptom_quiet(run_with(9000.0), TS[60]) is None
 
 
+def test_an_earlier_episode_that_ended_does_not_confirm_the_symptom() -> None:
+    """The previous incident's errors, over minutes before this symptom began, confirm nothing; a
+    departure that began earlier and still goes on does."""
+
+    def run_with(start: int, end: int) -> Run:
+        obs = Observations()
+        obs.kinds["web"] = "service"
+        v = [0.001] * N
+        v[start:end] = [0.1] * (end - start)
+        obs.add(SignalSeries("web", "error_ratio", None, TS, tuple(v), "q", None, "test", "ratio", "up"))
+        src = cast(TelemetrySource, SimpleNamespace(start=TS[0], end=TS[-1]))
+        run = Run(Incident(symptom="web p99 latency up", service="web", at=TS[-1]), src, NullSink(), 0.0, obs)
+        run.symptom, run.onset = "web", TS[100]
+        return run
+
+    assert symptom_quiet(run_with(70, 76), TS[60]) is not None  # 15 min before, over after 3 min
+    assert symptom_quiet(run_with(70, N), TS[60]) is None  # began earlier, still going on
+    assert symptom_quiet(run_with(99, N), TS[60]) is None
+
+
 def test_a_symptom_whose_telemetry_only_just_began_is_not_judged() -> None:
     """Telemetry that starts minutes before the onset (a recording or exporter just started): every
     departure is read against warm-up, so nothing can be confirmed; half an hour of history can."""

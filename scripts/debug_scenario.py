@@ -85,6 +85,7 @@ async def main(sid: str, dataset_name: str) -> None:
         for e in h.evidence[: int(_arg("--ev", "5"))]:
             print(f"           {e.stance.value:8} {e.weight:5.2f} {e.observation[:140]}")
     print("verdict", v.verdict, [(r.component, r.fault, r.confidence) for r in v.root_causes[:3]])
+    print("verdict gaps", v.gaps)
 
 
 asyncio.run(main(sys.argv[1], _arg("--dataset", "lab")))

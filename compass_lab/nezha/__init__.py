@@ -51,6 +51,7 @@ class NezhaDataset:
             self.store.logs(day),
             served_range(scenario),
             self.settings.trace_sample,
+            day.entry,
         )
 
 

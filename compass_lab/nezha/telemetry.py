@@ -2,6 +2,10 @@
 
 - Metrics: every series as recorded, 1-minute resolution, labels `namespace` and what the file carries
   (`pod`, or the entry's `ServiceName`, or `source`/`destination` for the per-edge latency files).
+  front_service.csv names its service `Frontend` on every day, whichever deployment took the traffic:
+  its `ServiceName` is served as that entry deployment (`ts-ui-dashboard` on TrainTicket), as an
+  exporter on the entry itself would label it — otherwise its requests, latency and success rate
+  describe a component no trace, log or pod metric knows.
 - Traces: spans sampled whole by trace id (see settings). The recording has no span kind and no status,
   so status stays unset and the kind is read off the call structure the way RPC instrumentation sets it:
   a span called from another service (or a root) is `server`, a span calling another service is
@@ -26,14 +30,19 @@ NS = 1_000_000_000
 STEP_S = 60.0
 
 
-def series_in(metrics: DayMetrics, start: float, end: float) -> tuple[Series, ...]:
+def series_in(metrics: DayMetrics, start: float, end: float, entry: str | None = None) -> tuple[Series, ...]:
+    """The series inside [start, end]; with `entry`, the entry-service file's `ServiceName` is that
+    deployment's name."""
     out = []
     for i, labels in enumerate(metrics.labels):
         a, b = int(metrics.offsets[i]), int(metrics.offsets[i + 1])
         ts = metrics.ts[a:b]
         lo, hi = np.searchsorted(ts, start, "left"), np.searchsorted(ts, end, "right")
         if hi > lo:
-            out.append(Series(dict(labels), ts[lo:hi].copy(), metrics.values[a:b][lo:hi].copy()))
+            lbl = dict(labels)
+            if entry is not None and "ServiceName" in lbl:
+                lbl["ServiceName"] = entry
+            out.append(Series(lbl, ts[lo:hi].copy(), metrics.values[a:b][lo:hi].copy()))
     return tuple(out)
 
 
@@ -125,10 +134,11 @@ def telemetry_for(
     logs: DayLogs,
     served: tuple[float, float],
     sample: float,
+    entry: str | None = None,
 ) -> TelemetrySet:
     start, end = served
     return TelemetrySet(
-        series=series_in(metrics, start, end),
+        series=series_in(metrics, start, end, entry),
         log_streams=logs_in(logs, start, end, namespace),
         spans=spans_in(spans, start, end, namespace, sample),
         start=start,

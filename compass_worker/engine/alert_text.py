@@ -42,6 +42,8 @@ _THRESHOLD = re.compile(
     r"(?P<value>\d+(?:\.\d+)?)\s*(?P<unit>%|ms|s|seconds|k|m|messages|msgs|rps|req/s)?(?![\w.])",
     re.I,
 )
+# A latency percentile as engineers write it: "p99", "p50 latency", "99th percentile".
+_PERCENTILE = re.compile(r"\b(?:p(\d{2,3})|(\d{2,3})(?:th)?[ -]percentile)\b", re.I)
 _FILLER = frozenset({"the", "a", "an", "is", "of", "on", "in", "for", "and", "high", "low", "its", "this"})
 # Label keys that name the component an alert is about, in order of preference.
 COMPONENT_KEYS: tuple[str, ...] = (
@@ -78,6 +80,7 @@ class AlertFacts(_Frozen):
     queues: tuple[str, ...] = ()
     thresholds: tuple[Threshold, ...] = ()
     labels: tuple[tuple[str, str], ...] = ()  # every key=value seen, in order
+    quantile: int | None = None  # the latency percentile the text names ("p50 latency" -> 50)
 
     @property
     def empty(self) -> bool:
@@ -120,6 +123,8 @@ def alert_facts(text: str) -> AlertFacts:
     queues = [*by_key.get("queue", []), *_QUEUE.findall(text)]
     comps = [v for key in COMPONENT_KEYS for v in by_key.get(key, [])]
     thresholds = [_threshold(m) for m in _THRESHOLD.finditer(text)]
+    pct = _PERCENTILE.search(text)
+    quantile = int(pct.group(1) or pct.group(2)) if pct else None
     drop = _FILLER | _ALERT_WORDS
     return AlertFacts(
         metrics=_unique([m for m in metrics if m.lower() not in drop]),
@@ -129,6 +134,7 @@ def alert_facts(text: str) -> AlertFacts:
         queues=_unique([q for q in queues if q.lower() not in drop and q.lower() != "depth"]),
         thresholds=tuple(thresholds),
         labels=tuple(labels),
+        quantile=quantile if quantile is not None and 0 < quantile < 1000 else None,
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from compass_worker.engine.observations import Observations, SignalSeries
-from compass_worker.engine.onset import Anomaly
+from compass_worker.engine.onset import ONSET_Z, Anomaly
 
 # Host signals that a host's residents cannot cause by their own load (unlike host CPU).
 LOWER_LAYER = frozenset({"tcp_retransmit_ratio", "disk_free_ratio"})
@@ -65,6 +65,13 @@ def _rose_with(s: SignalSeries, a: Anomaly, key_onset: float | None, within_s: f
     return False
 
 
+def _over(s: SignalSeries, a: Anomaly) -> bool:
+    """The series is back within its baseline's usual range at its last sample."""
+    moved = a.last - a.baseline
+    towards_bad = -moved if s.bad == "down" else abs(moved) if s.bad == "either" else moved
+    return towards_bad / a.scale < ONSET_Z if a.scale > 0 else towards_bad <= 0
+
+
 def edge_health(
     obs: Observations, caller: str, callee: str, baseline_until: float | None
 ) -> tuple[float, float | None]:
@@ -84,12 +91,15 @@ def health(
     baseline_until: float | None,
     only: frozenset[str] | None = None,
     trouble_only: bool = False,
+    over_before: float | None = None,
 ) -> tuple[float, float | None]:
     """How clearly a component's own signals went bad (0..1) and when (earliest strong onset).
     `trouble_only`: leave out the log lines of a fault's own pattern (`log:<fault>:<i>`, a config
     reload, a rollout): they say when a cause began, not when the component began to fail. And when
     a metric dates the trouble, error-line counts do not: a few lines a minute of baseline noise
-    ("context canceled") cross the threshold early, a rate of failed requests does not."""
+    ("context canceled") cross the threshold early, a rate of failed requests does not.
+    `over_before`: leave out an episode that began before this time and was over by the last sample
+    (an earlier, ended trouble is not the trouble that began then)."""
     best, onset, log_onset = 0.0, None, None
     for (c, sig, peer), s in obs.series.items():
         if c != comp or peer is not None or sig in ("requests", "version_change"):
@@ -100,6 +110,8 @@ def health(
             continue
         a = s.anomaly(None, baseline_until)
         if a is None or not a.anomalous:
+            continue
+        if over_before is not None and a.onset is not None and a.onset < over_before and _over(s, a):
             continue
         st = a.strength()
         if st > best:

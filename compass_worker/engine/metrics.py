@@ -59,9 +59,15 @@ def _alternation(names: Iterable[str]) -> str:
 
 
 async def discover(
-    src: TelemetrySource, catalog: SignalCatalog, obs: Observations, reasoner: Reasoner | None = None
+    src: TelemetrySource,
+    catalog: SignalCatalog,
+    obs: Observations,
+    quantile: int | None = None,
+    reasoner: Reasoner | None = None,
 ) -> Discovery:
-    """`reasoner`: asked what the names that neither the catalog nor name tokens map measure (optional)."""
+    """What the datasource holds and how each metric names its components; `quantile` is the latency
+    percentile the alert names (read where a latency family records several); `reasoner` is asked what
+    the names that neither the catalog nor name tokens map measure (optional)."""
     disc = Discovery()
     if not src.prometheus:
         obs.gaps.append("no Prometheus-compatible datasource: metrics cannot be checked")
@@ -73,7 +79,7 @@ async def discover(
         obs.gaps.append(f"metric names could not be listed ({_why(res)})")
         return disc
     disc.metric_names = frozenset(res.value)
-    mappings, meta = await _infer(src, catalog, disc.metric_names, uid)
+    mappings, meta = await _infer(src, catalog, disc.metric_names, uid, quantile)
     if reasoner is not None:
         mappings += await _proposed(reasoner, catalog, disc.metric_names, mappings, meta, obs)
     entries = catalog.applicable(disc.metric_names)
@@ -144,7 +150,7 @@ async def discover(
 
 
 async def _infer(
-    src: TelemetrySource, catalog: SignalCatalog, names: frozenset[str], uid: str
+    src: TelemetrySource, catalog: SignalCatalog, names: frozenset[str], uid: str, quantile: int | None
 ) -> tuple[list[sigdisc.InferredMapping], dict[str, sigdisc.MetricMeta]]:
     """Mappings for the names no catalog entry uses, and the metadata (TYPE/UNIT/HELP) they were read
     with; it is asked for only when such names exist, and many stores keep none (then names alone decide)."""
@@ -156,7 +162,7 @@ async def _infer(
     src.record(uid, "discovery", "list_prometheus_metric_metadata", src.start, src.end, 0, res)
     if isinstance(res, Data):
         meta = {k: sigdisc.MetricMeta(v.type, v.unit, v.help) for k, v in res.value.items()}
-    return sigdisc.infer_all(catalog, names, meta), meta
+    return sigdisc.infer_all(catalog, names, meta, quantile=quantile), meta
 
 
 async def _proposed(
@@ -341,6 +347,9 @@ async def fetch_entry(
     total = sigdisc.cumulative(mapping, (s.values for s in res.value.series))
     if total is not None:
         fix = sigdisc.Fix(rejected=total)
+    unmeasured = sigdisc.never_succeeds(mapping, (s.values for s in res.value.series))
+    if unmeasured is not None:
+        fix = sigdisc.Fix(rejected=unmeasured)
     if fix.rejected is not None:
         obs.notes.append(f"inferred mapping {mapping.metric} → {mapping.signal} rejected: {fix.rejected}")
         return

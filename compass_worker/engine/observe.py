@@ -12,6 +12,7 @@ from compass_worker.domain.events import Observed, PhaseStarted
 from compass_worker.engine import alert_evidence as alertmod
 from compass_worker.engine import logs as logmod
 from compass_worker.engine import metrics as metricmod
+from compass_worker.engine.alert_text import alert_facts
 from compass_worker.engine.context import JudgeContext
 from compass_worker.engine.fmt import hhmm
 from compass_worker.engine.health import health
@@ -45,7 +46,9 @@ async def observe(kit: Kit, run: Run) -> tuple[list[CatalogEntry], metricmod.Dis
         reason = getattr(ds, "error", None) or getattr(ds, "reason", "no datasources")
         obs.gaps.append(f"no telemetry reachable: {reason}")
         return None
-    disc = await metricmod.discover(src, kit.catalog, obs, kit.reasoner)
+    # The latency percentile the alert names is the one read where a metric records several.
+    quantile = alert_facts(run.incident.symptom).quantile
+    disc = await metricmod.discover(src, kit.catalog, obs, quantile, kit.reasoner)
     entries = [e for e in kit.catalog.applicable(disc.metric_names)]
     entries += disc.inferred  # signal discovery: names the catalog does not know, mapped and fetched alike
     disc.components = metricmod.discovered_components(kit.catalog, disc)

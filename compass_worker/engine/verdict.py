@@ -26,7 +26,7 @@ from compass_worker.engine.fingerprint import fingerprint
 from compass_worker.engine.fmt import fmt_measured
 from compass_worker.engine.health import edge_health, health
 from compass_worker.engine.localise import off_path, unplaced
-from compass_worker.engine.observe import RED_SIGNALS, judge_context
+from compass_worker.engine.observe import RED_SIGNALS, SINCE_TOLERANCE_S, judge_context
 from compass_worker.engine.state import Kit, Run
 
 CONFIDENT = 0.5  # top confidence needed to call a root cause
@@ -169,7 +169,10 @@ def symptom_quiet(run: Run, baseline_until: float | None) -> str | None:
     comp = run.symptom
     if comp is None:
         return None
-    seen = health(run.obs, comp, baseline_until, RED_SIGNALS)[0]
+    # An episode of its own that began well before the symptom's onset and was over by the end (an
+    # earlier incident's errors) does not confirm this one.
+    earlier = run.onset - SINCE_TOLERANCE_S if run.onset is not None else None
+    seen = health(run.obs, comp, baseline_until, RED_SIGNALS, over_before=earlier)[0]
     for caller in run.obs.callers(comp):
         seen = max(seen, edge_health(run.obs, caller, comp, baseline_until)[0])
     if run.incident.signal == "backlog":
@@ -180,6 +183,31 @@ def symptom_quiet(run: Run, baseline_until: float | None) -> str | None:
     if seen >= SYMPTOM_SEEN:
         return None
     return f"{comp}'s own latency and errors show no clear departure: nothing confirms the symptom"
+
+
+MIN_HISTORY_S = 600.0  # how much of the symptom's own history before its onset a verdict needs
+
+
+def short_history(run: Run) -> str | None:
+    """Why the symptom's history is too short to judge against (None when it is long enough, or unknown):
+    its own latency/errors/requests begin less than `MIN_HISTORY_S` before the onset — telemetry that
+    only just started (a new deployment, a recording begun minutes earlier). Every departure is then
+    read against a few minutes of warm-up, which cannot tell a change from the usual."""
+    comp, onset = run.symptom, run.onset
+    if comp is None or onset is None:
+        return None
+    starts = [
+        s.timestamps[0]
+        for (c, sig, peer), s in run.obs.series.items()
+        if c == comp and peer is None and sig in RED_SIGNALS and s.timestamps
+    ]
+    if not starts or onset - min(starts) >= MIN_HISTORY_S:
+        return None
+    minutes = max(0.0, (onset - min(starts)) / 60.0)
+    return (
+        f"{comp}'s telemetry begins only {minutes:.0f} min before the onset: "
+        "too little history to tell a change from the usual"
+    )
 
 
 def unseen_parts(run: Run, scored: list[Scored]) -> list[str]:
@@ -258,7 +286,7 @@ async def verdict(kit: Kit, run: Run, scored: list[Scored]) -> Verdict:
     )
     ranking = rank(scored, run.prior_bonus, run.extra_evidence, len(unseen), elsewhere, unplaced_ids)
     causes = ranking.causes
-    quiet = symptom_quiet(run, ctx.baseline_until)
+    quiet = symptom_quiet(run, ctx.baseline_until) or short_history(run)
     # A root cause needs its key evidence, enough of the distribution on evidence alone, and a symptom
     # that shows in the telemetry: with nothing to explain, a cause found is not the answer.
     confident = (

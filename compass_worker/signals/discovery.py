@@ -672,9 +672,11 @@ def infer_all(
     names: Iterable[str],
     meta: Mapping[str, MetricMeta] | None = None,
     limit: int = 24,
+    quantile: int | None = None,
 ) -> list[InferredMapping]:
     """Mappings for the names the catalog does not use, best first, at most one per (signal, metric
-    stem) and `limit` in all (every mapping costs a query)."""
+    stem) and `limit` in all (every mapping costs a query). Of several quantiles of one latency the
+    one the alert names (`quantile`) is read where that family records it, else the one nearest p95."""
     all_names = frozenset(names)
     unknown = sorted(all_names - covered_by_catalog(catalog, all_names))
     meta = meta or {}
@@ -685,10 +687,16 @@ def infer_all(
         if m is not None and (m.signal in catalog.signals or m.signal == "client_requests"):
             found.append(m)
     found.sort(key=lambda m: (-m.confidence, m.signal, m.metric))
-    # Several quantiles of one latency (P50, P90, P95, P99): the one nearest p95 is enough.
+    # Several quantiles of one latency (P50, P90, P95, P99): one is enough — the one the engineer
+    # looked at when the family has it (what the symptom says moved), else the one nearest p95.
     seen: set[tuple[str, tuple[str, ...]]] = set()
     picked: list[InferredMapping] = []
-    for m in sorted(found, key=lambda m: (-m.confidence, _quantile_distance(m.metric), m.metric)):
+
+    def order(m: InferredMapping) -> tuple[float, bool, int, str]:
+        named = quantile is not None and _quantile_of(m.metric) == quantile
+        return (-m.confidence, not named, _quantile_distance(m.metric), m.metric)
+
+    for m in sorted(found, key=order):
         stem = tuple(t for t in tokens(m.metric) if not _QUANTILE.match(t))
         if (m.signal, stem) in seen:
             continue
@@ -704,12 +712,16 @@ def label_order(catalog: SignalCatalog, signal: str) -> tuple[str, ...]:
     )
 
 
-def _quantile_distance(metric: str) -> int:
+def _quantile_of(metric: str) -> int | None:
     q = next((int(m.group(1)) for t in tokens(metric) if (m := _QUANTILE.match(t))), None)
     if q is None:
-        return 0
-    q = q if q <= 100 else q // 10  # p999 → 99
-    return abs(q - 95)
+        return None
+    return q if q <= 100 else q // 10  # p999 → 99
+
+
+def _quantile_distance(metric: str) -> int:
+    q = _quantile_of(metric)
+    return 0 if q is None else abs(q - 95)
 
 
 @dataclass(frozen=True)
@@ -772,6 +784,27 @@ def plausible(mapping: InferredMapping, values: Iterable[float]) -> Fix:
     if mapping.signal in ("latency", "client_latency") and mapping.scale == 1.0 and mid > 20.0:
         return Fix(factor=1e-3)  # a caller's view of a call is timed in the same unit as the callee's
     return Fix()
+
+
+def never_succeeds(mapping: InferredMapping, series: Iterable[Sequence[float]]) -> str | None:
+    """Why a success rate read as an error ratio is not measured at all, or None: every sample of every
+    component (two or more) says nothing succeeded. Exporters that lack the data write 0 (Nezha's
+    `PodSuccessRate` is 0 on every pod of a day); a whole system failing every request through the
+    baseline and the incident alike is no observation that can date a change — and read as one it
+    hides a real success rate of the same components."""
+    if mapping.form != "one_minus":
+        return None
+    seen = 0
+    for values in series:
+        vals = [v for v in values if v == v and abs(v) != float("inf")]
+        if not vals:
+            continue
+        if any(abs(v - 1.0) > 1e-3 for v in vals):
+            return None
+        seen += 1
+    if seen >= 2:
+        return f"{mapping.metric} says nothing ever succeeded on any of {seen} components: not measured"
+    return None
 
 
 # A gauge-read series that only ever grows over this many samples is a running total, not a level.

@@ -45,6 +45,20 @@ def test_thresholds_in_base_units(text: str, op: str, value: float) -> None:
     assert (t.op, t.value) == (op, pytest.approx(value))
 
 
+@pytest.mark.parametrize(
+    ("text", "quantile"),
+    [
+        ("frontend p50 latency up to 411ms (normally ~166ms) since 04:28", 50),
+        ("checkout P99 above 2s", 99),
+        ("api 95th percentile latency is high", 95),
+        ("frontend success rate down to 94% since 05:02", None),
+        ("payments slow since 14:02", None),
+    ],
+)
+def test_the_latency_percentile_the_text_names(text: str, quantile: int | None) -> None:
+    assert alert_facts(text).quantile == quantile
+
+
 def test_camel_case_metric_names_are_candidates_plain_words_are_not() -> None:
     assert alert_facts("PodServerLatencyP95 of frontend is high").metrics == ("PodServerLatencyP95",)
     assert alert_facts("checkout is slow since 14:02").empty

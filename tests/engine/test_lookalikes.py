@@ -1,6 +1,6 @@
 """Look-alikes are told apart by the catalog's separating observation; confidence is one distribution."""
 
-from dataclasses import astuple
+from dataclasses import astuple, replace
 from types import SimpleNamespace
 from typing import cast
 
@@ -16,7 +16,14 @@ from compass_worker.engine.observe import judge_context
 from compass_worker.engine.postpass import separate_lookalikes
 from compass_worker.engine.source import TelemetrySource
 from compass_worker.engine.state import Budget, Kit, Run
-from compass_worker.engine.verdict import CONFIDENT, INCONCLUSIVE_SHOWN, UNDECIDED_CAP, rank, symptom_quiet
+from compass_worker.engine.verdict import (
+    CONFIDENT,
+    INCONCLUSIVE_SHOWN,
+    UNDECIDED_CAP,
+    rank,
+    short_history,
+    symptom_quiet,
+)
 from compass_worker.engine.weigh import judge_all
 from compass_worker.signals.catalog import load_catalog
 
@@ -280,6 +287,44 @@ def test_a_consumer_lag_symptom_shows_in_the_queue_it_consumes() -> None:
 
     assert symptom_quiet(run_with(20.0), TS[60]) is not None
     assert symptom_quiet(run_with(9000.0), TS[60]) is None
+
+
+def test_an_earlier_episode_that_ended_does_not_confirm_the_symptom() -> None:
+    """The previous incident's errors, over minutes before this symptom began, confirm nothing; a
+    departure that began earlier and still goes on does."""
+
+    def run_with(start: int, end: int) -> Run:
+        obs = Observations()
+        obs.kinds["web"] = "service"
+        v = [0.001] * N
+        v[start:end] = [0.1] * (end - start)
+        obs.add(SignalSeries("web", "error_ratio", None, TS, tuple(v), "q", None, "test", "ratio", "up"))
+        src = cast(TelemetrySource, SimpleNamespace(start=TS[0], end=TS[-1]))
+        run = Run(Incident(symptom="web p99 latency up", service="web", at=TS[-1]), src, NullSink(), 0.0, obs)
+        run.symptom, run.onset = "web", TS[100]
+        return run
+
+    assert symptom_quiet(run_with(70, 76), TS[60]) is not None  # 15 min before, over after 3 min
+    assert symptom_quiet(run_with(70, N), TS[60]) is None  # began earlier, still going on
+    assert symptom_quiet(run_with(99, N), TS[60]) is None
+
+
+def test_a_symptom_whose_telemetry_only_just_began_is_not_judged() -> None:
+    """Telemetry that starts minutes before the onset (a recording or exporter just started): every
+    departure is read against warm-up, so nothing can be confirmed; half an hour of history can."""
+
+    def run_with(first: int) -> Run:
+        obs = Observations()
+        obs.kinds["web"] = "service"
+        full = series("web", "latency", 0.05, 0.5, 80)
+        obs.add(replace(full, timestamps=full.timestamps[first:], values=full.values[first:]))
+        src = cast(TelemetrySource, SimpleNamespace(start=TS[0], end=TS[-1]))
+        run = Run(Incident(symptom="web slow", service="web", at=TS[-1]), src, NullSink(), 0.0, obs)
+        run.symptom, run.onset = "web", TS[80]
+        return run
+
+    assert short_history(run_with(66)) is not None  # 7 minutes of 30 s samples before the onset
+    assert short_history(run_with(0)) is None  # 40 minutes
 
 
 def test_a_new_error_template_in_a_services_own_log_is_a_code_defects_key_evidence() -> None:

@@ -14,6 +14,7 @@ from compass_worker.signals.discovery import (
     infer_all,
     label_order,
     label_role,
+    never_succeeds,
     plausible,
     status_label,
     tokens,
@@ -114,6 +115,27 @@ def test_catalog_names_and_known_exporter_namespaces_are_not_reinferred() -> Non
     inferred = {m.metric for m in infer_all(cat, names)}
     # one latency per stem (the quantile nearest p95), a generic prefix does not hide an unknown name
     assert inferred == {"PodServerLatencyP95", "http_req_latency_ms"}
+
+
+def test_the_alerts_percentile_is_read_where_a_latency_family_records_it() -> None:
+    cat = load_catalog()
+    names = {"LatencyP50_s", "LatencyP95_s", "LatencyP99_s", "PodServerLatencyP95_s", "PodServerLatencyP99_s"}
+    assert {m.metric for m in infer_all(cat, names)} == {"LatencyP95_s", "PodServerLatencyP95_s"}
+    # "p50 latency up": the family with a P50 reads it; one without keeps the quantile nearest p95
+    assert {m.metric for m in infer_all(cat, names, quantile=50)} == {"LatencyP50_s", "PodServerLatencyP95_s"}
+    assert {m.metric for m in infer_all(cat, names, quantile=99)} == {"LatencyP99_s", "PodServerLatencyP99_s"}
+
+
+def test_a_success_rate_that_reads_zero_everywhere_is_not_measured() -> None:
+    m = infer("PodSuccessRate_percent")
+    assert m is not None and m.form == "one_minus"
+    # read as 1 - success: every component "failing" every request, baseline included
+    assert never_succeeds(m, [(1.0, 1.0, 1.0), (1.0, 1.0), (float("nan"), 1.0)]) is not None
+    # one component failing throughout is an observation; so is any success anywhere
+    assert never_succeeds(m, [(1.0, 1.0, 1.0)]) is None
+    assert never_succeeds(m, [(1.0, 1.0, 1.0), (1.0, 0.4, 1.0)]) is None
+    lat = infer("PodServerLatencyP95")
+    assert lat is not None and never_succeeds(lat, [(1.0, 1.0), (1.0, 1.0)]) is None
 
 
 def test_entries_use_only_labels_the_metric_carries() -> None:

@@ -159,14 +159,25 @@ def test_metrics_keep_the_recordings_names_labels_and_minutes(ob_cpu: TelemetryS
     assert cart.values.tolist() == [fx.cpu_rate(fx.OB, fx.OB.callee_pod, t) for t in expected_t]
     assert max(cart.values) == 90.0
     front = next(s for s in ob_cpu.series if s.labels["__name__"] == "LatencyP99_s")
+    # front_service.csv measures the entry: served under the entry deployment's name
     assert dict(front.labels) == {
         "__name__": "LatencyP99_s",
         "namespace": "hipster",
-        "ServiceName": "Frontend",
+        "ServiceName": "frontend",
     }
     edge = next(s for s in ob_cpu.series if s.labels["__name__"] == "source_50")
     assert (edge.labels["source"], edge.labels["destination"]) == ("frontend", "cartservice")
     assert np.all(np.diff(edge.timestamps) > 0)
+
+
+def test_entry_file_names_the_entry_deployment_on_every_day(
+    dataset: NezhaDataset, by_id: dict[str, Scenario]
+) -> None:
+    # the recording calls it "Frontend" on TrainTicket too, where the entry is ts-ui-dashboard
+    tt = dataset.build_telemetry(by_id[TT_NET])
+    entry = {s.labels["ServiceName"] for s in tt.series if "ServiceName" in s.labels}
+    assert entry == {"ts-ui-dashboard"}
+    assert "LatencyP99_s" in {s.labels["__name__"] for s in tt.series if "ServiceName" in s.labels}
 
 
 def test_empty_cells_are_absent_samples(ob_cpu: TelemetrySet) -> None:

@@ -18,8 +18,11 @@ def hurt(
     key_onset: float | None,
     baseline_until: float | None,
     within_s: float | None = None,
+    level_at: float | None = None,
 ) -> bool | None:
-    """Did the component (or, for a host, what runs on it) go bad after the cause? None: cannot tell —
+    """Did the component (or, for a host, what runs on it) go bad after the cause? `within_s` counts
+    from `level_at` when the cause reached its level later than it began (a CPU ramping up to its
+    limit over minutes hurts once there). None: cannot tell —
     no such signal, or one that clearly rose with the cause but whose baseline is too noisy to call it a
     departure (a bimodal p95, an earlier episode inside the baseline): that is no proof of "no impact"."""
     targets = [comp, *sorted(obs.hosts.get(comp, set()))] if obs.kind_of(comp) == "host" else [comp]
@@ -38,7 +41,7 @@ def hurt(
                     continue
                 if key_onset is None or a.onset is None:
                     return True
-                late_ok = within_s is None or a.onset <= key_onset + within_s
+                late_ok = within_s is None or a.onset <= max(key_onset, level_at or key_onset) + within_s
                 if a.onset >= key_onset - 120.0 and late_ok:
                     return True
     if rose:

@@ -32,6 +32,9 @@ class Tally:
     tested: bool = False
     key_support: float = 0.0
     key_onset: float | None = None
+    # When the key signal reached its rule's level (a CPU at its limit), if later than its onset: a
+    # cause that builds up hurts from there, so its effect is looked for from there.
+    key_level_at: float | None = None
     refute_reason: str | None = None
     decisive_reason: str | None = None
     facts: dict[str, str] = field(default_factory=dict)
@@ -228,6 +231,7 @@ def metric_rule(
     if key and eff > t.key_support:
         t.key_support = eff
         t.key_onset = a.onset
+        t.key_level_at = _reached(s, rule, a.onset)
     if contrib > 0 and eff >= SUPPORT_MIN:
         t.supported_by.add(rule.signal)
     refuted = _refuted_by(rule, a)
@@ -269,6 +273,15 @@ def metric_rule(
                 weight=round(contrib, 3),
             )
         )
+
+
+def _reached(s: SignalSeries, rule: EvidenceRule, onset: float | None) -> float | None:
+    """The first sample at or after `onset` where an up-rule's signal reached its level."""
+    if rule.level is None or rule.direction != "up" or onset is None:
+        return None
+    return next(
+        (ts for ts, v in zip(s.timestamps, s.values, strict=True) if ts >= onset and v >= rule.level), None
+    )
 
 
 FOLLOW_GRACE_S = 60.0  # scrape and rate-window slack: "after" allows the follower to look a minute early
@@ -397,7 +410,13 @@ def corroborate(t: Tally, spec: FaultSpec, obs: Observations, ctx: JudgeContext)
     if not (spec.corroborate and t.key_support >= SUPPORT_MIN and t.refute_reason is None):
         return
     harmed = hurt(
-        obs, t.component, spec.corroborate, t.key_onset, ctx.baseline_until, spec.corroborate_within_s
+        obs,
+        t.component,
+        spec.corroborate,
+        t.key_onset,
+        ctx.baseline_until,
+        spec.corroborate_within_s,
+        t.key_level_at,
     )
     if harmed is False and own_time_grew(obs, t.component):
         harmed = True  # its latency series may be too coarse or noisy to show it; its spans do

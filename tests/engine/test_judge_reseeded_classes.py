@@ -176,3 +176,30 @@ def test_the_limit_is_where_the_calls_end_and_the_surge_it_drives_below_is_its_d
     ranked = yield_to_causes(scored, obs, FAULTS, ctx.symptom_onset)
     top = max(ranked, key=lambda s: s.hypothesis.score).hypothesis
     assert (top.component, top.fault) == ("kyc", "rate_limited")
+
+
+def test_a_cpu_that_ramps_to_its_limit_hurts_from_when_it_got_there() -> None:
+    """A hot loop fading in over 8 min: CPU departs at 70, reaches its limit at 86; latency and errors
+    follow at 92 — 11 min after the first departure, 3 min after the limit."""
+    obs = Observations()
+    obs.kinds["document"] = "service"
+    cpu = np.concatenate([np.full(70, 0.17), np.linspace(0.17, 0.98, 17), np.full(N - 87, 0.98)])
+    obs.add(
+        SignalSeries(
+            "document",
+            "cpu_utilization",
+            None,
+            TS,
+            tuple(float(x) for x in cpu),
+            "q_cpu",
+            None,
+            "test",
+            "ratio",
+            "up",
+        )
+    )  # type: ignore[arg-type]
+    obs.add(series("document", "latency", 0.024, 0.086, 92))
+    obs.add(series("document", "error_ratio", 0.001, 0.11, 92, unit="ratio"))
+    ctx = JudgeContext("document", TS[93], TS[60], frozenset({"document"}))
+    h = _judge("document", "cpu_saturation", obs, ctx).hypothesis
+    assert h.status == HypothesisStatus.SUPPORTED, h.refuted_because

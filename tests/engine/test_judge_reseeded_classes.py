@@ -149,22 +149,17 @@ def test_error_line_noise_does_not_date_trouble_a_metric_dates() -> None:
 
 
 def test_the_limit_is_where_the_calls_end() -> None:
-    """edge → kyc: kyc logs that it throttles, edge echoes the 429s. No metric can say 429 (status
-    classes only): the words decide, and the callee's."""
-    from test_judge_logs_and_hosts import log_burst
-
-    from compass_worker.engine.logs import rule_signal
+    """edge → kyc, both throttled by their callers' own 429 counts: the callee enforces the limit, the
+    caller passes it on."""
     from compass_worker.engine.postpass import yield_to_causes
 
-    sig = rule_signal("rate_limited", 0)
     obs = Observations()
-    obs.kinds.update({"edge": "service", "kyc": "service"})
-    obs.edges[("edge", "kyc")] = "traces"
-    obs.log_rules_checked.add(sig)
-    obs.add(log_burst("kyc", sig, 80))
-    obs.add(log_burst("edge", sig, 81))
-    obs.add(series("edge", "error_ratio", 0.01, 0.28, 81, unit="ratio"))
-    ctx = JudgeContext("edge", TS[82], TS[60], frozenset({"edge", "kyc"}))
+    obs.kinds.update({"front": "service", "edge": "service", "kyc": "service"})
+    obs.edges.update({("front", "edge"): "metrics", ("edge", "kyc"): "metrics"})
+    obs.add(series("edge", "client_throttled", 0.0, 20.0, 80, peer="kyc", unit="req/s", noise=0.0))
+    obs.add(series("front", "client_throttled", 0.0, 12.0, 81, peer="edge", unit="req/s", noise=0.0))
+    obs.add(series("front", "error_ratio", 0.01, 0.28, 81, unit="ratio"))
+    ctx = JudgeContext("front", TS[82], TS[60], frozenset({"front", "edge", "kyc"}))
     scored = [_judge("kyc", "rate_limited", obs, ctx), _judge("edge", "rate_limited", obs, ctx)]
     assert all(s.hypothesis.status == HypothesisStatus.SUPPORTED for s in scored)
     ranked = yield_to_causes(scored, obs, FAULTS, ctx.symptom_onset)

@@ -300,6 +300,16 @@ async def fetch_entry(
         return
     fix = sigdisc.plausible(mapping, (v for s in res.value.series for v in s.values))
     total = sigdisc.cumulative(mapping, (s.values for s in res.value.series))
+    mean = mapping.mean_of_total() if total is not None else None
+    if mean is not None:
+        # A running total of time spent beside a count of the same events: the mean per event.
+        query = mean.entry_query()
+        expr = _fill(query, by, peer, src.rate_window)
+        res = await src.prom_range(expr)
+        if not isinstance(res, Data):
+            return
+        mapping, total = mean, None
+        fix = sigdisc.plausible(mapping, (v for s in res.value.series for v in s.values))
     if total is not None:
         fix = sigdisc.Fix(rejected=total)
     if fix.rejected is not None:

@@ -90,6 +90,22 @@ class InferredMapping:
     status_label: str | None = None  # status_ratio: the label whose error values are the numerator
     counter: bool = False  # status_ratio: the metric is a counter (rate) rather than a per-second gauge
     edge: bool = False  # measured by a caller about a callee: needs a peer label
+    # A latency read as a level whose sibling counts the same events (`x_duration` beside `x_hits`): if
+    # the values turn out to be a running total of time spent, its rate over that count is the mean.
+    events: str | None = None
+
+    def mean_of_total(self) -> InferredMapping | None:
+        """This running total of time spent over the count of its events: the mean latency per event."""
+        if self.events is None or self.form != "gauge":
+            return None
+        return replace(
+            self,
+            form="ratio_of",
+            partner=self.events,
+            events=None,
+            confidence=round(self.confidence - 0.05, 3),
+            reason=f"{self.reason}, a running total of time over {self.events}",
+        )
 
     @property
     def family(self) -> str:
@@ -142,11 +158,9 @@ class InferredMapping:
         caller = (
             next((lbl for lbl in GROUP_LABELS if lbl in have), None) if self.signal == "queue_lag" else None
         )
-        query = self._query()
+        query = self.entry_query()
         if caller:
             query = query.replace("by ({by}", f"by ({{by}}, {caller}")
-        if self.edge:
-            query = query.replace("by ({by}", "by ({by}, {peer}")
         return CatalogEntry(
             signal=self.signal,
             family=self.family,
@@ -158,6 +172,11 @@ class InferredMapping:
             peer_labels=peers if self.edge else (),
             query=query,
         )
+
+    def entry_query(self) -> str:
+        """The query template of this mapping's entry (`{by}`, `{peer}`, `{rate}` to fill)."""
+        query = self._query()
+        return query.replace("by ({by}", "by ({by}, {peer}") if self.edge else query
 
     def derived(self, present: Iterable[str], names: frozenset[str]) -> list[InferredMapping]:
         """Signals the same metric also carries: a histogram's `_count` is a request rate, and a
@@ -228,7 +247,8 @@ class InferredMapping:
             return f"sum by ({{by}}) (increase({m}[{{rate}}]))"
         if self.form == "ratio_of" and self.partner:
             num = f"sum by ({{by}}) (rate({m}[{{rate}}]))"
-            return f"{num} / sum by ({{by}}) (rate({self.partner}[{{rate}}]) > 0)"
+            ratio = f"{num} / sum by ({{by}}) (rate({self.partner}[{{rate}}]) > 0)"
+            return f"({ratio}){scale}" if scale else ratio
         if self.form == "gauge_ratio" and self.partner:
             return f"max by ({{by}}) ({m}) / max by ({{by}}) ({self.partner} > 0)"
         if self.form == "status_ratio" and self.status_label:
@@ -457,6 +477,7 @@ def _infer(metric: str, meta: MetricMeta, siblings: frozenset[str]) -> InferredM
             why + (", caller side" if client else ""),
             scale or 1.0,
             edge=client,
+            events=None if histogram or quantile else _event_count(name_toks, siblings),
         )
 
     if histogram:
@@ -604,6 +625,22 @@ def _pool(
     if toks & {"timeout", "timeouts"}:
         form = "rate" if counter else "gauge"
         return InferredMapping(metric, "pool_timeouts", "service", form, conf(0.6, True), "pool timeouts")
+    return None
+
+
+_EVENT_COUNT = _REQUESTS | {"count", "total"}
+
+
+def _event_count(name_toks: tuple[str, ...], siblings: frozenset[str]) -> str | None:
+    """`trace_http_request_duration` → `trace_http_request_hits`: the sibling that counts the events
+    whose time a duration sums (the same name, a count word in place of the duration and unit words)."""
+    stem = [t for t in name_toks if t not in _LATENCY and t not in _TIME_UNITS]
+    if not stem or len(stem) == len(name_toks):
+        return None
+    for s in sorted(siblings):
+        st = tokens(s)
+        if list(st[: len(stem)]) == stem and st[len(stem) :] and set(st[len(stem) :]) <= _EVENT_COUNT:
+            return s
     return None
 
 

@@ -381,3 +381,35 @@ def test_a_status_class_cannot_say_throttled() -> None:
     throttled = next(d for d in upstream.derived(have, names) if d.signal == "client_throttled")
     assert throttled.entry(have, values={"status_class": {"2xx", "5xx", "conn_error"}}) is None
     assert throttled.entry(have, values={"status_class": {"200", "503"}}) is not None
+
+
+def test_a_running_total_of_time_beside_a_count_of_its_events_is_a_mean_latency() -> None:
+    """Datadog's trace metrics: `x_duration` sums the seconds spent, `x_hits` counts the spans."""
+    names = frozenset({"trace_http_request_duration", "trace_http_request_hits", "trace_http_request_errors"})
+    lat = infer("trace_http_request_duration", siblings=names)
+    assert lat is not None and lat.signal == "latency" and lat.events == "trace_http_request_hits"
+    mean = lat.mean_of_total()
+    assert mean is not None and (mean.form, mean.partner, mean.events) == (
+        "ratio_of",
+        "trace_http_request_hits",
+        None,
+    )
+    q = mean.entry_query()
+    assert "rate(trace_http_request_duration[" in q and "rate(trace_http_request_hits[" in q
+    ms = infer("jobs_run_duration_ms", siblings=frozenset({"jobs_run_count", "jobs_run_duration_ms"}))
+    assert ms is not None and ms.events == "jobs_run_count"
+    mean_ms = ms.mean_of_total()
+    assert mean_ms is not None and mean_ms.entry_query().endswith("* 0.001")
+    # a caller's total: an edge, kept per peer
+    client = infer(
+        "trace_http_client_request_duration",
+        siblings=frozenset({"trace_http_client_request_duration", "trace_http_client_request_hits"}),
+    )
+    assert client is not None and client.edge
+    client_mean = client.mean_of_total()
+    assert client_mean is not None and "{peer}" in client_mean.entry_query()
+    # no count beside it, or a histogram: nothing to divide by
+    alone = infer("trace_http_request_duration", siblings=frozenset({"trace_http_request_duration"}))
+    assert alone is not None and alone.mean_of_total() is None
+    hist = infer("rpc_duration_seconds_bucket", siblings=frozenset({"rpc_duration_seconds_count"}))
+    assert hist is not None and hist.mean_of_total() is None

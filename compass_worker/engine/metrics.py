@@ -99,7 +99,7 @@ async def discover(src: TelemetrySource, catalog: SignalCatalog, obs: Observatio
         # A caller's view of its callees needs the label naming the peer, and a request count its
         # status label, before either can become an edge or an error ratio (`InferredMapping.entry` /
         # `derived` read them off this presence query).
-        labels.update((*sigdisc.PEER_LABELS, *sigdisc.STATUS_LABELS))
+        labels.update((*sigdisc.PEER_LABELS, *sigdisc.STATUS_LABELS, sigdisc.QUANTILE_LABEL))
         labels.update(sigdisc.label_order(catalog, mp.signal))
     labels.update(await _workload_labels(src, uid, inferred_names))
     if not wanted_metrics:

@@ -150,6 +150,10 @@ class InferredMapping:
         peers = tuple(dict.fromkeys(lbl for lbl in (*PEER_LABELS, *dests) if lbl in have))
         if not comp or (self.edge and not peers):
             return None
+        if QUANTILE_LABEL in have and self.signal not in ("latency", "client_latency"):
+            # A summary's quantiles (`trace_http_request{quantile="0.99"}`) are values of a distribution
+            # of the requests (their durations), never a count of them nor a ratio.
+            return None
         if self.form == "status_rate" and values is not None and self.status_label:
             # Only exact codes can say 429: a status class (`4xx`) would read as "never throttled".
             codes = values.get(self.status_label, ())
@@ -273,6 +277,8 @@ class InferredMapping:
         return f"{agg} by ({{by}}) ({m}){scale}"
 
 
+# A summary's quantile label: its series are values of a distribution (asked for in the presence query).
+QUANTILE_LABEL = "quantile"
 # Labels that name the callee in a caller's metrics, and those that classify a request's outcome.
 PEER_LABELS: tuple[str, ...] = (
     "upstream",
@@ -438,7 +444,10 @@ def _infer(metric: str, meta: MetricMeta, siblings: frozenset[str]) -> InferredM
     # A count of requests answered needs no `_total` to be a counter (OpenCensus's exporter writes
     # `..._completed_count`, `..._response_count_by_status_code`); a count of connections is a gauge.
     counted = "count" in toks and bool(toks & _ANSWERED) and not toks & (_POOL_T | _LATENCY)
-    counter = mtype == "counter" or suffix == "total" or (not mtype and counted)
+    # Hits and invocations are events counted, never a level (Datadog's `trace_<span>_hits`): a
+    # per-second level says so (`_per_second`, `rps`).
+    hits = suffix in _HITS and not toks & _RATIO
+    counter = mtype == "counter" or suffix == "total" or (not mtype and (counted or hits))
     histogram = metric.endswith("_bucket") or mtype == "histogram"
     stem = metric.rsplit("_", 1)[0]
     part = metric.endswith(("_sum", "_count")) and {f"{stem}_sum", f"{stem}_count"} <= siblings | {metric}
@@ -629,6 +638,7 @@ def _pool(
 
 
 _EVENT_COUNT = _REQUESTS | {"count", "total"}
+_HITS = frozenset({"hits", "invocations"})
 
 
 def _event_count(name_toks: tuple[str, ...], siblings: frozenset[str]) -> str | None:
@@ -801,13 +811,23 @@ def plausible(mapping: InferredMapping, values: Iterable[float]) -> Fix:
         if hi <= 100.5:
             return Fix(factor=0.01)
         return Fix(rejected=f"values up to {hi:.3g} are not a ratio")
-    if mapping.signal in ("latency", "client_latency") and mapping.scale == 1.0 and mid > 20.0:
-        return Fix(factor=1e-3)  # a caller's view of a call is timed in the same unit as the callee's
+    if mapping.signal in ("latency", "client_latency"):
+        factor = 1e-3 if mapping.scale == 1.0 and mid > 20.0 else 1.0
+        if mid * factor > _LATENCY_MAX_S:
+            # a typical value of minutes per call even in ms is no latency: a total (of nanoseconds
+            # waited, of time spent) that stayed flat too long to be told from a level by its growth
+            return Fix(rejected=f"typical value {mid:.3g} is no request latency")
+        if factor != 1.0:
+            return Fix(factor=factor)  # a caller's view of a call is timed in the same unit as the callee's
     return Fix()
+
+
+_LATENCY_MAX_S = 300.0
 
 
 # A gauge-read series that only ever grows over this many samples is a running total, not a level.
 _CUMULATIVE_MIN_POINTS = 8
+_PARTIAL_RESTARTS = 2  # partial drops a running total over several pods may show (restarts)
 
 
 def cumulative(mapping: InferredMapping, series: Iterable[Sequence[float]]) -> str | None:
@@ -825,11 +845,14 @@ def cumulative(mapping: InferredMapping, series: Iterable[Sequence[float]]) -> s
         if len(vals) < _CUMULATIVE_MIN_POINTS:
             continue
         seen += 1
-        ups = 0
+        ups = drops = 0
         for a, b in itertools.pairwise(vals):
-            if b < a and not b < 0.1 * a:
-                return None
+            drops += b < a and not b < 0.1 * a
             ups += b > a
+        # A total summed or maxed over pods drops in part when one of them restarts; a level falls
+        # about as often as it rises.
+        if drops > max(_PARTIAL_RESTARTS, 0.02 * (len(vals) - 1)):
+            return None
         grew += ups * 2 >= len(vals) - 1
     if seen and grew * 2 > seen:
         return f"{mapping.metric} only grows: a running total, not a {mapping.signal.replace('_', ' ')}"

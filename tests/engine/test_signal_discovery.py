@@ -413,3 +413,36 @@ def test_a_running_total_of_time_beside_a_count_of_its_events_is_a_mean_latency(
     assert alone is not None and alone.mean_of_total() is None
     hist = infer("rpc_duration_seconds_bucket", siblings=frozenset({"rpc_duration_seconds_count"}))
     assert hist is not None and hist.mean_of_total() is None
+
+
+def test_hits_are_counted_events_even_without_a_total_suffix() -> None:
+    """`trace_http_request_hits` grows like any counter: its request rate and error ratio are rates."""
+    hits = infer("trace_http_request_hits")
+    assert hits is not None and (hits.signal, hits.form) == ("requests", "rate")
+    ratio = [m for m in hits.derived({"service", "http_status_code"}, frozenset()) if m.signal == "error_ratio"]
+    assert ratio and ratio[0].counter and "rate(trace_http_request_hits{" in ratio[0].entry_query()
+    gauge = infer("cache_hits_ratio")
+    assert gauge is None or gauge.form != "rate"
+    typed = infer("lookup_hits", MetricMeta(type="gauge"))  # the store says it is a level: it is one
+    assert typed is not None and typed.form == "gauge"
+
+
+def test_a_summarys_quantiles_are_no_request_count_and_a_flat_total_is_no_latency() -> None:
+    named = infer("trace_http_request")  # Datadog's distribution, by the span's name alone
+    assert named is not None and named.signal == "requests"
+    assert named.entry({"service", "quantile"}) is None  # its quantile label says it is a distribution
+    assert named.entry({"service"}) is not None
+    wait = infer("pool_wait_duration")
+    assert wait is not None and wait.signal == "latency"
+    assert plausible(wait, [2.0e8, 2.0e8, 2.1e8]).rejected is not None  # nanoseconds in all, flat a while
+    assert plausible(wait, [120.0, 130.0, 900.0]).factor == 1e-3  # milliseconds, as before
+    assert plausible(wait, [0.1, 0.2, 0.3]).rejected is None
+
+
+def test_a_total_over_pods_that_drops_in_part_when_one_restarts_is_still_a_total() -> None:
+    lat = infer("trace_mysql_query_duration")
+    assert lat is not None and lat.form == "gauge"
+    summed = [[float(10 * i) for i in range(40)] + [250.0 + 5 * i for i in range(40)]]  # 390 → 250
+    assert cumulative(lat, summed) is not None
+    wobbly = [[100.0 + (i % 3) for i in range(60)]]  # a level: it falls a third of the time
+    assert cumulative(lat, wobbly) is None

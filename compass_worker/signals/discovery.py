@@ -130,7 +130,15 @@ class InferredMapping:
         # `destination_workload`, `dst_deployment`): who is measured, who called, who was called.
         roles = {lbl: label_role(lbl) for lbl in sorted(have)}
         named = tuple(lbl for lbl, r in roles.items() if r == "identity")
-        dests = tuple(lbl for lbl, r in roles.items() if r == "destination")
+        # A call's far end by its address (`out_host`) before a store's instance key, which may name a
+        # database inside the server (`db_instance="kyc"` on calls to `kyc-pg`): the address is what
+        # the rest of the telemetry calls the callee.
+        dests = tuple(
+            sorted(
+                (lbl for lbl, r in roles.items() if r == "destination"),
+                key=lambda lbl: not set(tokens(lbl)) & _ADDR_T,
+            )
+        )
         sources = tuple(lbl for lbl, r in roles.items() if r == "source")
         order = tuple(dict.fromkeys((*catalog_order, *own, *named)))
         comp = tuple(lbl for lbl in order if lbl in have and lbl not in PEER_LABELS and lbl not in dests)
@@ -165,10 +173,14 @@ class InferredMapping:
         query = self.entry_query()
         if caller:
             query = query.replace("by ({by}", f"by ({{by}}, {caller}")
+        store = _store_kind(self.metric, have)
         return CatalogEntry(
             signal=self.signal,
             family=self.family,
-            kind=self.kind,
+            # calls to a store (`trace_postgres_query_duration` by `out_host`) name a database or a
+            # cache at their far end: its own view says so, and so does a caller's view of the edge
+            kind=store if store and comp == dests[:1] and not self.edge else self.kind,
+            peer_kind=store if self.edge else None,
             requires=(self.metric,) if self.partner is None else (self.metric, self.partner),
             component_labels=comp,
             caller_label=caller,
@@ -334,7 +346,7 @@ _CALL_SIGNALS = frozenset({"latency", "requests", "error_ratio"})
 # A label naming a call's other end by its address (`http_client_host`, `upstream_addr`): an address
 # word, and a word saying it is the far end or the client's view.
 _ADDR_T = frozenset({"host", "address", "addr", "authority", "endpoint"})
-_FAR_T = _DST_T | {"client", "server"}
+_FAR_T = _DST_T | {"client", "server", "out", "outbound"}  # `out_host`: the host a call went out to
 # A data store's instance as its client names it (`sql_instance`, `db_instance`, `cache_host`): there
 # `instance` is the store called, not the scrape target.
 _STORE_T = frozenset({"sql", "db", "database", "redis", "cache", "mongo", "broker"})
@@ -372,6 +384,20 @@ def label_role(label: str) -> str | None:
     if toks & _SRC_T:
         return "source"
     return "identity"
+
+
+_STORE_KINDS: dict[str, ComponentKind] = {
+    "postgres": "database", "postgresql": "database", "pg": "database", "mysql": "database",
+    "mariadb": "database", "sql": "database", "mongo": "database", "mongodb": "database",
+    "redis": "cache", "memcached": "cache", "memcache": "cache",
+}  # fmt: skip
+
+
+def _store_kind(metric: str, have: set[str]) -> ComponentKind | None:
+    """The kind of store a call metric's far end is, from the name's tokens (`postgres`, `redis`)."""
+    if not any(label_role(lbl) == "destination" for lbl in have):
+        return None
+    return next((_STORE_KINDS[t] for t in tokens(metric) if t in _STORE_KINDS), None)
 
 
 def _names_both_ends(have: set[str]) -> bool:

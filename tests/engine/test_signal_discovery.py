@@ -419,7 +419,8 @@ def test_hits_are_counted_events_even_without_a_total_suffix() -> None:
     """`trace_http_request_hits` grows like any counter: its request rate and error ratio are rates."""
     hits = infer("trace_http_request_hits")
     assert hits is not None and (hits.signal, hits.form) == ("requests", "rate")
-    ratio = [m for m in hits.derived({"service", "http_status_code"}, frozenset()) if m.signal == "error_ratio"]
+    derived = hits.derived({"service", "http_status_code"}, frozenset())
+    ratio = [m for m in derived if m.signal == "error_ratio"]
     assert ratio and ratio[0].counter and "rate(trace_http_request_hits{" in ratio[0].entry_query()
     gauge = infer("cache_hits_ratio")
     assert gauge is None or gauge.form != "rate"
@@ -446,3 +447,34 @@ def test_a_total_over_pods_that_drops_in_part_when_one_restarts_is_still_a_total
     assert cumulative(lat, summed) is not None
     wobbly = [[100.0 + (i % 3) for i in range(60)]]  # a level: it falls a third of the time
     assert cumulative(lat, wobbly) is None
+
+
+def test_a_calls_far_end_by_address_names_the_store_before_its_instance_key() -> None:
+    """Datadog's DB spans carry `out_host` (the server) and `db_instance` (the database in it)."""
+    lat = infer("trace_postgres_query_duration")
+    assert lat is not None
+    have = {"service", "out_host", "db_instance", "resource_name"}
+    own = lat.entry(have)
+    assert own is not None and own.component_labels[0] == "out_host"  # the store's own latency
+    edge = next(m for m in lat.derived(have, frozenset()) if m.signal == "client_latency")
+    entry = edge.entry(have)
+    assert entry is not None and entry.peer_labels[0] == "out_host"
+
+
+def test_calls_to_a_store_name_its_kind_when_its_exporter_is_missing() -> None:
+    have = {"service", "out_host", "db_instance"}
+    lat = infer("trace_postgres_query_duration")
+    assert lat is not None
+    own = lat.entry(have)
+    assert own is not None and own.kind == "database"
+    edge = next(m for m in lat.derived(have, frozenset()) if m.signal == "client_latency")
+    entry = edge.entry(have)
+    assert entry is not None and (entry.kind, entry.peer_kind) == ("service", "database")
+    redis = infer("trace_redis_command_duration")
+    assert redis is not None
+    redis_own = redis.entry({"service", "out_host"})
+    assert redis_own is not None and redis_own.kind == "cache"
+    plain = infer("trace_http_request_duration")
+    assert plain is not None
+    plain_own = plain.entry({"service", "resource_name"})
+    assert plain_own is not None and plain_own.kind == "service"

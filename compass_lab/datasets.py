@@ -54,7 +54,7 @@ DATASETS: dict[str, DatasetSpec] = {
         ),
         DatasetSpec(
             "random",
-            "generated topologies in nine convention families; dev and held-out generator families",
+            "generated topologies in ten convention families; dev and held-out generator families",
             "compass_lab.randomised",
         ),
     )

@@ -1,4 +1,4 @@
-"""The randomised lab: generated topologies, nine naming-convention families, dev and held-out families.
+"""The randomised lab: generated topologies, ten naming-convention families, dev and held-out families.
 
 Public API (the dataset protocol of `compass_lab.datasets`):
 - `scenarios()` — every scenario of both splits, stable order;

@@ -1,4 +1,4 @@
-"""Naming-convention families: the library's three, and six more that the signal catalog does not know.
+"""Naming-convention families: the library's three, and seven more that the signal catalog does not know.
 
 A family is rendered by the library in a base convention and then re-expressed the way another
 exporter would have written the same facts: other metric names, other label keys for the service,
@@ -7,7 +7,7 @@ quantiles or averages instead of histograms, a mesh proxy's view (no SQL semanti
 the application's own. Infrastructure exporters (cAdvisor, kube-state-metrics, node / database / cache /
 queue exporters, blackbox, CoreDNS) are left as they are: every family runs on the same Kubernetes.
 
-The nine families and what each changes are tabled in this package's README.
+The ten families and what each changes are tabled in this package's README.
 """
 
 from __future__ import annotations
@@ -707,6 +707,126 @@ def _opencensus(series: Sequence[Series], out: SeriesOut) -> None:
         out.add({"__name__": "go_sql_db_connections_wait_duration", **ident}, np.round(h.sum * 1000.0, 3))
 
 
+# ------------------------------------------------------------------------------------- dogstatsd
+# Datadog APM trace metrics (the tracer's stats, sent over DogStatsD and bridged to Prometheus): one
+# metric family per span name (`trace.<span>.hits|errors|duration`, dots become underscores), unified
+# service tagging (`service`, `env`, `version` on every point), the span's `resource_name`; durations in
+# seconds, as a running total (`.duration`) and as a distribution's percentiles (`trace.<span>` with a
+# `quantile` tag, over the agent's last minute). HTTP client spans count 4xx as errors (the tracer's
+# default client error statuses); DB calls are their own spans (`postgres.query`, `mysql.query`,
+# `redis.command`) under the calling service; dd-trace-go's `database/sql` pool stats
+# (`datadog.tracer.sql.db.connections.*`). The pod is a tag (`pod_name`); no `target_info`.
+_DD_QUANTILES = (0.5, 0.95, 0.99)
+_DD_SPAN = {"postgresql": "postgres_query", "mysql": "mysql_query", "redis": "redis_command"}
+
+
+def _dd_versions(named: dict[str, list[Series]]) -> dict[str, str]:
+    return {s.labels["instance"]: s.labels.get("service_version", "") for s in named.get("target_info", [])}
+
+
+def _dd_ident(labels: dict[str, str], versions: dict[str, str]) -> dict[str, str]:
+    pod = labels["instance"]
+    ident = {
+        "job": "dogstatsd-bridge",
+        "instance": "dogstatsd-bridge.datadog:9102",
+        "service": labels["service_name"],
+        "env": "prod",
+        "kube_namespace": labels.get("service_namespace", ""),
+        "pod_name": pod,
+    }
+    if versions.get(pod):
+        ident["version"] = versions[pod]
+    return ident
+
+
+def _dd_span(
+    out: SeriesOut, quantiles: SeriesOut, span: str, labels: dict[str, str], h: Hist, error: bool
+) -> None:
+    """One span's hits / errors / total duration; its latency distribution is merged over outcomes."""
+    if h.count is None:
+        return
+    out.add({"__name__": f"trace_{span}_hits", **labels}, h.count)
+    if error:
+        out.add({"__name__": f"trace_{span}_errors", **labels}, h.count)
+    if h.sum is not None:
+        out.add({"__name__": f"trace_{span}_duration", **labels}, np.round(h.sum, 6))
+    keep = {k: v for k, v in labels.items() if k not in ("http_status_code",)}
+    _emit_hist(quantiles, f"trace_{span}", keep, h)
+
+
+def _dd_distributions(out: SeriesOut, quantiles: SeriesOut, spans: Sequence[str]) -> None:
+    for span in spans:
+        for h in hist_groups(quantiles.series, f"trace_{span}"):
+            for q in _DD_QUANTILES:
+                _gauge(out, f"trace_{span}", {**h.labels, "quantile": str(q)}, h.quantile(q))
+
+
+def _dogstatsd(series: Sequence[Series], out: SeriesOut) -> None:
+    named = by_name(series)
+    if not series:
+        return
+    versions = _dd_versions(named)
+    quantiles = SeriesOut(series[0].timestamps)
+    spans = ["http_request", "http_client_request", "kafka_consume", "kafka_produce", *_DD_SPAN.values()]
+    for h in hist_groups(series, "http_server_request_duration_seconds"):
+        code = h.labels["http_response_status_code"]
+        labels = {**_dd_ident(h.labels, versions), "span_kind": "server"}
+        labels["resource_name"] = f"{h.labels['http_request_method']} {h.labels['http_route']}"
+        labels["http_status_code"] = code
+        _dd_span(out, quantiles, "http_request", labels, h, code.startswith("5"))
+    for h in hist_groups(series, "http_client_request_duration_seconds"):
+        code, _kind = _outcome(h.labels)
+        labels = {**_dd_ident(h.labels, versions), "span_kind": "client"}
+        labels["resource_name"] = h.labels["http_request_method"]
+        labels |= {"peer_service": h.labels["server_address"], "out_host": h.labels["server_address"]}
+        if code:
+            labels["http_status_code"] = code
+        _dd_span(out, quantiles, "http_client_request", labels, h, not code or code[0] in "45")
+    for h in hist_groups(series, "db_client_operation_duration_seconds"):
+        labels = {**_dd_ident(h.labels, versions), "span_kind": "client"}
+        labels["resource_name"] = h.labels["db_operation_name"]
+        labels |= {"out_host": h.labels["server_address"], "db_system": h.labels["db_system_name"]}
+        if h.labels.get("db_namespace"):
+            labels["db_instance"] = h.labels["db_namespace"]
+        span = _DD_SPAN.get(h.labels["db_system_name"], "sql_query")
+        _dd_span(out, quantiles, span, labels, h, "error_type" in h.labels)
+    for h in hist_groups(series, "messaging_process_duration_seconds"):
+        labels = {**_dd_ident(h.labels, versions), "span_kind": "consumer"}
+        labels["resource_name"] = f"Consume Topic {h.labels['messaging_destination_name']}"
+        labels["kafka_group"] = h.labels.get("messaging_consumer_group_name", "")
+        _dd_span(out, quantiles, "kafka_consume", labels, h, "error_type" in h.labels)
+    for h in hist_groups(series, "messaging_client_operation_duration_seconds"):
+        labels = {**_dd_ident(h.labels, versions), "span_kind": "producer"}
+        labels["resource_name"] = f"Produce Topic {h.labels['messaging_destination_name']}"
+        _dd_span(out, quantiles, "kafka_produce", labels, h, "error_type" in h.labels)
+    _dd_distributions(out, quantiles, spans)
+    _dd_pool(named, out, versions)
+
+
+def _dd_pool(named: dict[str, list[Series]], out: SeriesOut, versions: dict[str, str]) -> None:
+    """dd-trace-go's `database/sql` stats: gauges of Go's DBStats, WaitDuration in nanoseconds."""
+    prefix = "datadog_tracer_sql_db_connections"
+
+    def ident(lb: dict[str, str]) -> dict[str, str]:
+        return {**_dd_ident(lb, versions), "db_instance": _db_of_pool(lb)}
+
+    for s in named.get("db_client_connection_count", []):
+        lb = dict(s.labels)
+        state = "in_use" if lb["db_client_connection_state"] == "used" else "idle"
+        out.add({"__name__": f"{prefix}_{state}", **ident(lb)}, s.values)
+    for s in named.get("db_client_connection_max", []):
+        out.add({"__name__": f"{prefix}_max_open", **ident(dict(s.labels))}, s.values)
+    for h in hist_groups(
+        named.get("db_client_connection_wait_time_seconds_sum", [])
+        + named.get("db_client_connection_wait_time_seconds_count", []),
+        "db_client_connection_wait_time_seconds",
+    ):
+        if h.sum is None or h.count is None:
+            continue
+        out.add({"__name__": f"{prefix}_waiting", **ident(h.labels)}, h.count)
+        out.add({"__name__": f"{prefix}_wait_duration", **ident(h.labels)}, np.round(h.sum * 1e9))
+
+
 CONVENTIONS: dict[str, ConventionFamily] = {
     f.name: f
     for f in (
@@ -719,5 +839,6 @@ CONVENTIONS: dict[str, ConventionFamily] = {
         ConventionFamily("linkerd-proxy", "otel", False, "deployment", _linkerd),
         ConventionFamily("apm-agent", "otel", False, "entity_name", _apm),
         ConventionFamily("opencensus", "otel", False, "app_kubernetes_io_name", _opencensus),
+        ConventionFamily("dogstatsd", "otel", False, "service", _dogstatsd),
     )
 }

@@ -1,6 +1,8 @@
 """Planning a split: which fault lives where, in which generated system, seen how, with what noise.
 
-Per split: every FAULTS.md id 4 times (rotating over the split's families) plus 2 controls per family.
+Per split: every FAULTS.md id 4 times (rotating over the split's families) plus 2 controls per family;
+then, per family added later (`Family.appended`), every fault id once plus 2 controls, drawn after the
+rotation so that the earlier scenarios stay as they were.
 Each scenario generates its own topology (6-40 components) from its seed. Planning draws from the
 split's seed only, so the plan is fixed; the symptom is read off a simulation drawn from the
 scenario's own seed.
@@ -28,6 +30,7 @@ from compass_lab.scenarios.topology import System
 from compass_worker.errors import ConfigError
 
 PER_FAULT = 4
+PER_FAULT_APPENDED = 1
 CONTROLS_PER_FAMILY = 2
 _SPLIT_SEED = {Split.DEV: 70_331_019, Split.HELDOUT: 4_180_077_271}
 # Another draw of the DEV families (fresh topologies, faults and noise, the same conventions and shapes):
@@ -87,7 +90,7 @@ _SERVICE_KEY = {
     "apm-agent": "apm_service",
     "envoy-mesh": "destination_workload",
     "opencensus": "app_kubernetes_io_name",
-}
+}  # dogstatsd's service tag is already `service`: a rename to it changes nothing
 
 
 @dataclass(frozen=True)
@@ -198,7 +201,7 @@ def _cascade_first(prefs: tuple[str, ...], hops: dict[str, int]) -> tuple[str, .
 def _plan(split: Split) -> list[tuple[Scenario, Recipe]]:
     seed, tag = _split_seed(split)
     rng = np.random.default_rng(seed)
-    fams = families(split)
+    fams = tuple(f for f in families(split) if not f.appended)
     items: list[tuple[str | None, Family, int]] = []
     for k, fault in enumerate(FAULT_IDS):
         for j in range(PER_FAULT):
@@ -207,7 +210,15 @@ def _plan(split: Split) -> list[tuple[Scenario, Recipe]]:
         for j in range(CONTROLS_PER_FAMILY):
             items.append((None, fam, j + fams.index(fam)))
     order = rng.permutation(len(items))
-    return [_scenario(rng, split, number, *items[int(i)], tag=tag) for number, i in enumerate(order)]
+    out = [_scenario(rng, split, number, *items[int(i)], tag=tag) for number, i in enumerate(order)]
+    for fam in (f for f in families(split) if f.appended):  # each from where the previous one ended
+        added: list[tuple[str | None, Family, int]] = [
+            (fault, fam, j) for fault in FAULT_IDS for j in range(PER_FAULT_APPENDED)
+        ]
+        added += [(None, fam, j) for j in range(CONTROLS_PER_FAMILY)]
+        for i in rng.permutation(len(added)):
+            out.append(_scenario(rng, split, len(out), *added[int(i)], tag=tag))
+    return out
 
 
 def _scenario(

@@ -1,4 +1,4 @@
-"""Generated topologies: random systems of 6-40 components in one of five shapes.
+"""Generated topologies: random systems of 6-40 components in one of six shapes.
 
 A shape is how services call each other; everything else (names, sizes, languages, which data stores
 hang where, fan-out, replica counts) is drawn from the scenario's own seed. The systems are the library's
@@ -12,6 +12,10 @@ hang where, fan-out, replica counts) is drawn from the scenario's own seed. The 
 - `diamond`: gateway → two front services (web and mobile BFFs) that share the domain services behind
   them; core services reached through two of those, a deep tail below (depth 4-6); databases and caches
   shared by two callers. Every fault below the fronts is seen through more than one path.
+- `pipeline`: an ingest gateway → 3-5 synchronous stages, each calling the next and keeping its own
+  store; a middle stage publishes to a Kafka topic whose consumer group writes to a database shared with
+  two or more stages (3+ services on one database); depth 4-6. A fault deep in the stages or on the
+  shared database surfaces several hops up, and the event side shares the database with the stages.
 """
 
 from __future__ import annotations
@@ -24,8 +28,8 @@ import numpy as np
 from compass_lab.randomised.names import Namer
 from compass_lab.scenarios.topology import Edge, Lang, Node, Route, System, Tech, expected_rates
 
-Shape = Literal["layered", "fanout", "chain", "hub", "diamond"]
-SHAPES: tuple[Shape, ...] = ("layered", "fanout", "chain", "hub", "diamond")
+Shape = Literal["layered", "fanout", "chain", "hub", "diamond", "pipeline"]
+SHAPES: tuple[Shape, ...] = ("layered", "fanout", "chain", "hub", "diamond", "pipeline")
 Need = Literal["sql", "cache", "queue", "external"]
 
 HOST_CPUS = 8.0  # the simulator's hosts (`state.HostState.cpus`)
@@ -461,4 +465,54 @@ def _diamond(b: _Builder, size: int, needs: frozenset[Need]) -> None:
             _stores(b, helper, b.specs[helper].layer, frozenset(), size)
 
 
-_SHAPES = {"layered": _layered, "fanout": _fanout, "chain": _chain, "hub": _hub, "diamond": _diamond}
+def _own_store(b: _Builder, stage: str, needs: frozenset[Need]) -> None:
+    """A stage's own store: a database, or a read-through cache in front of its own database."""
+    layer = b.specs[stage].layer + 1
+    cached = any(e.protocol == "redis" for e in b.edges)
+    if ("cache" in needs and not cached) or (not cached and b.rng.random() < 0.25):
+        b.cached_read(stage, b.cache(layer), b.database(layer))
+    else:
+        b.sql(stage, b.database(layer), write=b.rng.random() < 0.6)
+
+
+def _pipeline(b: _Builder, size: int, needs: frozenset[Need]) -> None:
+    rng = b.rng
+    entry = next(iter(b.specs))
+    n_stages = int(rng.integers(3, 6))
+    stages: list[str] = []
+    for k in range(n_stages):  # each stage hands its work on to the next one, synchronously
+        stages.append(b.service(k + 1))
+        cpr = _uniform(b, 0.7, 1.0) if k else 1.0
+        b.call(stages[-2] if k else entry, stages[-1], cpr, _uniform(b, 0.8, 1.0))
+    # the deepest stage always keeps a store, the others while the size allows (and mostly do)
+    for k, stage in enumerate(reversed(stages)):
+        if k == 0 or (b.count() < size - 2 and rng.random() < 0.8):
+            _own_store(b, stage, needs if k == 0 else frozenset())
+    mid = stages[len(stages) // 2 - 1] if len(stages) > 3 else stages[1]
+    _q, worker = b.pipeline(mid, b.specs[mid].layer + 1)
+    # one database behind the event side and two or more stages: a fault on it shows on many services
+    shared = b.database(n_stages + 1)
+    b.sql(worker, shared, write=True)
+    for stage in _two_callers(b, stages) + ([str(rng.choice(stages))] if rng.random() < 0.4 else []):
+        if not any(e.caller == stage and e.callee == shared for e in b.edges):
+            b.sql(stage, shared, write=rng.random() < 0.4)
+    if b.count() < size and rng.random() < 0.5:  # the consumer enriches events from a later stage
+        later = [s for s in stages[stages.index(mid) + 1 :] if not _reaches(b, s, mid)]
+        if later:
+            b.call(worker, str(rng.choice(later)), _uniform(b, 0.3, 1.0), _uniform(b, 0.4, 0.9))
+    while b.count() < size:  # side helpers of the stages, some with a store of their own
+        parent = str(rng.choice(stages[:-1]))
+        helper = b.service(b.specs[parent].layer + 1)
+        b.call(parent, helper, _uniform(b, 0.2, 0.8), _uniform(b, 0.4, 1.0))
+        if b.count() < size and rng.random() < 0.4:
+            _stores(b, helper, b.specs[helper].layer, frozenset(), size)
+
+
+_SHAPES = {
+    "layered": _layered,
+    "fanout": _fanout,
+    "chain": _chain,
+    "hub": _hub,
+    "diamond": _diamond,
+    "pipeline": _pipeline,
+}

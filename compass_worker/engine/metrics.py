@@ -112,7 +112,7 @@ async def discover(
         # A caller's view of its callees needs the label naming the peer, and a request count its
         # status label, before either can become an edge or an error ratio (`InferredMapping.entry` /
         # `derived` read them off this presence query).
-        labels.update((*sigdisc.PEER_LABELS, *sigdisc.STATUS_LABELS))
+        labels.update((*sigdisc.PEER_LABELS, *sigdisc.STATUS_LABELS, sigdisc.QUANTILE_LABEL))
         labels.update(sigdisc.label_order(catalog, mp.signal))
     labels.update(await _workload_labels(src, uid, inferred_names))
     if not wanted_metrics:
@@ -345,6 +345,16 @@ async def fetch_entry(
         return
     fix = sigdisc.plausible(mapping, (v for s in res.value.series for v in s.values))
     total = sigdisc.cumulative(mapping, (s.values for s in res.value.series))
+    mean = mapping.mean_of_total() if total is not None else None
+    if mean is not None:
+        # A running total of time spent beside a count of the same events: the mean per event.
+        query = mean.entry_query()
+        expr = _fill(query, by, peer, src.rate_window)
+        res = await src.prom_range(expr)
+        if not isinstance(res, Data):
+            return
+        mapping, total = mean, None
+        fix = sigdisc.plausible(mapping, (v for s in res.value.series for v in s.values))
     if total is not None:
         fix = sigdisc.Fix(rejected=total)
     unmeasured = sigdisc.never_succeeds(mapping, (s.values for s in res.value.series))

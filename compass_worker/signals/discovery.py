@@ -93,6 +93,22 @@ class InferredMapping:
     # The unit was claimed from outside (a proposal said "ratio"): values that contradict it reject the
     # mapping instead of being rescaled to fit.
     unit_claimed: bool = False
+    # A latency read as a level whose sibling counts the same events (`x_duration` beside `x_hits`): if
+    # the values turn out to be a running total of time spent, its rate over that count is the mean.
+    events: str | None = None
+
+    def mean_of_total(self) -> InferredMapping | None:
+        """This running total of time spent over the count of its events: the mean latency per event."""
+        if self.events is None or self.form != "gauge":
+            return None
+        return replace(
+            self,
+            form="ratio_of",
+            partner=self.events,
+            events=None,
+            confidence=round(self.confidence - 0.05, 3),
+            reason=f"{self.reason}, a running total of time over {self.events}",
+        )
 
     @property
     def family(self) -> str:
@@ -117,7 +133,15 @@ class InferredMapping:
         # `destination_workload`, `dst_deployment`): who is measured, who called, who was called.
         roles = {lbl: label_role(lbl) for lbl in sorted(have)}
         named = tuple(lbl for lbl, r in roles.items() if r == "identity")
-        dests = tuple(lbl for lbl, r in roles.items() if r == "destination")
+        # A call's far end by its address (`out_host`) before a store's instance key, which may name a
+        # database inside the server (`db_instance="kyc"` on calls to `kyc-pg`): the address is what
+        # the rest of the telemetry calls the callee.
+        dests = tuple(
+            sorted(
+                (lbl for lbl, r in roles.items() if r == "destination"),
+                key=lambda lbl: not set(tokens(lbl)) & _ADDR_T,
+            )
+        )
         sources = tuple(lbl for lbl, r in roles.items() if r == "source")
         order = tuple(dict.fromkeys((*catalog_order, *own, *named)))
         comp = tuple(lbl for lbl in order if lbl in have and lbl not in PEER_LABELS and lbl not in dests)
@@ -137,6 +161,10 @@ class InferredMapping:
         peers = tuple(dict.fromkeys(lbl for lbl in (*PEER_LABELS, *dests) if lbl in have))
         if not comp or (self.edge and not peers):
             return None
+        if QUANTILE_LABEL in have and self.signal not in ("latency", "client_latency"):
+            # A summary's quantiles (`trace_http_request{quantile="0.99"}`) are values of a distribution
+            # of the requests (their durations), never a count of them nor a ratio.
+            return None
         if self.form == "status_rate" and values is not None and self.status_label:
             # Only exact codes can say 429: a status class (`4xx`) would read as "never throttled".
             codes = values.get(self.status_label, ())
@@ -145,15 +173,17 @@ class InferredMapping:
         caller = (
             next((lbl for lbl in GROUP_LABELS if lbl in have), None) if self.signal == "queue_lag" else None
         )
-        query = self._query()
+        query = self.entry_query()
         if caller:
             query = query.replace("by ({by}", f"by ({{by}}, {caller}")
-        if self.edge:
-            query = query.replace("by ({by}", "by ({by}, {peer}")
+        store = _store_kind(self.metric, have)
         return CatalogEntry(
             signal=self.signal,
             family=self.family,
-            kind=self.kind,
+            # calls to a store (`trace_postgres_query_duration` by `out_host`) name a database or a
+            # cache at their far end: its own view says so, and so does a caller's view of the edge
+            kind=store if store and comp == dests[:1] and not self.edge else self.kind,
+            peer_kind=store if self.edge else None,
             requires=(self.metric,) if self.partner is None else (self.metric, self.partner),
             component_labels=comp,
             caller_label=caller,
@@ -161,6 +191,11 @@ class InferredMapping:
             peer_labels=peers if self.edge else (),
             query=query,
         )
+
+    def entry_query(self) -> str:
+        """The query template of this mapping's entry (`{by}`, `{peer}`, `{rate}` to fill)."""
+        query = self._query()
+        return query.replace("by ({by}", "by ({by}, {peer}") if self.edge else query
 
     def derived(self, present: Iterable[str], names: frozenset[str]) -> list[InferredMapping]:
         """Signals the same metric also carries: a histogram's `_count` is a request rate, and a
@@ -231,7 +266,8 @@ class InferredMapping:
             return f"sum by ({{by}}) (increase({m}[{{rate}}]))"
         if self.form == "ratio_of" and self.partner:
             num = f"sum by ({{by}}) (rate({m}[{{rate}}]))"
-            return f"{num} / sum by ({{by}}) (rate({self.partner}[{{rate}}]) > 0)"
+            ratio = f"{num} / sum by ({{by}}) (rate({self.partner}[{{rate}}]) > 0)"
+            return f"({ratio}){scale}" if scale else ratio
         if self.form == "gauge_ratio" and self.partner:
             return f"max by ({{by}}) ({m}) / max by ({{by}}) ({self.partner} > 0)"
         if self.form == "status_ratio" and self.status_label:
@@ -256,6 +292,8 @@ class InferredMapping:
         return f"{agg} by ({{by}}) ({m}){scale}"
 
 
+# A summary's quantile label: its series are values of a distribution (asked for in the presence query).
+QUANTILE_LABEL = "quantile"
 # Labels that name the callee in a caller's metrics, and those that classify a request's outcome.
 PEER_LABELS: tuple[str, ...] = (
     "upstream",
@@ -311,7 +349,7 @@ _CALL_SIGNALS = frozenset({"latency", "requests", "error_ratio"})
 # A label naming a call's other end by its address (`http_client_host`, `upstream_addr`): an address
 # word, and a word saying it is the far end or the client's view.
 _ADDR_T = frozenset({"host", "address", "addr", "authority", "endpoint"})
-_FAR_T = _DST_T | {"client", "server"}
+_FAR_T = _DST_T | {"client", "server", "out", "outbound"}  # `out_host`: the host a call went out to
 # A data store's instance as its client names it (`sql_instance`, `db_instance`, `cache_host`): there
 # `instance` is the store called, not the scrape target.
 _STORE_T = frozenset({"sql", "db", "database", "redis", "cache", "mongo", "broker"})
@@ -349,6 +387,20 @@ def label_role(label: str) -> str | None:
     if toks & _SRC_T:
         return "source"
     return "identity"
+
+
+_STORE_KINDS: dict[str, ComponentKind] = {
+    "postgres": "database", "postgresql": "database", "pg": "database", "mysql": "database",
+    "mariadb": "database", "sql": "database", "mongo": "database", "mongodb": "database",
+    "redis": "cache", "memcached": "cache", "memcache": "cache",
+}  # fmt: skip
+
+
+def _store_kind(metric: str, have: set[str]) -> ComponentKind | None:
+    """The kind of store a call metric's far end is, from the name's tokens (`postgres`, `redis`)."""
+    if not any(label_role(lbl) == "destination" for lbl in have):
+        return None
+    return next((_STORE_KINDS[t] for t in tokens(metric) if t in _STORE_KINDS), None)
 
 
 def _names_both_ends(have: set[str]) -> bool:
@@ -421,7 +473,10 @@ def _infer(metric: str, meta: MetricMeta, siblings: frozenset[str]) -> InferredM
     # A count of requests answered needs no `_total` to be a counter (OpenCensus's exporter writes
     # `..._completed_count`, `..._response_count_by_status_code`); a count of connections is a gauge.
     counted = "count" in toks and bool(toks & _ANSWERED) and not toks & (_POOL_T | _LATENCY)
-    counter = mtype == "counter" or suffix == "total" or (not mtype and counted)
+    # Hits and invocations are events counted, never a level (Datadog's `trace_<span>_hits`): a
+    # per-second level says so (`_per_second`, `rps`).
+    hits = suffix in _HITS and not toks & _RATIO
+    counter = mtype == "counter" or suffix == "total" or (not mtype and (counted or hits))
     histogram = metric.endswith("_bucket") or mtype == "histogram"
     stem = metric.rsplit("_", 1)[0]
     part = metric.endswith(("_sum", "_count")) and {f"{stem}_sum", f"{stem}_count"} <= siblings | {metric}
@@ -460,6 +515,7 @@ def _infer(metric: str, meta: MetricMeta, siblings: frozenset[str]) -> InferredM
             why + (", caller side" if client else ""),
             scale or 1.0,
             edge=client,
+            events=None if histogram or quantile else _event_count(name_toks, siblings),
         )
 
     if histogram:
@@ -607,6 +663,23 @@ def _pool(
     if toks & {"timeout", "timeouts"}:
         form = "rate" if counter else "gauge"
         return InferredMapping(metric, "pool_timeouts", "service", form, conf(0.6, True), "pool timeouts")
+    return None
+
+
+_EVENT_COUNT = _REQUESTS | {"count", "total"}
+_HITS = frozenset({"hits", "invocations"})
+
+
+def _event_count(name_toks: tuple[str, ...], siblings: frozenset[str]) -> str | None:
+    """`trace_http_request_duration` → `trace_http_request_hits`: the sibling that counts the events
+    whose time a duration sums (the same name, a count word in place of the duration and unit words)."""
+    stem = [t for t in name_toks if t not in _LATENCY and t not in _TIME_UNITS]
+    if not stem or len(stem) == len(name_toks):
+        return None
+    for s in sorted(siblings):
+        st = tokens(s)
+        if list(st[: len(stem)]) == stem and st[len(stem) :] and set(st[len(stem) :]) <= _EVENT_COUNT:
+            return s
     return None
 
 
@@ -781,8 +854,14 @@ def plausible(mapping: InferredMapping, values: Iterable[float]) -> Fix:
         if hi <= 100.5:
             return Fix(factor=0.01)
         return Fix(rejected=f"values up to {hi:.3g} are not a ratio")
-    if mapping.signal in ("latency", "client_latency") and mapping.scale == 1.0 and mid > 20.0:
-        return Fix(factor=1e-3)  # a caller's view of a call is timed in the same unit as the callee's
+    if mapping.signal in ("latency", "client_latency"):
+        factor = 1e-3 if mapping.scale == 1.0 and mid > 20.0 else 1.0
+        if mid * factor > _LATENCY_MAX_S:
+            # a typical value of minutes per call even in ms is no latency: a total (of nanoseconds
+            # waited, of time spent) that stayed flat too long to be told from a level by its growth
+            return Fix(rejected=f"typical value {mid:.3g} is no request latency")
+        if factor != 1.0:
+            return Fix(factor=factor)  # a caller's view of a call is timed in the same unit as the callee's
     return Fix()
 
 
@@ -807,8 +886,12 @@ def never_succeeds(mapping: InferredMapping, series: Iterable[Sequence[float]]) 
     return None
 
 
+_LATENCY_MAX_S = 300.0
+
+
 # A gauge-read series that only ever grows over this many samples is a running total, not a level.
 _CUMULATIVE_MIN_POINTS = 8
+_PARTIAL_RESTARTS = 2  # partial drops a running total over several pods may show (restarts)
 
 
 def cumulative(mapping: InferredMapping, series: Iterable[Sequence[float]]) -> str | None:
@@ -826,11 +909,14 @@ def cumulative(mapping: InferredMapping, series: Iterable[Sequence[float]]) -> s
         if len(vals) < _CUMULATIVE_MIN_POINTS:
             continue
         seen += 1
-        ups = 0
+        ups = drops = 0
         for a, b in itertools.pairwise(vals):
-            if b < a and not b < 0.1 * a:
-                return None
+            drops += b < a and not b < 0.1 * a
             ups += b > a
+        # A total summed or maxed over pods drops in part when one of them restarts; a level falls
+        # about as often as it rises.
+        if drops > max(_PARTIAL_RESTARTS, 0.02 * (len(vals) - 1)):
+            return None
         grew += ups * 2 >= len(vals) - 1
     if seen and grew * 2 > seen:
         return f"{mapping.metric} only grows: a running total, not a {mapping.signal.replace('_', ' ')}"

@@ -21,6 +21,14 @@ _ORDINAL = re.compile(r"^(?P<base>[a-z0-9-]+?)-\d{1,3}$")
 _PVC_TEMPLATE = re.compile(r"^(data|storage|pvc|datadir|volume)-(?P<base>.+)$")
 
 
+_KEY_PARTS = re.compile(r"_|(?<=[a-z0-9])(?=[A-Z])")
+
+
+def _names_a_pod(label: str) -> bool:
+    """`pod`, `pod_name`, `kubernetes_pod_name`, `k8s_pod_name`, `PodName`: a key naming the pod."""
+    return "pod" in (p.lower() for p in _KEY_PARTS.split(label))
+
+
 def is_ip(value: str) -> bool:
     try:
         ipaddress.ip_address(value.strip("[]"))
@@ -56,7 +64,7 @@ def normalise(value: str, *, label: str = "") -> str:
         v = m.group("base") if m else v
         m = _ORDINAL.match(v)
         v = m.group("base") if m else v
-    elif label in ("pod", "instance"):
+    elif label == "instance" or _names_a_pod(label):
         m = _DEPLOYMENT_POD.match(v) or _ORDINAL.match(v)
         v = m.group("base") if m else v
     return v

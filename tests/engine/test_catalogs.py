@@ -78,6 +78,11 @@ def test_team_catalog_extends_and_bad_catalog_is_one_line_error(tmp_path: Path) 
         ("payments-db.shop.svc.cluster.local", "server_address", "payments-db"),
         ("checkout-7d9f8b6c5d-x2k9q", "pod", "checkout"),
         ("orders-db-0", "pod", "orders-db"),
+        # any key naming the pod (Datadog's pod_name, a scrape's kubernetes_pod_name, CSV PodName)
+        ("tenant-worker-m5xmlbjwvq-42ss9", "pod_name", "tenant-worker"),
+        ("checkout-7d9f8b6c5d-x2k9q", "kubernetes_pod_name", "checkout"),
+        ("checkout-7d9f8b6c5d-x2k9q", "PodName", "checkout"),
+        ("checkout-7d9f8b6c5d-x2k9q", "service", "checkout-7d9f8b6c5d-x2k9q"),
         ("data-orders-db-0", "persistentvolumeclaim", "orders-db"),
         ("10.0.3.12:6379", "instance", "10.0.3.12"),
     ],

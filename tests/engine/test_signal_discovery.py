@@ -403,3 +403,100 @@ def test_a_status_class_cannot_say_throttled() -> None:
     throttled = next(d for d in upstream.derived(have, names) if d.signal == "client_throttled")
     assert throttled.entry(have, values={"status_class": {"2xx", "5xx", "conn_error"}}) is None
     assert throttled.entry(have, values={"status_class": {"200", "503"}}) is not None
+
+
+def test_a_running_total_of_time_beside_a_count_of_its_events_is_a_mean_latency() -> None:
+    """Datadog's trace metrics: `x_duration` sums the seconds spent, `x_hits` counts the spans."""
+    names = frozenset({"trace_http_request_duration", "trace_http_request_hits", "trace_http_request_errors"})
+    lat = infer("trace_http_request_duration", siblings=names)
+    assert lat is not None and lat.signal == "latency" and lat.events == "trace_http_request_hits"
+    mean = lat.mean_of_total()
+    assert mean is not None and (mean.form, mean.partner, mean.events) == (
+        "ratio_of",
+        "trace_http_request_hits",
+        None,
+    )
+    q = mean.entry_query()
+    assert "rate(trace_http_request_duration[" in q and "rate(trace_http_request_hits[" in q
+    ms = infer("jobs_run_duration_ms", siblings=frozenset({"jobs_run_count", "jobs_run_duration_ms"}))
+    assert ms is not None and ms.events == "jobs_run_count"
+    mean_ms = ms.mean_of_total()
+    assert mean_ms is not None and mean_ms.entry_query().endswith("* 0.001")
+    # a caller's total: an edge, kept per peer
+    client = infer(
+        "trace_http_client_request_duration",
+        siblings=frozenset({"trace_http_client_request_duration", "trace_http_client_request_hits"}),
+    )
+    assert client is not None and client.edge
+    client_mean = client.mean_of_total()
+    assert client_mean is not None and "{peer}" in client_mean.entry_query()
+    # no count beside it, or a histogram: nothing to divide by
+    alone = infer("trace_http_request_duration", siblings=frozenset({"trace_http_request_duration"}))
+    assert alone is not None and alone.mean_of_total() is None
+    hist = infer("rpc_duration_seconds_bucket", siblings=frozenset({"rpc_duration_seconds_count"}))
+    assert hist is not None and hist.mean_of_total() is None
+
+
+def test_hits_are_counted_events_even_without_a_total_suffix() -> None:
+    """`trace_http_request_hits` grows like any counter: its request rate and error ratio are rates."""
+    hits = infer("trace_http_request_hits")
+    assert hits is not None and (hits.signal, hits.form) == ("requests", "rate")
+    derived = hits.derived({"service", "http_status_code"}, frozenset())
+    ratio = [m for m in derived if m.signal == "error_ratio"]
+    assert ratio and ratio[0].counter and "rate(trace_http_request_hits{" in ratio[0].entry_query()
+    gauge = infer("cache_hits_ratio")
+    assert gauge is None or gauge.form != "rate"
+    typed = infer("lookup_hits", MetricMeta(type="gauge"))  # the store says it is a level: it is one
+    assert typed is not None and typed.form == "gauge"
+
+
+def test_a_summarys_quantiles_are_no_request_count_and_a_flat_total_is_no_latency() -> None:
+    named = infer("trace_http_request")  # Datadog's distribution, by the span's name alone
+    assert named is not None and named.signal == "requests"
+    assert named.entry({"service", "quantile"}) is None  # its quantile label says it is a distribution
+    assert named.entry({"service"}) is not None
+    wait = infer("pool_wait_duration")
+    assert wait is not None and wait.signal == "latency"
+    assert plausible(wait, [2.0e8, 2.0e8, 2.1e8]).rejected is not None  # nanoseconds in all, flat a while
+    assert plausible(wait, [120.0, 130.0, 900.0]).factor == 1e-3  # milliseconds, as before
+    assert plausible(wait, [0.1, 0.2, 0.3]).rejected is None
+
+
+def test_a_total_over_pods_that_drops_in_part_when_one_restarts_is_still_a_total() -> None:
+    lat = infer("trace_mysql_query_duration")
+    assert lat is not None and lat.form == "gauge"
+    summed = [[float(10 * i) for i in range(40)] + [250.0 + 5 * i for i in range(40)]]  # 390 → 250
+    assert cumulative(lat, summed) is not None
+    wobbly = [[100.0 + (i % 3) for i in range(60)]]  # a level: it falls a third of the time
+    assert cumulative(lat, wobbly) is None
+
+
+def test_a_calls_far_end_by_address_names_the_store_before_its_instance_key() -> None:
+    """Datadog's DB spans carry `out_host` (the server) and `db_instance` (the database in it)."""
+    lat = infer("trace_postgres_query_duration")
+    assert lat is not None
+    have = {"service", "out_host", "db_instance", "resource_name"}
+    own = lat.entry(have)
+    assert own is not None and own.component_labels[0] == "out_host"  # the store's own latency
+    edge = next(m for m in lat.derived(have, frozenset()) if m.signal == "client_latency")
+    entry = edge.entry(have)
+    assert entry is not None and entry.peer_labels[0] == "out_host"
+
+
+def test_calls_to_a_store_name_its_kind_when_its_exporter_is_missing() -> None:
+    have = {"service", "out_host", "db_instance"}
+    lat = infer("trace_postgres_query_duration")
+    assert lat is not None
+    own = lat.entry(have)
+    assert own is not None and own.kind == "database"
+    edge = next(m for m in lat.derived(have, frozenset()) if m.signal == "client_latency")
+    entry = edge.entry(have)
+    assert entry is not None and (entry.kind, entry.peer_kind) == ("service", "database")
+    redis = infer("trace_redis_command_duration")
+    assert redis is not None
+    redis_own = redis.entry({"service", "out_host"})
+    assert redis_own is not None and redis_own.kind == "cache"
+    plain = infer("trace_http_request_duration")
+    assert plain is not None
+    plain_own = plain.entry({"service", "resource_name"})
+    assert plain_own is not None and plain_own.kind == "service"

@@ -226,3 +226,55 @@ def test_a_bad_dev_seed_is_one_line_and_exit_2() -> None:
     )
     assert run.returncode == 2
     assert run.stderr.strip() == "compass: error: COMPASS_RANDOM_DEV_SEED must be an integer, not 'twelve'"
+
+
+def _digest(got: list[Scenario]) -> str:
+    h = hashlib.sha256()
+    for s in got:
+        h.update(f"{s.id}|{s.seed}|{s.at}|{s.title}|{s.symptom}\n".encode())
+    return h.hexdigest()
+
+
+def test_an_appended_family_leaves_the_plan_before_it_as_it_was() -> None:
+    """Families added later are planned after the rotation: the held-out plan and every earlier dev
+    scenario are the ones of the 7 Dec plan (digests of id, seed, time, title and symptom)."""
+    held = [s for s in scenarios() if s.split == Split.HELDOUT]
+    assert _digest(held) == "b9ea8826dac0f69d40192d9bab0743918e2b5016006e660d1ec2cafd851ff8fa"
+    appended = {f.name for f in FAMILIES if f.appended}
+    assert appended and all(f.split == Split.DEV for f in FAMILIES if f.appended)
+    dev = [s for s in scenarios() if s.split == Split.DEV]
+    rotation = [s for s in dev if s.system not in appended]
+    assert _digest(rotation) == "903767d17eabe537d3527e74a729f97a526c8b9708ff1e50b096800e84141633"
+    assert dev[: len(rotation)] == rotation  # the appended family's scenarios come after
+    for name in appended:
+        own = [s for s in dev if s.system == name]
+        assert Counter(s.truth_fault for s in own if s.kind == ScenarioKind.FAULT) == Counter(FAULT_IDS)
+        assert sum(s.kind == ScenarioKind.CONTROL for s in own) == 2
+
+
+def test_pipeline_systems_chain_stages_over_a_shared_database_and_a_queue() -> None:
+    """The pipeline shape: 3-5 synchronous stages, a consumed topic, a database used by 3+ services."""
+    for seed in range(12):
+        system = generate("pipeline", "p", np.random.default_rng(seed), int(6 + 3 * seed), frozenset())
+        kinds = {n.name: n.kind for n in system.nodes}
+        callers: dict[str, set[str]] = {}
+        for e in system.edges:
+            if e.protocol != "consume":
+                callers.setdefault(e.callee, set()).add(e.caller)
+        assert any(kinds[c] == "database" and len(who) >= 3 for c, who in callers.items()), seed
+        consumers = [e.caller for e in system.edges if e.protocol == "consume"]
+        assert consumers and any(e.protocol == "produce" for e in system.edges), seed
+        assert any(kinds[e.callee] == "database" for e in system.edges if e.caller in consumers), seed
+        assert 4 <= _depth(system, system.entry) <= 7, seed
+        assert len(system.components()) <= 40
+
+
+def test_the_dogstatsd_family_speaks_its_own_names() -> None:
+    s = _first(lambda s: s.conventions == "dogstatsd" and s.kind == ScenarioKind.FAULT)
+    series = build_telemetry(s).series
+    names = {x.labels["__name__"] for x in series}
+    assert {"trace_http_request_hits", "trace_http_request_duration", "trace_http_request"} <= names
+    assert "trace_http_client_request_hits" in names
+    assert not any(n.startswith(("http_server", "http_client", "db_client", "target_info")) for n in names)
+    hits = next(x for x in series if x.labels["__name__"] == "trace_http_request_hits")
+    assert {"service", "env", "resource_name", "pod_name"} <= set(hits.labels)

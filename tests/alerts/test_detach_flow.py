@@ -25,6 +25,28 @@ from compass_worker.service.context import service
 from compass_worker.service.worker import build_worker, close_worker, stop_worker
 
 
+async def api_then_db_joined(
+    http: httpx.AsyncClient, slack: FakeSlack, store: KnowledgeStore, t0: float
+) -> str:
+    """api's 5xx opens an incident (its root message posted); db's disk alert, 20 s later, joins it as
+    its cause alerting late. Returns the incident's investigation key."""
+    api = alert_body(name="HighErrorRate", service="api", summary="api 5xx", starts_at=t0, fingerprint="f1")
+    assert (await post_alertmanager(http, api)).status_code == 202
+    await slack.wait_for(lambda: len(roots(slack)) == 1, 30, "the incident's root message")
+    db = alert_body(
+        name="HostOutOfDiskSpace", service="db", summary="db disk full", starts_at=t0 + 20, fingerprint="f2"
+    )
+    assert (await post_alertmanager(http, db)).status_code == 202
+    joined = "SELECT count(*) FROM alerts WHERE processed_status = 'firing'"
+    for _ in range(300):
+        if await store.pool.fetchval(joined) == 2:
+            break
+        await asyncio.sleep(0.05)
+    assert await store.pool.fetchval("SELECT count(DISTINCT incident_id) FROM alerts") == 1
+    key: str = await store.pool.fetchval("SELECT investigation_key FROM alert_incidents")
+    return key
+
+
 async def test_alerts_off_the_pinned_cause_path_leave_and_are_announced_on_their_own(
     http: httpx.AsyncClient,
     edge: Edge,
@@ -43,28 +65,8 @@ async def test_alerts_off_the_pinned_cause_path_leave_and_are_announced_on_their
     worker = build_worker(config, mcp=scenario_mcp_config(lab.url, scenario), handle_signals=False)
     task = asyncio.create_task(worker.async_run())
     try:
-        t0 = scenario.at
-        api = alert_body(
-            name="HighErrorRate", service="api", summary="api 5xx", starts_at=t0, fingerprint="f1"
-        )
-        assert (await post_alertmanager(http, api)).status_code == 202
-        await slack.wait_for(lambda: len(roots(slack)) == 1, 30, "the incident's root message")
         # db is below api: while the incident is young it joins as its cause alerting late.
-        db = alert_body(
-            name="HostOutOfDiskSpace",
-            service="db",
-            summary="db disk full",
-            starts_at=t0 + 20,
-            fingerprint="f2",
-        )
-        assert (await post_alertmanager(http, db)).status_code == 202
-        joined = "SELECT count(*) FROM alerts WHERE processed_status = 'firing'"
-        for _ in range(300):
-            if await store.pool.fetchval(joined) == 2:
-                break
-            await asyncio.sleep(0.05)
-        assert await store.pool.fetchval("SELECT count(DISTINCT incident_id) FROM alerts") == 1
-        key = await store.pool.fetchval("SELECT investigation_key FROM alert_incidents")
+        key = await api_then_db_joined(http, slack, store, scenario.at)
 
         # The investigation names api (as `compass worker` pins a verdict): db, a callee, is another fault.
         assert await pin_alert_cause(service(worker.ctx), key, "api") == 1
@@ -115,27 +117,7 @@ async def test_a_detached_incident_announced_while_redis_is_down_is_announced_wh
                 edge.alerting.running(),
                 httpx.AsyncClient(transport=httpx.ASGITransport(app=edge.api), base_url="http://bot") as http,
             ):
-                t0 = scenario.at
-                api = alert_body(
-                    name="HighErrorRate", service="api", summary="api 5xx", starts_at=t0, fingerprint="f1"
-                )
-                assert (await post_alertmanager(http, api)).status_code == 202
-                await slack.wait_for(lambda: len(roots(slack)) == 1, 30, "the incident's root message")
-                db = alert_body(
-                    name="HostOutOfDiskSpace",
-                    service="db",
-                    summary="db disk full",
-                    starts_at=t0 + 20,
-                    fingerprint="f2",
-                )
-                assert (await post_alertmanager(http, db)).status_code == 202
-                joined = "SELECT count(*) FROM alerts WHERE processed_status = 'firing'"
-                for _ in range(300):
-                    if await store.pool.fetchval(joined) == 2:
-                        break
-                    await asyncio.sleep(0.05)
-                assert await store.pool.fetchval("SELECT count(DISTINCT incident_id) FROM alerts") == 1
-                key = await store.pool.fetchval("SELECT investigation_key FROM alert_incidents")
+                key = await api_then_db_joined(http, slack, store, scenario.at)
 
                 await asyncio.to_thread(own.stop)
                 # The verdict lands while Redis is down: db leaves, its announcement waits in the outbox.
@@ -175,26 +157,7 @@ async def test_a_corrected_cause_brings_back_the_alerts_an_earlier_pin_detached_
     worker = build_worker(config, mcp=scenario_mcp_config(lab.url, scenario), handle_signals=False)
     task = asyncio.create_task(worker.async_run())
     try:
-        t0 = scenario.at
-        api = alert_body(
-            name="HighErrorRate", service="api", summary="api 5xx", starts_at=t0, fingerprint="f1"
-        )
-        assert (await post_alertmanager(http, api)).status_code == 202
-        await slack.wait_for(lambda: len(roots(slack)) == 1, 30, "the incident's root message")
-        db = alert_body(
-            name="HostOutOfDiskSpace",
-            service="db",
-            summary="db disk full",
-            starts_at=t0 + 20,
-            fingerprint="f2",
-        )
-        assert (await post_alertmanager(http, db)).status_code == 202
-        joined = "SELECT count(*) FROM alerts WHERE processed_status = 'firing'"
-        for _ in range(300):
-            if await store.pool.fetchval(joined) == 2:
-                break
-            await asyncio.sleep(0.05)
-        key = await store.pool.fetchval("SELECT investigation_key FROM alert_incidents")
+        key = await api_then_db_joined(http, slack, store, scenario.at)
         first = await store.pool.fetchval("SELECT incident_id FROM alerts WHERE fingerprint = 'f1'")
 
         # The verdict names api: db (a callee) leaves and is announced on its own.

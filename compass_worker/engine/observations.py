@@ -150,9 +150,14 @@ class Observations:
         return {n for n in names if n}
 
     def kind_of(self, component: str) -> str:
-        """Own telemetry first; then what callers say (a db client's peer); else service or external."""
+        """Own telemetry first; then what callers say (a db client's peer); else service or external.
+        A store seen only through its volume's stats (its exporter missing) is what its callers call it:
+        nothing calls a volume over the network."""
         if component in self.kinds:
-            return self.kinds[component]
+            own = self.kinds[component]
+            if own == "volume" and self.peer_kinds.get(component) in ("database", "cache", "queue"):
+                return self.peer_kinds[component]
+            return own
         if component in self.peer_kinds:
             return self.peer_kinds[component]
         if component in self.hosts:

@@ -192,3 +192,26 @@ def test_a_cpu_that_ramps_to_its_limit_hurts_from_when_it_got_there() -> None:
     ctx = JudgeContext("document", TS[93], TS[60], frozenset({"document"}))
     h = _judge("document", "cpu_saturation", obs, ctx).hypothesis
     assert h.status == HypothesisStatus.SUPPORTED, h.refuted_because
+
+
+def test_waiters_on_a_pool_are_its_exhaustion_whatever_its_utilisation_reads() -> None:
+    """A pool full on some pods only: utilisation (max over pools, averaged) reads 60 %, yet requests
+    queue for a connection — which happens only when none is free."""
+    obs = Observations()
+    obs.kinds.update({"wallet": "service", "fare": "service"})
+    obs.edges[("wallet", "fare")] = "traces"
+    obs.add(series("fare", "pool_utilization", 0.2, 0.6, 80, unit="ratio"))
+    obs.add(_step("fare", "pool_pending", 0.0, 66.0, 80, "count"))
+    obs.add(series("fare", "latency", 0.7, 3.9, 80))
+    obs.add(series("wallet", "client_latency", 0.46, 3.8, 81, peer="fare"))
+    ctx = JudgeContext("wallet", TS[82], TS[60], frozenset({"wallet", "fare"}))
+    pool = _judge("fare", "db_connection_pool_exhaustion", obs, ctx).hypothesis
+    assert pool.status == HypothesisStatus.SUPPORTED
+
+
+def test_a_store_seen_only_through_its_volume_is_what_its_callers_call_it() -> None:
+    obs = Observations()
+    obs.kinds.update({"fraud": "service", "ticketdb": "volume", "data-pvc": "volume"})
+    obs.peer_kinds["ticketdb"] = "database"
+    assert obs.kind_of("ticketdb") == "database"
+    assert obs.kind_of("data-pvc") == "volume"  # nothing calls it

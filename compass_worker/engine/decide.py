@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from compass_worker.domain.events import CheckStarted
 from compass_worker.domain.models import HypothesisStatus
-from compass_worker.engine.health import health
+from compass_worker.engine.health import UNHEALTHY, health
 from compass_worker.engine.localise import off_path
 from compass_worker.engine.observe import RED_SIGNALS, judge_context
 from compass_worker.engine.state import Kit, Run
 from compass_worker.engine.weigh import judge_all
 from compass_worker.signals.catalog import CatalogEntry
-
-UNHEALTHY = 0.2  # health score from which a component counts as gone bad (as orient's candidates read it)
 
 
 def needed_signals(kit: Kit, run: Run) -> set[str]:

@@ -7,6 +7,9 @@ import math
 from compass_worker.engine.observations import Observations, SignalSeries
 from compass_worker.engine.onset import ONSET_Z, Anomaly
 
+# Health score from which a component counts as gone bad: worth hypotheses (orient), and worth a log
+# check for a fault no metric can test (decide).
+UNHEALTHY = 0.2
 # Host signals that a host's residents cannot cause by their own load (unlike host CPU).
 LOWER_LAYER = frozenset({"tcp_retransmit_ratio", "disk_free_ratio"})
 
@@ -41,7 +44,8 @@ def hurt(
                     continue
                 if key_onset is None or a.onset is None:
                     return True
-                late_ok = within_s is None or a.onset <= max(key_onset, level_at or key_onset) + within_s
+                start = key_onset if level_at is None else max(key_onset, level_at)
+                late_ok = within_s is None or a.onset <= start + within_s
                 if a.onset >= key_onset - 120.0 and late_ok:
                     return True
     if rose:

@@ -138,11 +138,11 @@ def victim_of_host(t: Tally, obs: Observations, ctx: JudgeContext) -> None:
         if comp not in residents or host == comp:
             continue
         trouble = _host_trouble(obs, host, ctx.baseline_until)
-        hs, hon = health(obs, host, ctx.baseline_until, trouble)
         if trouble is None and not _busy_at(obs, host, t.key_onset):
-            # Only a busy CPU said the host was in trouble, and it had calmed down by the time the
+            # A busy CPU would say the host was in trouble, but it had calmed down by the time the
             # component broke: a spike that passed minutes before is not why it broke.
-            hs, hon = health(obs, host, ctx.baseline_until, _besides_cpu(obs, host))
+            trouble = _besides_cpu(obs, host)
+        hs, hon = health(obs, host, ctx.baseline_until, trouble)
         if not (hs >= 0.5 and hon is not None and hon < t.key_onset - 15.0):
             # Retransmits or a full disk are a lower layer: even at the same scrape as the
             # component's trouble they are the cause. Host CPU is not: residents' load raises it.

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from compass_worker.domain.events import HypothesisProposed
 from compass_worker.domain.models import Hypothesis, HypothesisOrigin
 from compass_worker.engine.context import JudgeContext
-from compass_worker.engine.health import health
+from compass_worker.engine.health import UNHEALTHY, health
 from compass_worker.engine.observations import Observations
 from compass_worker.engine.reasoning import accept_hypotheses
 from compass_worker.engine.state import Kit, Run
@@ -25,7 +25,7 @@ def candidates(run: Run, ctx: JudgeContext) -> list[str]:
         relevant.add(ctx.symptom_component)
     for c in comps:
         hs, _ = health(obs, c, ctx.baseline_until)
-        if hs >= 0.2 or obs.kinds.get(c) in SHARED_KINDS:
+        if hs >= UNHEALTHY or obs.kinds.get(c) in SHARED_KINDS:
             relevant.add(c)
     for t in obs.traces:
         relevant.add(t.component)

@@ -86,6 +86,11 @@ async def main(sid: str, dataset_name: str) -> None:
             print(f"           {e.stance.value:8} {e.weight:5.2f} {e.observation[:140]}")
     print("verdict", v.verdict, [(r.component, r.fault, r.confidence) for r in v.root_causes[:3]])
     print("verdict gaps", v.gaps)
+    if "--causes" in sys.argv:
+        for r in v.root_causes:
+            print(f"  cause {r.component}/{r.fault} {r.confidence}: {r.summary[:160]}")
+            for e in r.evidence:
+                print(f"           {e.stance.value:8} {e.weight:5.2f} {e.observation[:140]}")
 
 
 asyncio.run(main(sys.argv[1], _arg("--dataset", "lab")))

@@ -19,7 +19,13 @@ from compass_worker.engine.context import JudgeContext, Scored
 from compass_worker.engine.faultcatalog import FaultSpec
 from compass_worker.engine.fmt import hhmm
 from compass_worker.engine.health import edge_health, health
-from compass_worker.engine.localise import explains_the_symptom, on_path, victim_of_callee, victim_of_host
+from compass_worker.engine.localise import (
+    accounts_for_the_slowdown,
+    explains_the_symptom,
+    on_path,
+    victim_of_callee,
+    victim_of_host,
+)
 from compass_worker.engine.observations import Observations
 from compass_worker.engine.rules import (
     SUPPORT_MIN,
@@ -78,6 +84,7 @@ def judge(
     victim_of_callee(t, spec, obs, ctx)
     victim_of_host(t, obs, ctx)
     explains_the_symptom(t, spec, obs, ctx)
+    accounts_for_the_slowdown(t, spec, obs, ctx)
     t.score += math.log(max(h.prior, 1e-3) / 0.06) * 0.5 + ctx.prior_bonus.get(h.id, 0.0)
     return _conclude(t, h, spec, obs)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from compass_worker.domain.models import Evidence, Hypothesis, Stance
 from compass_worker.engine.context import JudgeContext
 from compass_worker.engine.faultcatalog import FaultSpec
-from compass_worker.engine.fmt import hhmm
+from compass_worker.engine.fmt import fmt_value, hhmm
 from compass_worker.engine.health import LOWER_LAYER, edge_health, health
 from compass_worker.engine.observations import Observations
 from compass_worker.engine.rules import LATE_S, Tally
@@ -192,6 +192,49 @@ def explains_the_symptom(t: Tally, spec: FaultSpec, obs: Observations, ctx: Judg
             stance=Stance.REFUTES,
             observation=f"{comp} fails requests without slowing down: slowness on {t.component} "
             "does not explain failing requests",
+            weight=-MISMATCH_PENALTY,
+        )
+    )
+
+
+MAGNITUDE_SHARE = 0.02  # a callee adding less than this share of the symptom's added latency is not why
+
+
+def _added_latency(obs: Observations, comp: str, baseline_until: float | None) -> tuple[float, str] | None:
+    s = obs.get(comp, "latency")
+    a = s.anomaly("up", baseline_until) if s is not None else None
+    if s is None or a is None or not a.anomalous:
+        return None
+    return a.peak - a.baseline, s.unit
+
+
+def accounts_for_the_slowdown(t: Tally, spec: FaultSpec, obs: Observations, ctx: JudgeContext) -> None:
+    """A cause that only slows things (or whose only support is slowness) elsewhere than on the symptom's
+    component must add a noticeable share of the latency the symptom gained: its callers wait for it, so
+    what it adds, they add (fan-out multiplies it, but not by fifty). A callee 66 ms slower does not make
+    its caller 27 s slower; that slowdown has another cause, and the callee's blip is concurrent noise."""
+    comp = ctx.symptom_component
+    only_slowness = bool(t.supported_by) and t.supported_by <= SLOWNESS_EVIDENCE
+    if not (spec.slows_only or only_slowness) or comp is None or t.component == comp:
+        return
+    mine, theirs = (
+        _added_latency(obs, t.component, ctx.baseline_until),
+        _added_latency(obs, comp, ctx.baseline_until),
+    )
+    if mine is None or theirs is None or mine[1] != theirs[1] or theirs[0] <= 0:
+        return
+    if mine[0] >= MAGNITUDE_SHARE * theirs[0]:
+        return
+    t.key_support = 0.0
+    t.score -= MISMATCH_PENALTY
+    unit = mine[1]
+    t.evidence.append(
+        Evidence(
+            source="engine",
+            query="symptom",
+            stance=Stance.REFUTES,
+            observation=f"{t.component} added {fmt_value(mine[0], unit)} of latency while {comp} added "
+            f"{fmt_value(theirs[0], unit)}: too little to explain the slowdown",
             weight=-MISMATCH_PENALTY,
         )
     )

@@ -20,6 +20,10 @@ from compass_worker.engine.onset import ONSET_Z, Anomaly
 
 LATE_S = 150.0  # a cause may be detected this much after the symptom (scrape + rate-window jitter)
 SUPPORT_MIN = 0.5  # a contribution above this counts as support
+# On the symptom's own component, the signal the engineer reported (failing requests: its error ratio)
+# is the symptom echoed, not evidence of one cause there over another on its path: it counts half.
+ECHO = 0.5
+ECHOES: dict[str, frozenset[str]] = {"errors": frozenset({"error_ratio"}), "latency": frozenset({"latency"})}
 
 
 @dataclass
@@ -222,6 +226,12 @@ def metric_rule(
     over = key and not late and over_before_symptom(s, a, rule, ctx)
     eff = st * (0.25 if late or over else 1.0)
     contrib = rule.weight * eff
+    if (
+        contrib > 0
+        and comp == ctx.symptom_component
+        and rule.signal in ECHOES.get(ctx.symptom_signal or "", ())
+    ):
+        contrib *= ECHO
     t.score += contrib
     unit = units.get(rule.signal, s.unit)
     where = f"{s.component}→{s.peer}" if s.peer else s.component

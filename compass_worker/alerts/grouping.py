@@ -16,7 +16,10 @@ incident on infrastructure the map cannot place is current: it opens its own, se
                    the incident's others, its suspected causes): a caller inherits its callee's fault. Being
                    on a busy gateway's path says nothing (the gateway calls everything); being on the path
                    of the incident's cause does. The other way round — a component the deepest ones call —
-                   joins only while the incident is young (`cause_window_s`): a cause alerting late;
+                   joins only while the incident is young (`cause_window_s`): a cause alerting late; and
+                   not when the incident's deepest components call the suspected cause of an incident that
+                   began before it (its alerts already have a likely cause there: the callee is a fault
+                   of its own, and opens its own incident);
 5. `similar`     — its text is close to the incident's (cosine similarity of embeddings, pgvector), when
                    components cannot be compared (either side names none) and no owner label (team)
                    disagrees: the same alert rule firing on two unrelated services is two incidents;
@@ -33,7 +36,8 @@ cause, or an unrelated alert, stops riding on another fault's verdict.
 
 Measured on labelled lab storms (benchmarks/alerts.py): the onset bound and the deepest-component rule
 cut wrong merges most, then the ambiguous-dependency rule and detaching at the pin; each split costs a
-notification, never a wrong verdict.
+notification, never a wrong verdict. The explained-incident limit on callees (rule 4) took the 5-min
+alerts-only dev cell from 38 to 33 wrong merges (noise reduction 53.9 → 53.5 %), other cells unchanged.
 """
 
 from __future__ import annotations
@@ -216,6 +220,23 @@ def _unplaced(c: Candidate, graph: DependencyGraph) -> bool:
     return bool(causes) and not any(graph.places(x) for x in causes)
 
 
+def _suspects(c: Candidate, graph: DependencyGraph) -> Sequence[str]:
+    """Where the incident's fault is: its named cause, else its deepest components."""
+    return (c.cause,) if c.cause is not None else graph.deepest(c.components)
+
+
+def _explained(c: Candidate, current: Sequence[Candidate], graph: DependencyGraph) -> bool:
+    """The incident's suspected causes call into one of an incident that began no later: its alerts may
+    well be that one's symptoms, so it is not waiting for a cause of its own to alert."""
+    return any(
+        graph.calls(mine, theirs)
+        for o in current
+        if o is not c and o.opened_at <= c.opened_at
+        for theirs in _suspects(o, graph)
+        for mine in _suspects(c, graph)
+    )
+
+
 def decide(
     *,
     at: datetime,
@@ -253,6 +274,16 @@ def decide(
         # investigation; its later alerts join it by group key.
         if how == "dependency" and (
             len(related) > 1 or any(_unplaced(o, graph) for o in recent if o is not c)
+        ):
+            return Decision(None, "new")
+        # A callee joins a young incident as the cause it has not yet alerted about; but when the
+        # incident's suspected causes call into an incident that began before it, its alerts already have
+        # a likely cause there, and a callee alerting now is more likely a fault of its own.
+        if (
+            how == "dependency"
+            and component is not None
+            and not any(graph.calls(component, x) for x in _suspects(c, graph))
+            and _explained(c, recent, graph)
         ):
             return Decision(None, "new")
         # The same holds for a component the incident shares but does not name as its cause: while an

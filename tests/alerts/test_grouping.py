@@ -316,6 +316,59 @@ async def test_an_alert_on_the_path_of_two_open_incidents_opens_its_own(store: K
     assert edge.created and edge.incident.id not in {payments_db.incident.id, catalog.incident.id}
 
 
+async def test_a_callee_does_not_join_an_incident_whose_cause_already_alerted_elsewhere(
+    store: KnowledgeStore,
+) -> None:
+    replay = Replay(store)
+    replay.policy = GroupingPolicy(
+        window_s=300,
+        similarity=0.6,
+        graph=DependencyGraph(
+            {
+                "edge": ["checkout", "catalog", "search"],
+                "checkout": ["payments-db"],
+                "catalog": ["catalog-db"],
+            }
+        ),
+    )
+    payments_db = await replay.send(
+        row("a", 0, name="HostOutOfDiskSpace", service="payments-db", summary="d")
+    )
+    catalog = await replay.send(row("b", 20, name="TargetDown", service="catalog", summary="down"))
+    edge = await replay.send(row("c", 60, name="HighErrorRate", service="edge", summary="5xx"))
+    assert edge.created  # the edge calls both: its own incident
+    # search is a callee of the edge only, and the edge's incident is young; but what the edge calls has
+    # already failed (payments-db, catalog): search failing now is a fault of its own, not the edge's cause.
+    search = await replay.send(row("d", 90, name="TargetDown", service="search", summary="down"))
+    assert search.created
+    assert search.incident.id not in {payments_db.incident.id, catalog.incident.id, edge.incident.id}
+
+
+def test_only_an_incident_that_began_earlier_explains_a_young_incident() -> None:
+    graph = DependencyGraph({"edge": ["checkout", "search"], "checkout": ["payments-db"]})
+
+    def incident(component: str, at: float) -> Candidate:
+        opened = datetime.fromtimestamp(T0 + at, UTC)
+        return Candidate(
+            id=uuid4(), shares_group_key=False, components=(component,), opened_at=opened,
+            last_alert_at=opened, similarity=None,
+        )  # fmt: skip
+
+    edge = incident("edge", 0)
+
+    def search_joins(*others: Candidate) -> bool:
+        got = decide(
+            at=datetime.fromtimestamp(T0 + 40, UTC),
+            fingerprint_incident=None, component="search", candidates=[edge, *others], graph=graph,
+            similarity=0.6,
+        )  # fmt: skip
+        return got.incident_id == edge.id
+
+    assert search_joins()  # a callee alerting soon after: the young incident's cause
+    assert search_joins(incident("payments-db", 20))  # began after the edge: cannot explain its alerts
+    assert not search_joins(incident("payments-db", -20))  # began before: the edge's alerts have a cause
+
+
 def resolved(alert: AlertRow, at: float) -> AlertRow:
     return alert.model_copy(update={"status": "resolved", "ends_at": datetime.fromtimestamp(T0 + at, UTC)})
 

@@ -344,6 +344,30 @@ async def test_a_callee_does_not_join_an_incident_whose_cause_already_alerted_el
     assert search.incident.id not in {payments_db.incident.id, catalog.incident.id, edge.incident.id}
 
 
+async def test_a_shared_component_is_no_tie_breaker_when_the_incident_opened_on_a_tie(
+    store: KnowledgeStore,
+) -> None:
+    replay = Replay(store)
+    replay.policy = GroupingPolicy(
+        window_s=300,
+        similarity=0.6,
+        graph=DependencyGraph({"edge": ["checkout", "catalog"], "checkout": ["payments-db"]}),
+    )
+    payments_db = await replay.send(
+        row("a", 0, name="HostOutOfDiskSpace", service="payments-db", summary="d")
+    )
+    catalog = await replay.send(row("b", 20, name="TargetDown", service="catalog", summary="down"))
+    edge = await replay.send(row("c", 60, name="HighErrorRate", service="edge", summary="5xx"))
+    assert edge.created  # the edge calls both suspected causes: its own incident
+    # Another rule on the edge is as much a guess between the two as its first was: its own incident too.
+    latency = await replay.send(row("d", 90, name="HighRequestLatency", service="edge", summary="p99"))
+    assert latency.created
+    assert latency.incident.id not in {payments_db.incident.id, catalog.incident.id, edge.incident.id}
+    # The edge's own rule still joins the incident it opened (its group key).
+    pod2 = await replay.send(row("e", 100, name="HighErrorRate", service="edge", summary="5xx"))
+    assert (pod2.grouped_by, pod2.incident.id) == ("group_key", edge.incident.id)
+
+
 def test_only_an_incident_that_began_earlier_explains_a_young_incident() -> None:
     graph = DependencyGraph({"edge": ["checkout", "search"], "checkout": ["payments-db"]})
 

@@ -13,7 +13,10 @@ incident on infrastructure the map cannot place is current or while the incident
 tie — its suspected causes call the suspected cause of an incident that began before it: it opens its
 own, see `decide`):
 2. `group_key`   — Alertmanager/Grafana already grouped it with an alert of that incident;
-3. `component`   — it is about a component the incident's alerts are about;
+3. `component`   — it is about a component the incident's alerts are about; but once callers have alerted
+                   (the incident's deepest components are then its suspected cause, whose alerts begin
+                   with it), a new rule on a deepest component beginning more than `cause_window_s` after
+                   the incident began is a second fault there — as once a verdict names the cause (below);
 4. `dependency`  — its component calls one of the incident's *deepest* components (those that call none of
                    the incident's others, its suspected causes): a caller inherits its callee's fault. Being
                    on a busy gateway's path says nothing (the gateway calls everything); being on the path
@@ -41,7 +44,10 @@ cut wrong merges most, then the ambiguous-dependency rule and detaching at the p
 notification, never a wrong verdict. The explained-incident limit on callees (rule 4) took the 5-min
 alerts-only dev cell from 38 to 33 wrong merges (noise reduction 53.9 → 53.5 %), other cells unchanged;
 then the same limit on a shared component (rule 3) 33 → 29 there and 18 → 17 at 30 min (noise
-reduction −0.3 and −0.1 points), every other cell unchanged. Tried and dropped (dev): a tighter onset for
+reduction −0.3 and −0.1 points), every other cell unchanged; then a late new rule on the suspected cause
+once callers have alerted (rule 3) 29 → 25 at 5 min and 17 → 16 at 30 min (−0.4 points at 5 min), the
+cells with verdicts and at 120 min unchanged — without the callers condition it split a gateway's own
+later 5xx from its bad rollout and raised the 120-min cells. Tried and dropped (dev): a tighter onset for
 dependency joins than for component joins (180 s: 5-min alerts only 29 → 26 for about a point of noise
 reduction in every cell; 20 → 22 with verdicts when it bounds pinned incidents too), callees
 never joining (fewest wrong merges at 5 and 30 min, but the 120-min cells rise: a cause alerting a second
@@ -209,9 +215,16 @@ def _related(
         if graph.calls(component, c.cause):
             return "dependency"
         return "component" if component in c.components and not off_path(component, c.cause, graph) else None
-    if component in c.components:
-        return "component"
     young = (at - c.opened_at).total_seconds() <= cause_window_s
+    if component in c.components:
+        # Once callers have alerted, the deepest components are the cascade's suspected cause, and a
+        # cause's alerts begin with its incident (before its callers'): a new rule on one of them long
+        # after is a second fault there, as it is once a verdict names the cause (above). Alone, a
+        # component may be a symptom whose own later rules are the same problem.
+        deepest = graph.deepest(c.components)
+        if not young and component in deepest and len(deepest) < len(c.components):
+            return None
+        return "component"
     # Only the incident's deepest components count (those none of its others call: its suspected
     # causes). A gateway calls everything, so being on its path says nothing; being on the path of the
     # incident's cause does.

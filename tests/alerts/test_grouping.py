@@ -501,3 +501,33 @@ async def test_a_new_rule_on_the_named_cause_long_after_the_incident_began_is_a_
     assert late.created
     caller = await replay.send(row("e", 210, name="HighRequestLatency", service="payments", summary="p99"))
     assert caller.created  # a caller of both faults' component is a tie: its own incident, not a guess
+
+
+async def test_once_callers_alerted_a_new_rule_on_the_suspected_cause_long_after_is_a_second_fault(
+    store: KnowledgeStore,
+) -> None:
+    replay = Replay(store)
+    replay.policy = GroupingPolicy(window_s=300, similarity=0.6, graph=GRAPH, cause_window_s=120)
+    first = await replay.send(row("a", 0, name="PostgresSlowQueries", service="payments-db", summary="slow"))
+    caller = await replay.send(row("b", 60, name="HighRequestLatency", service="payments", summary="p99"))
+    assert (caller.grouped_by, caller.incident.id) == ("dependency", first.incident.id)
+    early = await replay.send(row("c", 90, name="HostOutOfDiskSpace", service="payments-db", summary="d"))
+    assert (early.grouped_by, early.incident.id) == ("component", first.incident.id)  # the cause alerting
+    again = await replay.send(
+        row("d", 200, name="PostgresSlowQueries", service="payments-db", summary="slow")
+    )
+    assert (again.grouped_by, again.incident.id) == ("group_key", first.incident.id)  # its own rule
+    # No verdict yet, but its caller has alerted: payments-db is the suspected cause, whose alerts begin
+    # with the incident. Another rule on it 200 s later is a second fault there.
+    late = await replay.send(row("e", 200, name="ContainerOOMKilled", service="payments-db", summary="oom"))
+    assert late.created
+
+
+async def test_a_lone_components_later_rules_still_join_it(store: KnowledgeStore) -> None:
+    replay = Replay(store)
+    replay.policy = GroupingPolicy(window_s=300, similarity=0.6, graph=GRAPH, cause_window_s=120)
+    first = await replay.send(row("a", 0, name="ErrorsAfterRollout", service="checkout", summary="rollout"))
+    # Nothing has alerted around checkout: it may be the symptom of a cause yet to alert, and its own
+    # later rules are the same problem.
+    later = await replay.send(row("b", 200, name="HighErrorRate", service="checkout", summary="5xx"))
+    assert (later.grouped_by, later.incident.id) == ("component", first.incident.id)

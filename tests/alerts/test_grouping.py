@@ -316,6 +316,83 @@ async def test_an_alert_on_the_path_of_two_open_incidents_opens_its_own(store: K
     assert edge.created and edge.incident.id not in {payments_db.incident.id, catalog.incident.id}
 
 
+async def test_a_callee_does_not_join_an_incident_whose_cause_already_alerted_elsewhere(
+    store: KnowledgeStore,
+) -> None:
+    replay = Replay(store)
+    replay.policy = GroupingPolicy(
+        window_s=300,
+        similarity=0.6,
+        graph=DependencyGraph(
+            {
+                "edge": ["checkout", "catalog", "search"],
+                "checkout": ["payments-db"],
+                "catalog": ["catalog-db"],
+            }
+        ),
+    )
+    payments_db = await replay.send(
+        row("a", 0, name="HostOutOfDiskSpace", service="payments-db", summary="d")
+    )
+    catalog = await replay.send(row("b", 20, name="TargetDown", service="catalog", summary="down"))
+    edge = await replay.send(row("c", 60, name="HighErrorRate", service="edge", summary="5xx"))
+    assert edge.created  # the edge calls both: its own incident
+    # search is a callee of the edge only, and the edge's incident is young; but what the edge calls has
+    # already failed (payments-db, catalog): search failing now is a fault of its own, not the edge's cause.
+    search = await replay.send(row("d", 90, name="TargetDown", service="search", summary="down"))
+    assert search.created
+    assert search.incident.id not in {payments_db.incident.id, catalog.incident.id, edge.incident.id}
+
+
+async def test_a_shared_component_is_no_tie_breaker_when_the_incident_opened_on_a_tie(
+    store: KnowledgeStore,
+) -> None:
+    replay = Replay(store)
+    replay.policy = GroupingPolicy(
+        window_s=300,
+        similarity=0.6,
+        graph=DependencyGraph({"edge": ["checkout", "catalog"], "checkout": ["payments-db"]}),
+    )
+    payments_db = await replay.send(
+        row("a", 0, name="HostOutOfDiskSpace", service="payments-db", summary="d")
+    )
+    catalog = await replay.send(row("b", 20, name="TargetDown", service="catalog", summary="down"))
+    edge = await replay.send(row("c", 60, name="HighErrorRate", service="edge", summary="5xx"))
+    assert edge.created  # the edge calls both suspected causes: its own incident
+    # Another rule on the edge is as much a guess between the two as its first was: its own incident too.
+    latency = await replay.send(row("d", 90, name="HighRequestLatency", service="edge", summary="p99"))
+    assert latency.created
+    assert latency.incident.id not in {payments_db.incident.id, catalog.incident.id, edge.incident.id}
+    # The edge's own rule still joins the incident it opened (its group key).
+    pod2 = await replay.send(row("e", 100, name="HighErrorRate", service="edge", summary="5xx"))
+    assert (pod2.grouped_by, pod2.incident.id) == ("group_key", edge.incident.id)
+
+
+def test_only_an_incident_that_began_earlier_explains_a_young_incident() -> None:
+    graph = DependencyGraph({"edge": ["checkout", "search"], "checkout": ["payments-db"]})
+
+    def incident(component: str, at: float) -> Candidate:
+        opened = datetime.fromtimestamp(T0 + at, UTC)
+        return Candidate(
+            id=uuid4(), shares_group_key=False, components=(component,), opened_at=opened,
+            last_alert_at=opened, similarity=None,
+        )  # fmt: skip
+
+    edge = incident("edge", 0)
+
+    def search_joins(*others: Candidate) -> bool:
+        got = decide(
+            at=datetime.fromtimestamp(T0 + 40, UTC),
+            fingerprint_incident=None, component="search", candidates=[edge, *others], graph=graph,
+            similarity=0.6,
+        )  # fmt: skip
+        return got.incident_id == edge.id
+
+    assert search_joins()  # a callee alerting soon after: the young incident's cause
+    assert search_joins(incident("payments-db", 20))  # began after the edge: cannot explain its alerts
+    assert not search_joins(incident("payments-db", -20))  # began before: the edge's alerts have a cause
+
+
 def resolved(alert: AlertRow, at: float) -> AlertRow:
     return alert.model_copy(update={"status": "resolved", "ends_at": datetime.fromtimestamp(T0 + at, UTC)})
 
@@ -424,3 +501,33 @@ async def test_a_new_rule_on_the_named_cause_long_after_the_incident_began_is_a_
     assert late.created
     caller = await replay.send(row("e", 210, name="HighRequestLatency", service="payments", summary="p99"))
     assert caller.created  # a caller of both faults' component is a tie: its own incident, not a guess
+
+
+async def test_once_callers_alerted_a_new_rule_on_the_suspected_cause_long_after_is_a_second_fault(
+    store: KnowledgeStore,
+) -> None:
+    replay = Replay(store)
+    replay.policy = GroupingPolicy(window_s=300, similarity=0.6, graph=GRAPH, cause_window_s=120)
+    first = await replay.send(row("a", 0, name="PostgresSlowQueries", service="payments-db", summary="slow"))
+    caller = await replay.send(row("b", 60, name="HighRequestLatency", service="payments", summary="p99"))
+    assert (caller.grouped_by, caller.incident.id) == ("dependency", first.incident.id)
+    early = await replay.send(row("c", 90, name="HostOutOfDiskSpace", service="payments-db", summary="d"))
+    assert (early.grouped_by, early.incident.id) == ("component", first.incident.id)  # the cause alerting
+    again = await replay.send(
+        row("d", 200, name="PostgresSlowQueries", service="payments-db", summary="slow")
+    )
+    assert (again.grouped_by, again.incident.id) == ("group_key", first.incident.id)  # its own rule
+    # No verdict yet, but its caller has alerted: payments-db is the suspected cause, whose alerts begin
+    # with the incident. Another rule on it 200 s later is a second fault there.
+    late = await replay.send(row("e", 200, name="ContainerOOMKilled", service="payments-db", summary="oom"))
+    assert late.created
+
+
+async def test_a_lone_components_later_rules_still_join_it(store: KnowledgeStore) -> None:
+    replay = Replay(store)
+    replay.policy = GroupingPolicy(window_s=300, similarity=0.6, graph=GRAPH, cause_window_s=120)
+    first = await replay.send(row("a", 0, name="ErrorsAfterRollout", service="checkout", summary="rollout"))
+    # Nothing has alerted around checkout: it may be the symptom of a cause yet to alert, and its own
+    # later rules are the same problem.
+    later = await replay.send(row("b", 200, name="HighErrorRate", service="checkout", summary="5xx"))
+    assert (later.grouped_by, later.incident.id) == ("component", first.incident.id)

@@ -71,6 +71,8 @@ async def check_logs(kit: Kit, run: Run, split: float, faults: set[str]) -> None
                 if c not in owners and re.search(rf"(?<![\w.-]){re.escape(c)}(?![\w-])", low):
                     counts[c] = counts.get(c, 0) + 1
         obs.mentions[sig] = counts
+        if len(owners) == 1:
+            logmod.mentioned_calls(obs, owners[0], counts)
 
 
 async def follow_leads(

@@ -79,12 +79,20 @@ def _over(s: SignalSeries, a: Anomaly) -> bool:
     return towards_bad / a.scale < ONSET_Z if a.scale > 0 else towards_bad <= 0
 
 
+EDGE_SIGNALS = ("client_latency", "client_error_ratio", "client_throttled")
+
+
+def edge_measured(obs: Observations, caller: str, callee: str) -> bool:
+    """Some metric measures the caller's calls to the callee (their latency, errors or throttling)."""
+    return any((caller, sig, callee) in obs.series for sig in EDGE_SIGNALS)
+
+
 def edge_health(
     obs: Observations, caller: str, callee: str, baseline_until: float | None
 ) -> tuple[float, float | None]:
     """How clearly the caller's calls to the callee went bad (latency, errors, throttling), and when."""
     best, onset = 0.0, None
-    for sig in ("client_latency", "client_error_ratio", "client_throttled"):
+    for sig in EDGE_SIGNALS:
         s = obs.series.get((caller, sig, callee))
         a = s.anomaly(None, baseline_until) if s else None
         if a is not None and a.anomalous and a.strength() > best:
@@ -129,3 +137,21 @@ def health(
             else:
                 onset = a.onset if onset is None else min(onset, a.onset)
     return best, onset if onset is not None else log_onset
+
+
+FLEET_MIN_HOSTS = 3  # fewer nodes than this cannot show a fleet-wide move
+FLEET_SHARE = 0.8  # this share of the nodes' CPUs rising together is one fleet-wide change
+
+
+def fleet_wide_cpu(obs: Observations, baseline_until: float | None) -> bool:
+    """Most nodes' CPU rose in the window (at least `FLEET_SHARE` of three or more): a change across the
+    fleet (load moved, a scheduler, the monitoring itself), not one node in trouble. A noisy neighbour
+    heats its own node; it does not heat every node."""
+    cpus = [s for (c, sig, peer), s in obs.series.items() if sig == "host_cpu" and peer is None]
+    if len(cpus) < FLEET_MIN_HOSTS:
+        return False
+    rose = 0
+    for s in cpus:
+        a = s.anomaly("up", baseline_until)
+        rose += a is not None and a.anomalous and a.strength() >= 0.5
+    return rose >= FLEET_SHARE * len(cpus)

@@ -22,7 +22,9 @@ from compass_worker.engine.health import edge_health, health
 from compass_worker.engine.localise import (
     accounts_for_the_slowdown,
     explains_the_symptom,
+    fleet_wide,
     on_path,
+    time_went_elsewhere,
     victim_of_callee,
     victim_of_host,
 )
@@ -83,6 +85,8 @@ def judge(
     on_path(t, h, obs, ctx)
     victim_of_callee(t, spec, obs, ctx)
     victim_of_host(t, obs, ctx)
+    fleet_wide(t, h, obs, ctx)
+    time_went_elsewhere(t, obs, ctx)
     explains_the_symptom(t, spec, obs, ctx)
     accounts_for_the_slowdown(t, spec, obs, ctx)
     t.score += math.log(max(h.prior, 1e-3) / 0.06) * 0.5 + ctx.prior_bonus.get(h.id, 0.0)

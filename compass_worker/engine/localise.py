@@ -10,7 +10,7 @@ from compass_worker.domain.models import Evidence, Hypothesis, Stance
 from compass_worker.engine.context import JudgeContext
 from compass_worker.engine.faultcatalog import FaultSpec
 from compass_worker.engine.fmt import fmt_value, hhmm
-from compass_worker.engine.health import LOWER_LAYER, edge_health, health
+from compass_worker.engine.health import LOWER_LAYER, edge_health, edge_measured, fleet_wide_cpu, health
 from compass_worker.engine.observations import Observations
 from compass_worker.engine.rules import LATE_S, Tally
 
@@ -61,6 +61,23 @@ def on_path(t: Tally, h: Hypothesis, obs: Observations, ctx: JudgeContext) -> No
         t.score -= LATE_PENALTY
 
 
+_TRACE_TROUBLE = ("self_time", "edge_self_time", "error_origin")
+TRACE_LEAD = 0.8  # an edge_self_time finding this close to the largest extra own time: where time went
+
+
+def _time_is_its_own(obs: Observations, comp: str, callee: str) -> bool:
+    """Traces put the slow requests' extra time on `comp`'s own spans, none on the callee's, and no
+    failing trace ends in the callee: whatever the callee's metrics show (a rollout, a slower tail of
+    its own) did not reach the requests `comp` served."""
+    own = any(
+        f.component == comp and f.kind == "edge_self_time" and f.value >= TRACE_LEAD for f in obs.traces
+    )
+    return own and not any(
+        f.component == callee and f.kind in ("self_time", "edge_self_time", "error_origin")
+        for f in obs.traces
+    )
+
+
 def victim_of_callee(t: Tally, spec: FaultSpec, obs: Observations, ctx: JudgeContext) -> None:
     if not spec.explained_by_callees or t.key_onset is None:
         return
@@ -74,6 +91,12 @@ def victim_of_callee(t: Tally, spec: FaultSpec, obs: Observations, ctx: JudgeCon
         # An untraced callee (a third-party API) has no signals of its own: the caller's calls to it
         # going bad first say the same thing.
         es, eon = edge_health(obs, comp, callee, ctx.baseline_until)
+        if _time_is_its_own(obs, comp, callee):
+            continue
+        if es < 0.3 and edge_measured(obs, comp, callee):
+            # Its calls to the callee are measured and stayed normal: whatever the callee went through
+            # (a rollout, a slower tail of its own) did not reach this component.
+            continue
         if es > hs and eon is not None:
             hs, hon = es, eon
         if hs >= 0.3 and hon is not None and hon <= own_onset + 30.0:
@@ -105,6 +128,8 @@ def _host_trouble(obs: Observations, host: str, baseline_until: float | None) ->
     32 % to 36 % is many of a quiet baseline's sigmas and no trouble, so it counts only when busy."""
     cpu = obs.get(host, "host_cpu")
     a = cpu.anomaly(None, baseline_until) if cpu else None
+    if fleet_wide_cpu(obs, baseline_until):
+        return _besides_cpu(obs, host)  # every node heated at once: no node's own trouble
     if a is None or a.peak >= HOST_BUSY:
         return None
     return _besides_cpu(obs, host)
@@ -178,8 +203,8 @@ def explains_the_symptom(t: Tally, spec: FaultSpec, obs: Observations, ctx: Judg
     only_slowness = bool(t.supported_by) and t.supported_by <= SLOWNESS_EVIDENCE
     if not (spec.slows_only or only_slowness) or ctx.symptom_signal != "errors" or comp is None:
         return
-    if t.component == comp:
-        return  # the symptom's own component: its own evidence is judged there (on_symptom_needs)
+    # The symptom's own component too: its slow traces (retries, back-off inside it) do not make
+    # failing requests at their usual speed a slowdown of its own.
     slow, _ = health(obs, comp, ctx.baseline_until, SLOW_SIGNALS)
     if slow >= 0.3 or not any(obs.get(comp, sig) for sig in SLOW_SIGNALS):
         return  # the symptom slowed too (timeouts), or there is no latency to tell by
@@ -236,5 +261,58 @@ def accounts_for_the_slowdown(t: Tally, spec: FaultSpec, obs: Observations, ctx:
             observation=f"{t.component} added {fmt_value(mine[0], unit)} of latency while {comp} added "
             f"{fmt_value(theirs[0], unit)}: too little to explain the slowdown",
             weight=-MISMATCH_PENALTY,
+        )
+    )
+
+
+def time_went_elsewhere(t: Tally, obs: Observations, ctx: JudgeContext) -> None:
+    """The slow requests' traces put their extra time on the own spans of a component that calls this
+    one (directly or through others), none on this one's, and no failing trace ends here: whatever this
+    component's metrics show (a rollout, a slower tail of its own) did not reach those requests. A
+    concurrent change below the slow component is not why it is slow."""
+    comp = t.component
+    if t.key_onset is None or comp == ctx.symptom_component:
+        return
+    lead = next(
+        (
+            f.component
+            for f in obs.traces
+            if f.kind == "edge_self_time" and f.value >= TRACE_LEAD and f.component != comp
+        ),
+        None,
+    )
+    if lead is None or comp not in obs.downstream(lead):
+        return
+    if any(f.component == comp and f.kind in _TRACE_TROUBLE for f in obs.traces):
+        return
+    t.score -= VICTIM_PENALTY
+    t.evidence.append(
+        Evidence(
+            source="engine",
+            query="traces",
+            stance=Stance.REFUTES,
+            observation=f"the slow traces spend their extra time in {lead}'s own spans, none in "
+            f"{comp}'s: {comp} did not slow them",
+            weight=-VICTIM_PENALTY,
+        )
+    )
+
+
+def fleet_wide(t: Tally, h: Hypothesis, obs: Observations, ctx: JudgeContext) -> None:
+    """A node's CPU saturation is its own trouble only when the fleet did not heat with it: most nodes'
+    CPUs rising together is load moving or a fleet-wide change, and no one node is the cause."""
+    if h.fault != "cpu_saturation" or obs.kind_of(t.component) != "host":
+        return
+    if not fleet_wide_cpu(obs, ctx.baseline_until):
+        return
+    t.key_support = 0.0
+    t.score -= VICTIM_PENALTY
+    t.evidence.append(
+        Evidence(
+            source="engine",
+            query="host_cpu of every node",
+            stance=Stance.REFUTES,
+            observation=f"most nodes' CPU rose with {t.component}'s: a fleet-wide change, not this node's",
+            weight=-VICTIM_PENALTY,
         )
     )

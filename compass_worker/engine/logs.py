@@ -158,3 +158,19 @@ async def sample_mentions(
     res = await src.client.loki_logs(src.loki[0].uid, logql, since, src.end, limit=limit)
     src.record(src.loki[0].uid, "logql", logql, since, src.end, 0, res)
     return [e.line for e in res.value] if isinstance(res, Data) else []
+
+
+MENTION_EDGE_MIN = 3  # sampled lines of one component naming another before it counts as a call
+
+
+def mentioned_calls(obs: Observations, owner: str, counts: dict[str, int]) -> None:
+    """A component whose fault lines keep naming another ("timeout acquiring a connection to billingdb",
+    "connection refused: redis-cart") talks to it, whether or not a trace or client metric shows the
+    call: a database behind opaque TCP is otherwise nowhere in the graph, and its slow queries could not
+    explain its callers' full pools."""
+    for comp, n in counts.items():
+        if n < MENTION_EDGE_MIN or obs.kind_of(comp) == "host":
+            continue
+        if (owner, comp) in obs.edges or (comp, owner) in obs.edges:
+            continue
+        obs.edges[(owner, comp)] = "logs"

@@ -23,6 +23,9 @@ GENERIC_PENALTY = 4.0
 LATER_GRACE_S = 60.0  # onsets this close are simultaneous at a 30 s step
 LATER_PENALTY_PER_MIN = 0.75
 LATER_PENALTY_MAX = 3.0
+# A change someone made (a rollout, a configuration reload) is never another fault's consequence: it is
+# not ranked down for beginning after one.
+CHANGES = frozenset({"bad_deploy", "config_change"})
 EARLIER_THAN_SYMPTOM_S = 300.0  # a cause that began this long before the symptom did not start it
 YIELD_MARGIN = 2.0
 
@@ -229,7 +232,12 @@ def earliest_cause_first(scored: list[Scored], ctx: JudgeContext) -> list[Scored
     out = []
     for s in scored:
         h = s.hypothesis
-        if s in supported and s.key_onset is not None and s.key_onset > first + LATER_GRACE_S:
+        if (
+            s in supported
+            and s.key_onset is not None
+            and s.key_onset > first + LATER_GRACE_S
+            and h.fault not in CHANGES
+        ):
             minutes = (s.key_onset - first) / 60.0
             penalty = min(LATER_PENALTY_MAX, LATER_PENALTY_PER_MIN * minutes)
             h = h.model_copy(update={"score": h.score - penalty})

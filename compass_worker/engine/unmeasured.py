@@ -5,7 +5,9 @@ component but the metric that would confirm or refute it does not exist.
 so it scores high whatever the reason. When the component's own logs burst with a specific fault's
 lines (a pool's "timeout acquiring connection", "no space left on device") and that fault's key
 metric is not measured at all (a convention with no pool maximum, no volume stats), the data cannot
-say whether the specific cause is the reason: the pair is undecided, as look-alikes without their
+say whether the specific cause is the reason; nor can it when no log of the component can be read at
+all (no log datasource, or none for it) and the specific cause's metrics are missing too: the pair is
+undecided, as look-alikes without their
 separating observation are (`verdict.UNDECIDED_CAP`): the leader keeps its rank, not its certainty.
 """
 
@@ -39,6 +41,11 @@ def _key_unmeasured(spec: FaultSpec, comp: str, obs: Observations) -> bool:
     return bool(keys) and all(r.scope == "self" and obs.get(comp, r.signal) is None for r in keys)
 
 
+def _logs_unseen(spec: FaultSpec, comp: str, obs: Observations) -> bool:
+    """The fault's line patterns are its other test, and no log of the component could be read."""
+    return bool(spec.logs) and (obs.log_component_label is None or comp not in obs.log_values)
+
+
 def unmeasured_specific(
     scored: list[Scored], obs: Observations, faults: FaultCatalog, ctx: JudgeContext
 ) -> list[Scored]:
@@ -64,7 +71,7 @@ def unmeasured_specific(
                     and o.status == HypothesisStatus.TESTING
                     and not spec.generic
                     and _key_unmeasured(spec, o.component, obs)
-                    and _own_signature(spec, o.component, obs, ctx)
+                    and (_own_signature(spec, o.component, obs, ctx) or _logs_unseen(spec, o.component, obs))
                 ):
                     s = replace(s, undecided_with=o.id)
                     break

@@ -7,7 +7,7 @@ from compass_worker.domain.models import Hypothesis, HypothesisStatus
 from compass_worker.engine.faultcatalog import load_faults
 from compass_worker.engine.judge import JudgeContext, Scored, judge
 from compass_worker.engine.logs import rule_signal
-from compass_worker.engine.observations import Observations, SignalSeries
+from compass_worker.engine.observations import Observations, SignalSeries, TraceFinding
 from compass_worker.engine.postpass import explain_away_generic
 from compass_worker.engine.unmeasured import unmeasured_specific
 from compass_worker.signals.catalog import load_catalog
@@ -152,3 +152,37 @@ def test_a_pools_own_words_decide_where_no_pool_metric_exists() -> None:
     assert measured["db_connection_pool_exhaustion"].hypothesis.status == HypothesisStatus.REFUTED
     assert measured["dependency_latency"].hypothesis.status == HypothesisStatus.SUPPORTED
     assert measured["dependency_latency"].undecided_with is None
+
+
+def test_without_any_log_to_read_an_unmeasured_pool_leaves_the_catch_all_undecided() -> None:
+    """'It got slow' in its own spans, no pool metric, and no log of the service to read: nothing can
+    tell a full pool from the catch-all, so the catch-all may lead but not with certainty. Where its
+    logs were read and say nothing of a pool, the catch-all stands."""
+
+    def judged(logs_read: bool) -> dict[str, Scored]:
+        obs = Observations()
+        obs.kinds.update({"front": "service", "api": "service"})
+        obs.edges[("front", "api")] = "traces"
+        if logs_read:
+            obs.log_component_label = "app"
+            obs.log_values["api"] = {"api"}
+        obs.add(series("api", "latency", 0.05, 2.0, 80))
+        obs.add(series("front", "client_latency", 0.06, 2.1, 80, peer="api"))
+        obs.add(series("front", "latency", 0.08, 2.2, 81))
+        obs.traces.append(TraceFinding("api", "self_time", 40.0, "api's own time per slow trace", "{ }"))
+        obs.traces.append(TraceFinding("api", "edge_self_time", 1.0, "front→api: api's own time", "{ }"))
+        ctx = JudgeContext("front", TS[84], TS[60], frozenset({"front", "api"}))
+        hs = [
+            Hypothesis(id=Hypothesis.key("api", f), component="api", fault=f, prior=FAULTS.get(f).prior)
+            for f in ("dependency_latency", "db_connection_pool_exhaustion")
+        ]
+        scored = explain_away_generic([judge(h, FAULTS.get(h.fault), obs, ctx, UNITS) for h in hs], FAULTS)
+        return {s.hypothesis.fault: s for s in unmeasured_specific(scored, obs, FAULTS, ctx)}
+
+    blind = judged(logs_read=False)
+    assert blind["dependency_latency"].hypothesis.status == HypothesisStatus.SUPPORTED
+    assert blind["db_connection_pool_exhaustion"].hypothesis.status == HypothesisStatus.TESTING
+    assert blind["dependency_latency"].undecided_with == Hypothesis.key(
+        "api", "db_connection_pool_exhaustion"
+    )
+    assert judged(logs_read=True)["dependency_latency"].undecided_with is None

@@ -193,3 +193,16 @@ def test_a_node_heating_with_the_whole_fleet_is_not_the_cause_but_one_heating_al
     alone = _judge("node-0", "cpu_saturation", _nodes(rising=1), ctx)
     assert alone.hypothesis.status == HypothesisStatus.SUPPORTED
     assert not any("fleet-wide" in e.observation for e in alone.hypothesis.evidence)
+
+
+def test_long_transactions_with_statements_at_their_usual_speed_are_not_a_slow_database() -> None:
+    """Transactions held open by a client (a pool's connections idle in transaction) last long while
+    every statement runs as fast as ever: statement time decides, not the transactions' length."""
+    obs = _pool_and_db()
+    obs.add(series("billingdb", "db_tx_duration", 0.03, 9.3, 90))
+    obs.series.pop(("billingdb", "db_query_time", None))
+    obs.add(series("billingdb", "db_query_time", 0.004, 0.004, 0))
+    ctx = JudgeContext(
+        "invoice", TS[91], TS[60], frozenset({"invoice", "billingdb"}), symptom_signal="errors"
+    )
+    assert _judge("billingdb", "db_slow_queries", obs, ctx).hypothesis.status == HypothesisStatus.REFUTED

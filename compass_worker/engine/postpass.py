@@ -20,6 +20,7 @@ from compass_worker.engine.observations import Observations
 from compass_worker.engine.rules import ERROR_SIGNALS, SUPPORT_MIN
 
 GENERIC_PENALTY = 4.0
+LOWER_RATE_LAG_S = 60.0  # how late a rate-read lower-layer fault may date itself behind its resident's harm
 LATER_GRACE_S = 60.0  # onsets this close are simultaneous at a 30 s step
 LATER_PENALTY_PER_MIN = 0.75
 LATER_PENALTY_MAX = 3.0
@@ -113,7 +114,9 @@ def _host_layer_cause(s: Scored, cause: Scored, obs: Observations) -> bool:
     touched = h.component in residents or bool(obs.callees(h.component) & residents)
     if not touched or obs.kind_of(h.component) == "host":
         return False
-    lower = c.fault in ("network_packet_loss", "disk_full") and cause_onset <= onset + 30.0
+    # Retransmits and disk use are read as rates over a window: they date a fault up to that window
+    # (a minute) after a gauge on a resident (its pool, full since) shows the harm.
+    lower = c.fault in ("network_packet_loss", "disk_full") and cause_onset <= onset + LOWER_RATE_LAG_S
     # Host CPU is a lower layer only when its residents' load did not rise (a noisy neighbour);
     # otherwise it is only first when strictly earlier.
     cpu = c.fault == "cpu_saturation" and (

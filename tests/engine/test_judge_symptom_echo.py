@@ -206,3 +206,17 @@ def test_long_transactions_with_statements_at_their_usual_speed_are_not_a_slow_d
         "invoice", TS[91], TS[60], frozenset({"invoice", "billingdb"}), symptom_signal="errors"
     )
     assert _judge("billingdb", "db_slow_queries", obs, ctx).hypothesis.status == HypothesisStatus.REFUTED
+
+
+def test_lost_packets_read_a_minute_after_a_residents_pool_filled_still_explain_it() -> None:
+    obs = Observations()
+    obs.kinds.update({"ip-10-0-0-1": "host", "roster": "service"})
+    obs.hosts["ip-10-0-0-1"] = {"roster"}
+    pool = Scored(_supported("roster", "db_connection_pool_exhaustion"), TS[90], True, 1.0)
+    loss = Scored(_supported("ip-10-0-0-1", "network_packet_loss"), TS[92], True, 1.0)
+    loss = Scored(loss.hypothesis.model_copy(update={"score": 3.0}), TS[92], True, 1.0)
+    ranked = {s.hypothesis.fault: s.hypothesis.score for s in yield_to_causes([pool, loss], obs, FAULTS)}
+    assert ranked["db_connection_pool_exhaustion"] < ranked["network_packet_loss"]
+    late = Scored(loss.hypothesis, TS[94], True, 1.0)  # two minutes after: another story
+    ranked = {s.hypothesis.fault: s.hypothesis.score for s in yield_to_causes([pool, late], obs, FAULTS)}
+    assert ranked["db_connection_pool_exhaustion"] > ranked["network_packet_loss"]

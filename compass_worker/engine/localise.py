@@ -208,17 +208,12 @@ def explains_the_symptom(t: Tally, spec: FaultSpec, obs: Observations, ctx: Judg
     slow, _ = health(obs, comp, ctx.baseline_until, SLOW_SIGNALS)
     if slow >= 0.3 or not any(obs.get(comp, sig) for sig in SLOW_SIGNALS):
         return  # the symptom slowed too (timeouts), or there is no latency to tell by
-    t.key_support = 0.0
-    t.score -= MISMATCH_PENALTY
-    t.evidence.append(
-        Evidence(
-            source="engine",
-            query="symptom",
-            stance=Stance.REFUTES,
-            observation=f"{comp} fails requests without slowing down: slowness on {t.component} "
-            "does not explain failing requests",
-            weight=-MISMATCH_PENALTY,
-        )
+    t.refute(
+        "symptom",
+        f"{comp} fails requests without slowing down: slowness on {t.component} "
+        "does not explain failing requests",
+        MISMATCH_PENALTY,
+        drop_key=True,
     )
 
 
@@ -250,18 +245,13 @@ def accounts_for_the_slowdown(t: Tally, spec: FaultSpec, obs: Observations, ctx:
         return
     if mine[0] >= MAGNITUDE_SHARE * theirs[0]:
         return
-    t.key_support = 0.0
-    t.score -= MISMATCH_PENALTY
     unit = mine[1]
-    t.evidence.append(
-        Evidence(
-            source="engine",
-            query="symptom",
-            stance=Stance.REFUTES,
-            observation=f"{t.component} added {fmt_value(mine[0], unit)} of latency while {comp} added "
-            f"{fmt_value(theirs[0], unit)}: too little to explain the slowdown",
-            weight=-MISMATCH_PENALTY,
-        )
+    t.refute(
+        "symptom",
+        f"{t.component} added {fmt_value(mine[0], unit)} of latency while {comp} added "
+        f"{fmt_value(theirs[0], unit)}: too little to explain the slowdown",
+        MISMATCH_PENALTY,
+        drop_key=True,
     )
 
 
@@ -285,16 +275,11 @@ def time_went_elsewhere(t: Tally, obs: Observations, ctx: JudgeContext) -> None:
         return
     if any(f.component == comp and f.kind in _TRACE_TROUBLE for f in obs.traces):
         return
-    t.score -= VICTIM_PENALTY
-    t.evidence.append(
-        Evidence(
-            source="engine",
-            query="traces",
-            stance=Stance.REFUTES,
-            observation=f"the slow traces spend their extra time in {lead}'s own spans, none in "
-            f"{comp}'s: {comp} did not slow them",
-            weight=-VICTIM_PENALTY,
-        )
+    t.refute(
+        "traces",
+        f"the slow traces spend their extra time in {lead}'s own spans, none in {comp}'s: "
+        f"{comp} did not slow them",
+        VICTIM_PENALTY,
     )
 
 
@@ -305,14 +290,9 @@ def fleet_wide(t: Tally, h: Hypothesis, obs: Observations, ctx: JudgeContext) ->
         return
     if not fleet_wide_cpu(obs, ctx.baseline_until):
         return
-    t.key_support = 0.0
-    t.score -= VICTIM_PENALTY
-    t.evidence.append(
-        Evidence(
-            source="engine",
-            query="host_cpu of every node",
-            stance=Stance.REFUTES,
-            observation=f"most nodes' CPU rose with {t.component}'s: a fleet-wide change, not this node's",
-            weight=-VICTIM_PENALTY,
-        )
+    t.refute(
+        "host_cpu of every node",
+        f"most nodes' CPU rose with {t.component}'s: a fleet-wide change, not this node's",
+        VICTIM_PENALTY,
+        drop_key=True,
     )

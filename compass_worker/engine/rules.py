@@ -44,6 +44,18 @@ class Tally:
     facts: dict[str, str] = field(default_factory=dict)
     supported_by: set[str] = field(default_factory=set)  # signals that clearly supported the fault
 
+    def refute(self, query: str, observation: str, penalty: float = 0.0, *, drop_key: bool = False) -> None:
+        """An engine check that speaks against the hypothesis: its score loses `penalty`, its key support
+        too when the check says the key evidence does not explain the symptom, and the reason is kept."""
+        self.score -= penalty
+        if drop_key:
+            self.key_support = 0.0
+        self.evidence.append(
+            Evidence(
+                source="engine", query=query, stance=Stance.REFUTES, observation=observation, weight=-penalty
+            )
+        )
+
 
 def _level_factor(rule: EvidenceRule, a: Anomaly) -> float:
     if rule.level is not None:

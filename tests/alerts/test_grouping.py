@@ -296,18 +296,24 @@ async def test_a_detached_alert_joins_another_open_incident_it_belongs_to(store:
     assert (worker.grouped_by, worker.incident.id) == ("dependency", queue.incident.id)
 
 
-async def test_an_alert_on_the_path_of_two_open_incidents_opens_its_own(store: KnowledgeStore) -> None:
+async def _disk_then_down(
+    store: KnowledgeStore, calls: dict[str, list[str]]
+) -> tuple[Replay, Assignment, Assignment]:
+    """payments-db's disk fills, then catalog goes down 20 s later: two incidents of their own."""
     replay = Replay(store)
-    replay.policy = GroupingPolicy(
-        window_s=300,
-        similarity=0.6,
-        graph=DependencyGraph({"edge": ["checkout", "catalog"], "checkout": ["payments-db"]}),
-    )
+    replay.policy = GroupingPolicy(window_s=300, similarity=0.6, graph=DependencyGraph(calls))
     payments_db = await replay.send(
         row("a", 0, name="HostOutOfDiskSpace", service="payments-db", summary="d")
     )
     catalog = await replay.send(row("b", 20, name="TargetDown", service="catalog", summary="down"))
     assert catalog.created
+    return replay, payments_db, catalog
+
+
+async def test_an_alert_on_the_path_of_two_open_incidents_opens_its_own(store: KnowledgeStore) -> None:
+    replay, payments_db, catalog = await _disk_then_down(
+        store, {"edge": ["checkout", "catalog"], "checkout": ["payments-db"]}
+    )
     # One path only: checkout inherits payments-db's fault.
     checkout = await replay.send(row("c", 30, name="HighErrorRate", service="checkout", summary="5xx"))
     assert (checkout.grouped_by, checkout.incident.id) == ("dependency", payments_db.incident.id)
@@ -319,22 +325,10 @@ async def test_an_alert_on_the_path_of_two_open_incidents_opens_its_own(store: K
 async def test_a_callee_does_not_join_an_incident_whose_cause_already_alerted_elsewhere(
     store: KnowledgeStore,
 ) -> None:
-    replay = Replay(store)
-    replay.policy = GroupingPolicy(
-        window_s=300,
-        similarity=0.6,
-        graph=DependencyGraph(
-            {
-                "edge": ["checkout", "catalog", "search"],
-                "checkout": ["payments-db"],
-                "catalog": ["catalog-db"],
-            }
-        ),
+    replay, payments_db, catalog = await _disk_then_down(
+        store,
+        {"edge": ["checkout", "catalog", "search"], "checkout": ["payments-db"], "catalog": ["catalog-db"]},
     )
-    payments_db = await replay.send(
-        row("a", 0, name="HostOutOfDiskSpace", service="payments-db", summary="d")
-    )
-    catalog = await replay.send(row("b", 20, name="TargetDown", service="catalog", summary="down"))
     edge = await replay.send(row("c", 60, name="HighErrorRate", service="edge", summary="5xx"))
     assert edge.created  # the edge calls both: its own incident
     # search is a callee of the edge only, and the edge's incident is young; but what the edge calls has
@@ -347,16 +341,9 @@ async def test_a_callee_does_not_join_an_incident_whose_cause_already_alerted_el
 async def test_a_shared_component_is_no_tie_breaker_when_the_incident_opened_on_a_tie(
     store: KnowledgeStore,
 ) -> None:
-    replay = Replay(store)
-    replay.policy = GroupingPolicy(
-        window_s=300,
-        similarity=0.6,
-        graph=DependencyGraph({"edge": ["checkout", "catalog"], "checkout": ["payments-db"]}),
+    replay, payments_db, catalog = await _disk_then_down(
+        store, {"edge": ["checkout", "catalog"], "checkout": ["payments-db"]}
     )
-    payments_db = await replay.send(
-        row("a", 0, name="HostOutOfDiskSpace", service="payments-db", summary="d")
-    )
-    catalog = await replay.send(row("b", 20, name="TargetDown", service="catalog", summary="down"))
     edge = await replay.send(row("c", 60, name="HighErrorRate", service="edge", summary="5xx"))
     assert edge.created  # the edge calls both suspected causes: its own incident
     # Another rule on the edge is as much a guess between the two as its first was: its own incident too.

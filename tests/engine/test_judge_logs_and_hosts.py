@@ -118,6 +118,16 @@ def test_a_reload_on_a_clear_victim_is_no_supported_cause() -> None:
     assert reload(callee_from=60).status == HypothesisStatus.SUPPORTED
 
 
+def _catch_all_and_pool(obs: Observations, ctx: JudgeContext) -> dict[str, Scored]:
+    """'It got slow' and a full pool on `api`, judged and post-passed as the engine does."""
+    hs = [
+        Hypothesis(id=Hypothesis.key("api", f), component="api", fault=f, prior=FAULTS.get(f).prior)
+        for f in ("dependency_latency", "db_connection_pool_exhaustion")
+    ]
+    scored = explain_away_generic([judge(h, FAULTS.get(h.fault), obs, ctx, UNITS) for h in hs], FAULTS)
+    return {s.hypothesis.fault: s for s in unmeasured_specific(scored, obs, FAULTS, ctx)}
+
+
 def test_a_pools_own_words_decide_where_no_pool_metric_exists() -> None:
     """'It got slow' on a service whose own logs say its pool timed out, with no pool metric at all:
     the pool's signature is key evidence, so the specific cause explains the catch-all away; with the
@@ -137,12 +147,7 @@ def test_a_pools_own_words_decide_where_no_pool_metric_exists() -> None:
         if pool_measured:
             obs.add(series("api", "pool_utilization", 0.3, 0.31, 80))
         ctx = JudgeContext("front", TS[84], TS[60], frozenset({"front", "api"}))
-        hs = [
-            Hypothesis(id=Hypothesis.key("api", f), component="api", fault=f, prior=FAULTS.get(f).prior)
-            for f in ("dependency_latency", "db_connection_pool_exhaustion")
-        ]
-        scored = explain_away_generic([judge(h, FAULTS.get(h.fault), obs, ctx, UNITS) for h in hs], FAULTS)
-        return {s.hypothesis.fault: s for s in unmeasured_specific(scored, obs, FAULTS, ctx)}
+        return _catch_all_and_pool(obs, ctx)
 
     unmeasured = judged(pool_measured=False)
     pool = unmeasured["db_connection_pool_exhaustion"].hypothesis
@@ -172,12 +177,7 @@ def test_without_any_log_to_read_an_unmeasured_pool_leaves_the_catch_all_undecid
         obs.traces.append(TraceFinding("api", "self_time", 40.0, "api's own time per slow trace", "{ }"))
         obs.traces.append(TraceFinding("api", "edge_self_time", 1.0, "front→api: api's own time", "{ }"))
         ctx = JudgeContext("front", TS[84], TS[60], frozenset({"front", "api"}))
-        hs = [
-            Hypothesis(id=Hypothesis.key("api", f), component="api", fault=f, prior=FAULTS.get(f).prior)
-            for f in ("dependency_latency", "db_connection_pool_exhaustion")
-        ]
-        scored = explain_away_generic([judge(h, FAULTS.get(h.fault), obs, ctx, UNITS) for h in hs], FAULTS)
-        return {s.hypothesis.fault: s for s in unmeasured_specific(scored, obs, FAULTS, ctx)}
+        return _catch_all_and_pool(obs, ctx)
 
     blind = judged(logs_read=False)
     assert blind["dependency_latency"].hypothesis.status == HypothesisStatus.SUPPORTED

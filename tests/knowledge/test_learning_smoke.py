@@ -14,8 +14,8 @@ from compass_lab.scenarios import all_scenarios
 from compass_worker.settings import load_settings
 
 BENCHMARK = Path(__file__).resolve().parents[2] / "benchmarks" / "learning.py"
-WRONG_BEFORE = "ridehail-dev-045-traffic_surge"  # ranked 2nd without memory, by evidence
-RIGHT_BEFORE = "ridehail-dev-000-memory_leak"  # same system, answered right without memory
+WRONG_BEFORE = "shop-dev-036-dependency_latency"  # ranked 2nd without memory, by evidence
+RIGHT_BEFORE = "shop-dev-032-db_slow_queries"  # same system, answered right without memory
 
 
 def load_benchmark() -> ModuleType:

@@ -194,14 +194,18 @@ SLOWNESS_EVIDENCE = SLOW_SIGNALS | {"trace_self_time", "trace_edge_self_time"}
 MISMATCH_PENALTY = 3.0  # as a victim's: the cause does not produce what the engineer saw
 
 
+def _slows_only(t: Tally, spec: FaultSpec) -> bool:
+    """The fault only slows things (`slows_only`), or slowness is all that supports it."""
+    return spec.slows_only or (bool(t.supported_by) and t.supported_by <= SLOWNESS_EVIDENCE)
+
+
 def explains_the_symptom(t: Tally, spec: FaultSpec, obs: Observations, ctx: JudgeContext) -> None:
     """A cause that only slows things (`slows_only`), or one whose only support is slowness, and an
     error symptom whose own latency did not move: failing requests at normal speed are not slowness
     passed on, so the slowness is not this symptom's cause (it may be the usual slow tail of a few
     traces, or a concurrent slowdown). It loses its key support and scores as a victim would."""
     comp = ctx.symptom_component
-    only_slowness = bool(t.supported_by) and t.supported_by <= SLOWNESS_EVIDENCE
-    if not (spec.slows_only or only_slowness) or ctx.symptom_signal != "errors" or comp is None:
+    if not _slows_only(t, spec) or ctx.symptom_signal != "errors" or comp is None:
         return
     # The symptom's own component too: its slow traces (retries, back-off inside it) do not make
     # failing requests at their usual speed a slowdown of its own.
@@ -234,8 +238,7 @@ def accounts_for_the_slowdown(t: Tally, spec: FaultSpec, obs: Observations, ctx:
     what it adds, they add (fan-out multiplies it, but not by fifty). A callee 66 ms slower does not make
     its caller 27 s slower; that slowdown has another cause, and the callee's blip is concurrent noise."""
     comp = ctx.symptom_component
-    only_slowness = bool(t.supported_by) and t.supported_by <= SLOWNESS_EVIDENCE
-    if not (spec.slows_only or only_slowness) or comp is None or t.component == comp:
+    if not _slows_only(t, spec) or comp is None or t.component == comp:
         return
     mine, theirs = (
         _added_latency(obs, t.component, ctx.baseline_until),
